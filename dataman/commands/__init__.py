@@ -1,0 +1,1 @@
+"""Subcommands of the ``dataman`` command line, one module each."""

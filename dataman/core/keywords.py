@@ -1,0 +1,61 @@
+"""Reading header values the way azcam and the LBT telescope link write them.
+
+Any keyword may be missing, blank, or ``'NOCOMM'`` when the telescope link is
+down; angles may be decimal degrees or sexagesimal strings. These helpers turn
+all of that into a number or ``None`` so the fixes never have to guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+from astropy.io import fits
+
+UNSET_MARKERS = {"", "NOCOMM", "NONE", "UNKNOWN", "N/A"}
+
+_SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)(?:[:\s]+(\d+(?:\.\d*)?))?"
+                          r"(?:[:\s]+(\d+(?:\.\d*)?))?\s*$")
+
+
+def is_unset(value: object) -> bool:
+    """True for a missing, blank or 'NOCOMM' header value."""
+    if value is None or isinstance(value, fits.card.Undefined):
+        return True
+    return isinstance(value, str) and value.strip().upper() in UNSET_MARKERS
+
+
+def text_value(header: fits.Header, key: str) -> str | None:
+    """The keyword's value as stripped text, or None when it is unset."""
+    value = header.get(key)
+    return None if is_unset(value) else str(value).strip()
+
+
+def parse_sexagesimal(value: object) -> float | None:
+    """``'-05:23:28.0'`` or ``'-05 23 28'`` or ``-5.39`` -> -5.391111; None if unparseable.
+
+    The sign applies to the whole value, so ``'-00:30:00'`` is -0.5.
+    """
+    if isinstance(value, bool) or is_unset(value):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    match = _SEXAGESIMAL.match(str(value))
+    if match is None:
+        return None
+    sign, first, minutes, seconds = match.groups()
+    total = float(first) + float(minutes or 0) / 60 + float(seconds or 0) / 3600
+    if (minutes is not None and float(minutes) >= 60) or (seconds is not None
+                                                           and float(seconds) >= 60):
+        return None
+    return -total if sign == "-" else total
+
+
+def parse_float(value: object) -> float | None:
+    """A finite float from a number or numeric text, else None."""
+    if isinstance(value, bool) or is_unset(value):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None

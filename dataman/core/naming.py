@@ -1,0 +1,71 @@
+"""File names: the raw-name pattern, channels, instruments and UNIQNAME (SPEC §2, §5)."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from astropy.io import fits
+
+from dataman.core.keywords import text_value
+
+INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
+#: A raw frame name as azcam writes it: ``mods1b.20251230.0012.fits``.
+RAW_NAME = re.compile(r"^(mods[12][br])\.(\d{8})\.(\d{4,})\.fits$")
+#: Any dataMan file name: raw names and UNIQNAMEs (``mods1b.20251230.031245_2.fits``).
+ANY_NAME = re.compile(r"^(mods[12][br])\.(\d{8})\.(\d+)(?:_\d+)?\.fits$")
+RESERVATIONS = ".uniqnames"
+
+
+def channel_of(name: str) -> str | None:
+    """``'mods2r.20251230.0001.fits'`` -> ``'mods2r'``; None for a foreign name."""
+    match = ANY_NAME.match(name)
+    return match.group(1) if match else None
+
+
+def night_of(name: str) -> str | None:
+    """The YYYYMMDD in a dataMan file name."""
+    match = ANY_NAME.match(name)
+    return match.group(2) if match else None
+
+
+def instrument_of(primary: fits.Header, name: str) -> str | None:
+    """INSTRUME when it names a MODS channel, else the channel of the file name."""
+    instrume = (text_value(primary, "INSTRUME") or "").upper()
+    if instrume in INSTRUMENTS:
+        return instrume
+    channel = channel_of(name)
+    return channel.upper() if channel else None
+
+
+def uniqname_candidates(instrument: str, when: datetime):
+    """``mods1b.20251230.031246.fits``, then ``..._2.fits``, ``..._3.fits`` ..."""
+    stem = f"{instrument.lower()}.{when.astimezone(UTC):%Y%m%d.%H%M%S}"
+    yield f"{stem}.fits"
+    number = 2
+    while True:
+        yield f"{stem}_{number}.fits"
+        number += 1
+
+
+def reserve_uniqname(instrument: str, when: datetime, night_dir: Path, repo_dir: Path) -> str:
+    """The first UNIQNAME not taken in ``night_dir`` or ``repo_dir``, reserved atomically.
+
+    Two workers processing frames of one channel within the same second must
+    not both take the same name, so a name is claimed by creating an empty
+    marker in ``night_dir/.uniqnames`` with O_EXCL, which is atomic across
+    processes and survives restarts.
+    """
+    markers = night_dir / RESERVATIONS
+    markers.mkdir(parents=True, exist_ok=True)
+    for candidate in uniqname_candidates(instrument, when):
+        if (night_dir / candidate).exists() or (repo_dir / candidate).exists():
+            continue
+        try:
+            os.close(os.open(markers / candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        return candidate
+    raise AssertionError("unreachable: candidates are endless")

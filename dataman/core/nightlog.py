@@ -1,0 +1,95 @@
+"""The per-night log file (SPEC §6): ``<logDir>/<hostid>dm.<obsdate>.txt``.
+
+Afternoon calibrations belong to the coming night, so from local noon until
+local midnight-in-UTC the observing date is already the next UTC date. The
+handler switches files when the observing date changes, without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+LINE_FORMAT = "%(asctime)s | %(levelname)s | %(message)s"
+
+
+def observing_date(moment: datetime, utc_offset: float) -> str:
+    """YYYYMMDD of the observing night ``moment`` (aware) belongs to.
+
+    >>> observing_date(datetime(2025, 12, 30, 18, 59, tzinfo=UTC), 7)
+    '20251230'
+    >>> observing_date(datetime(2025, 12, 30, 19, 0, tzinfo=UTC), 7)
+    '20251231'
+    """
+    utc = moment.astimezone(UTC)
+    local = utc - timedelta(hours=utc_offset)
+    local_hours = local.hour + local.minute / 60 + local.second / 3600
+    if 12 <= local_hours < 24 - utc_offset:
+        return (utc + timedelta(days=1)).strftime("%Y%m%d")
+    return utc.strftime("%Y%m%d")
+
+
+def default_hostid() -> str:
+    """The first five characters of the host name (``mods1`` on mods1.lbto.org)."""
+    return socket.gethostname()[:5]
+
+
+class UtcFormatter(logging.Formatter):
+    """``2025-12-30 03:12:46,120 | INFO | message`` with the time in UTC."""
+
+    converter = time.gmtime
+
+    def __init__(self) -> None:
+        super().__init__(LINE_FORMAT)
+
+
+class NightLogHandler(logging.Handler):
+    """Appends to the night's log file, opening the next one when the night changes."""
+
+    def __init__(self, log_dir: Path, hostid: str, utc_offset: float,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        super().__init__()
+        self.log_dir, self.hostid, self.utc_offset, self.clock = log_dir, hostid, utc_offset, clock
+        self._date: str | None = None
+        self._stream = None
+        self.setFormatter(UtcFormatter())
+
+    def path_for(self, date: str) -> Path:
+        return self.log_dir / f"{self.hostid}dm.{date}.txt"
+
+    @property
+    def current_path(self) -> Path:
+        return self.path_for(observing_date(self.clock(), self.utc_offset))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            date = observing_date(self.clock(), self.utc_offset)
+            if date != self._date or self._stream is None:
+                self._reopen(date)
+            self._stream.write(self.format(record) + "\n")
+            self._stream.flush()
+        except Exception:  # logging must never stop processing; report on stderr
+            self._date = None
+            self.handleError(record)
+
+    def _reopen(self, date: str) -> None:
+        self.close_stream()
+        self._stream = open(self.path_for(date), "a", encoding="utf-8")  # noqa: SIM115
+        self._date = date
+
+    def close_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            self.close_stream()
+        finally:
+            self.release()
+        super().close()

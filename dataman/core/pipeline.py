@@ -1,0 +1,189 @@
+"""One frame, end to end: read, fix headers, OTM, write, deliver, last-data file.
+
+The steps are separate functions so the service can retry delivery alone when
+the staging disk is down; ``process_frame`` runs them all and times each one.
+Warnings go to the ``dataman`` logger, file name first.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from dataman.core.config import Config
+from dataman.core.dates import fix_date_time
+from dataman.core.detsec import fix_detsec
+from dataman.core.errors import BadFrame
+from dataman.core.frame import RawFrame, read_frame
+from dataman.core.geometry import roi_mode_of
+from dataman.core.misc import fix_misc
+from dataman.core.naming import instrument_of, night_of, reserve_uniqname
+from dataman.core.nightlog import observing_date
+from dataman.core.otm import QuadrantStats, make_otm
+from dataman.core.output import merged_header, output_pieces, size_of
+from dataman.core.publish import copy_of, publish, replace_text, write_pieces
+from dataman.core.readout import Readout, readout_of
+from dataman.core.temps import fix_temps
+
+STEPS = ("read", "fixes", "otm", "write", "deliver")
+log = logging.getLogger("dataman")
+
+
+@dataclass
+class FrameResult:
+    """What happened to one frame; timings in seconds per step of ``STEPS``."""
+
+    name: str
+    instrument: str | None = None
+    roi: str = ""
+    binning: str = ""
+    uniqname: str | None = None
+    processed: Path | None = None
+    delivered: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(self.timings.values())
+
+
+@dataclass
+class Buffers:
+    """Preallocated memory for one frame (a shared-memory slot in the service)."""
+
+    raw: memoryview
+    merged: memoryview
+
+
+@dataclass
+class PreparedFrame:
+    frame: RawFrame
+    readout: Readout
+    instrument: str | None
+    merged: np.ndarray | None = None
+    stats: list[QuadrantStats] = field(default_factory=list)
+
+
+@contextmanager
+def timed(result: FrameResult, step: str):
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        result.timings[step] = result.timings.get(step, 0.0) + time.perf_counter() - start
+
+
+def fix_headers(frame: RawFrame, config: Config) -> tuple[Readout, str | None, list[str]]:
+    """Run the enabled header fixes of SPEC §4.1-4.4; returns geometry, instrument, warnings."""
+    options, warnings = config.processing, []
+    readout = readout_of(frame, warnings)
+    instrument = instrument_of(frame.primary, frame.name)
+    if options.fix_detsec:
+        warnings += fix_detsec(frame, readout)
+    if options.fix_date_time:
+        warnings += fix_date_time(frame.primary, config.site)
+    if options.fix_temps:
+        warnings += fix_temps(frame, instrument, config.temperatures)
+    if options.fix_misc:
+        warnings += fix_misc(frame.primary, readout)
+    return readout, instrument, warnings
+
+
+def merged_buffer(buffers: Buffers | None, readout: Readout) -> np.ndarray | None:
+    if buffers is None:
+        return None
+    shape = (2 * readout.rows, 2 * readout.columns)
+    count = shape[0] * shape[1]
+    if len(buffers.merged) < 4 * count:
+        raise BadFrame(f"merged image {shape} does not fit the {len(buffers.merged)}-byte buffer")
+    return np.frombuffer(buffers.merged, dtype=">f4", count=count).reshape(shape)
+
+
+def prepare(path: Path, config: Config, result: FrameResult,
+            buffers: Buffers | None = None) -> PreparedFrame:
+    """Read, fix and merge; nothing is written yet."""
+    with timed(result, "read"):
+        frame = read_frame(path, buffers.raw if buffers else None)
+    with timed(result, "fixes"):
+        readout, instrument, warnings = fix_headers(frame, config)
+    result.warnings += warnings
+    result.instrument = instrument
+    result.roi = roi_mode_of(2 * readout.width, 2 * readout.height) or str(readout.window)
+    result.binning = f"{readout.xbin}x{readout.ybin}"
+    prepared = PreparedFrame(frame, readout, instrument)
+    if config.processing.make_otm:
+        with timed(result, "otm"):
+            prepared.merged, prepared.stats = make_otm(
+                frame, readout, col_skip=config.processing.bias_col_skip,
+                row_skip=config.processing.bias_row_skip,
+                out=merged_buffer(buffers, readout))
+    return prepared
+
+
+def write_processed(prepared: PreparedFrame, config: Config, result: FrameResult,
+                    now: datetime) -> Path:
+    """Give the frame its UNIQNAME and publish it in ``procDir/<night>/``."""
+    frame = prepared.frame
+    night = night_of(frame.name) or observing_date(now, config.site.utc_offset)
+    night_dir = config.paths.proc_dir / night
+    night_dir.mkdir(parents=True, exist_ok=True)
+    uniqname = frame.primary.get("UNIQNAME")
+    if not isinstance(uniqname, str) or not uniqname.strip():
+        uniqname = reserve_uniqname(prepared.instrument or "mods", now, night_dir,
+                                    config.paths.repo_dir)
+    frame.primary["UNIQNAME"] = (uniqname.strip(), "Unique file name at the LBT Archive")
+    result.uniqname = frame.primary["UNIQNAME"]
+    header = None
+    if prepared.merged is not None:
+        header = merged_header(frame.primary, prepared.merged.shape, prepared.stats)
+    pieces = output_pieces(frame, prepared.merged, header)
+    path = publish(night_dir, [frame.name, result.uniqname], write_pieces(pieces),
+                   fsync=config.processing.fsync, expected_size=size_of(pieces))
+    if path.name != frame.name:
+        result.warnings.append(f"{night_dir / frame.name} exists; written as {path.name}")
+    return path
+
+
+def deliver(processed: Path, raw_name: str, uniqname: str, instrument: str | None,
+            config: Config, result: FrameResult) -> Path:
+    """Copy the processed file to ``repoDir`` and record it in ``<CHAN>.new``."""
+    repo = config.paths.repo_dir
+    path = publish(repo, [raw_name, uniqname], copy_of(processed),
+                   fsync=config.processing.fsync, expected_size=processed.stat().st_size)
+    if path.name != raw_name:
+        result.warnings.append(f"{repo / raw_name} exists; delivered as {path.name}")
+    if instrument:
+        replace_text(repo / f"{instrument}.new", path.name + "\n")
+    return path
+
+
+def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None = None,
+                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FrameResult:
+    """Process one raw frame completely; raises a named ``DataManError`` on failure."""
+    path = Path(path)
+    result = FrameResult(path.name)
+    log.info("%s: processing", path.name)
+    prepared = prepare(path, config, result, buffers)
+    with timed(result, "write"):
+        result.processed = write_processed(prepared, config, result, now())
+    with timed(result, "deliver"):
+        result.delivered = deliver(result.processed, path.name, result.uniqname or path.name,
+                                   result.instrument, config, result)
+    for warning in result.warnings:
+        log.warning("%s: %s", path.name, warning)
+    log.info("%s: delivered %s (%s)", path.name, result.delivered, format_timings(result))
+    return result
+
+
+def format_timings(result: FrameResult) -> str:
+    parts = [f"{step} {result.timings[step] * 1e3:.0f}ms" for step in STEPS
+             if step in result.timings]
+    return " ".join([*parts, f"total {result.total * 1e3:.0f}ms"])

@@ -1,0 +1,97 @@
+"""Atomic, no-overwrite file publication (SPEC §5).
+
+Every file is written under a hidden temporary name in its final directory
+and then *linked* to its final name: ``link(2)`` fails when the name exists,
+so nothing is ever overwritten, and a reader of ``/newdata`` sees either the
+complete file or nothing. Only the last-data file is meant to be replaced,
+and it is, with ``rename(2)``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from dataman.core.errors import DeliveryFailed
+
+
+def _temporary(directory: Path, name: str) -> Path:
+    return directory / f".{name}.{os.getpid()}.part"
+
+
+def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO], None], *,
+            fsync: bool = False, expected_size: int | None = None) -> Path:
+    """Write a file with ``produce`` and publish it under the first free name of ``names``.
+
+    Raises ``FileExistsError`` when every name is taken and ``DeliveryFailed``
+    when the directory is missing, read-only or full, or the result is short.
+    """
+    temporary = _temporary(directory, names[0])
+    try:
+        with open(temporary, "xb") as stream:
+            produce(stream)
+            stream.flush()
+            if fsync:
+                os.fsync(stream.fileno())
+        size = temporary.stat().st_size
+        if expected_size is not None and size != expected_size:
+            raise DeliveryFailed(f"{directory}: wrote {size} bytes of {expected_size}")
+        return _link_first_free(temporary, directory, names)
+    except OSError as error:
+        raise DeliveryFailed(f"{directory}: {describe_os_error(error)}") from error
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _link_first_free(temporary: Path, directory: Path, names: Iterable[str]) -> Path:
+    for name in names:
+        final = directory / name
+        try:
+            os.link(temporary, final)
+        except FileExistsError:
+            continue
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            if final.exists():  # a file system without hard links: check, then rename
+                continue
+            os.rename(temporary, final)
+        return final
+    raise FileExistsError(errno.EEXIST, f"all of {list(names)} exist in {directory}")
+
+
+def write_pieces(pieces: Sequence[bytes | memoryview]) -> Callable[[BinaryIO], None]:
+    """A ``produce`` callback writing the buffers in order, without copying them."""
+    def produce(stream: BinaryIO) -> None:
+        for piece in pieces:
+            stream.write(piece)
+    return produce
+
+
+def copy_of(source: Path) -> Callable[[BinaryIO], None]:
+    """A ``produce`` callback copying ``source`` (sendfile in the kernel where possible)."""
+    def produce(stream: BinaryIO) -> None:
+        with open(source, "rb") as origin:
+            shutil.copyfileobj(origin, stream, length=8 << 20)
+    return produce
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Atomically replace a small text file (the channel's last-data file)."""
+    temporary = _temporary(path.parent, path.name)
+    try:
+        temporary.write_text(text, encoding="ascii")
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise DeliveryFailed(f"{path}: {describe_os_error(error)}") from error
+
+
+def describe_os_error(error: OSError) -> str:
+    """'read-only file system', 'no space left on device', ... with the path when known."""
+    reason = error.strerror or str(error)
+    return f"{reason} ({error.filename})" if error.filename else reason
