@@ -108,6 +108,7 @@ def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]],
         raise BadFrame(f"{path.name}: cannot open: {error.strerror}") from error
     if size == 0:
         raise FrameIncomplete(f"{path.name}: file is empty (0 bytes)")
+    _require_fits_signature(path, size)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", AstropyUserWarning)
@@ -140,9 +141,24 @@ def _conpars_table(hdu) -> dict[str, str]:
         return {}
 
 
+def _require_fits_signature(path: Path, size: int) -> None:
+    """Tell 'not FITS at all' apart from 'FITS still being written' by the first card."""
+    signature = b"SIMPLE  ="
+    try:
+        with open(path, "rb") as stream:
+            start = stream.read(len(signature))
+    except OSError as error:
+        raise BadFrame(f"{path.name}: cannot read: {error.strerror}") from error
+    if not signature.startswith(start) and not start.startswith(signature):
+        raise BadFrame(f"{path.name}: not a readable FITS file (starts with {start!r})")
+    if size < BLOCK:
+        raise FrameIncomplete(f"{path.name}: header incomplete ({size} bytes)")
+
+
 def _classify_open_error(path: Path, size: int, error: Exception) -> Exception:
-    text = str(error) or type(error).__name__
-    if size < BLOCK or "truncat" in text.lower() or "END" in text:
+    text = " ".join((str(error) or type(error).__name__).split())
+    incomplete = size % BLOCK != 0 or "truncat" in text.lower() or "END card" in text
+    if incomplete:
         return FrameIncomplete(f"{path.name}: header incomplete or unreadable "
                                f"({size} bytes): {text}")
     return BadFrame(f"{path.name}: not a readable FITS file: {text}")
