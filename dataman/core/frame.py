@@ -152,14 +152,14 @@ def _require_fits_signature(path: Path, size: int) -> None:
     if not signature.startswith(start) and not start.startswith(signature):
         raise BadFrame(f"{path.name}: not a readable FITS file (starts with {start!r})")
     if size < BLOCK:
-        raise FrameIncomplete(f"{path.name}: header incomplete ({size} bytes)")
+        raise FrameIncomplete(f"{path.name}: truncated in the primary header ({size} bytes)")
 
 
 def _classify_open_error(path: Path, size: int, error: Exception) -> Exception:
     text = " ".join((str(error) or type(error).__name__).split())
     incomplete = size % BLOCK != 0 or "truncat" in text.lower() or "END card" in text
     if incomplete:
-        return FrameIncomplete(f"{path.name}: header incomplete or unreadable "
+        return FrameIncomplete(f"{path.name}: truncated or still being written in a header "
                                f"({size} bytes): {text}")
     return BadFrame(f"{path.name}: not a readable FITS file: {text}")
 

@@ -1,0 +1,204 @@
+"""Synthetic MODS raw frames, laid out exactly as azcam writes them for the Archon (SPEC §2).
+
+A test, a benchmark or ``dataman simulate`` needs frames that dataMan cannot
+tell from the camera's: same HDUs, shapes, BZERO, overscan position, and the
+same header defects. The pixels follow :func:`detector_signal`, a plane with
+different slopes in x and y, so a flipped or misplaced quadrant shows up as a
+wrong value at a known pixel; each amplifier adds its own bias and Gaussian
+read noise.
+
+>>> spec = FrameSpec(roi="1kx1k", binning=2)
+>>> spec.name
+'mods1b.20251230.0001.fits'
+>>> [hdu.name for hdu in make_raw_hdulist(spec)]
+['PRIMARY', 'IM1', 'IM2', 'IM3', 'IM4', 'CONPARS']
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+
+from dataman.core.geometry import AMPLIFIERS
+from dataman.sim.azcam_header import extension_cards, make_card, primary_header
+from dataman.sim.observation import archon_status, observation_groups
+from dataman.sim.readout import Readout
+
+INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
+#: Bias level of each amplifier (DN); distinct so a swapped quadrant is visible in its overscan.
+DEFAULT_BIAS = {"IM1": 1011.0, "IM2": 1233.0, "IM3": 1467.0, "IM4": 1702.0}
+DEFAULT_START = datetime(2025, 12, 30, 3, 12, 45, 123000, tzinfo=UTC)
+_NIGHT = re.compile(r"^\d{8}$")
+
+
+def raw_name(instrument: str, night: str, number: int) -> str:
+    """The file name azcam gives a frame.
+
+    >>> raw_name("MODS1B", "20251230", 12)
+    'mods1b.20251230.0012.fits'
+    """
+    if instrument not in INSTRUMENTS:
+        raise ValueError(f"unknown instrument {instrument!r}; one of {', '.join(INSTRUMENTS)}")
+    if not _NIGHT.match(night):
+        raise ValueError(f"night must be YYYYMMDD, not {night!r}")
+    if not 0 <= number <= 9999:
+        raise ValueError(f"frame number must be 0..9999, not {number}")
+    return f"{instrument.lower()}.{night}.{number:04d}.fits"
+
+
+def detector_signal(col: np.typing.ArrayLike, row: np.typing.ArrayLike) -> np.ndarray:
+    """Noise-free signal (DN) at 1-based unbinned detector coordinates, fractional allowed.
+
+    Linear and increasing in both axes with different slopes, so the value of a
+    binned pixel equals the value at its centre and any flip changes values.
+
+    >>> float(detector_signal(4146, 1544))
+    7412.5
+    """
+    col, row = np.asarray(col, dtype=np.float64), np.asarray(row, dtype=np.float64)
+    return 200.0 + 0.25 * col + 4.0 * row
+
+
+@dataclass
+class FrameSpec:
+    """Everything that makes one simulated frame; the same spec always gives the same bytes."""
+
+    instrument: str = "MODS1B"
+    roi: str = "full"
+    binning: int = 1
+    night: str = "20251230"
+    number: int = 1
+    start: datetime = DEFAULT_START
+    seed: int = 0
+    bias: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BIAS))
+    read_noise: float = 3.5
+    exptime: float = 300.0
+    #: Write TELALT/TELAZ as sexagesimal strings, as older telescope servers did.
+    altaz_sexagesimal: bool = False
+    #: Primary keywords to override; None deletes the keyword, an unknown one is appended.
+    primary: dict[str, object] = field(default_factory=dict)
+    #: CONPARS rows to override; None deletes the row, an unknown one is appended.
+    conpars: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        raw_name(self.instrument, self.night, self.number)  # validates all three
+        Readout(self.roi, self.binning)
+        if self.start.tzinfo is None:
+            raise ValueError("start must be timezone-aware (UTC)")
+        if set(self.bias) != set(AMPLIFIERS):
+            raise ValueError(f"bias needs exactly {', '.join(AMPLIFIERS)}")
+
+    @property
+    def readout(self) -> Readout:
+        return Readout(self.roi, self.binning)
+
+    @property
+    def name(self) -> str:
+        return raw_name(self.instrument, self.night, self.number)
+
+
+def expected_stored_pixel_values(spec: FrameSpec, amp: int) -> np.ndarray:
+    """Noise-free IMn array (float64, stored order): bias + signal, bias alone in the overscan.
+
+    Data pixel values are the signal at the centre of the binned detector pixel
+    they came from; tests compare a frame with this to within the read noise.
+    """
+    readout = spec.readout
+    columns, rows = readout.pixel_centres(amp)
+    values = np.full(readout.shape, spec.bias[AMPLIFIERS[amp - 1]], dtype=np.float64)
+    signal = detector_signal(columns[np.newaxis, :], rows[:, np.newaxis])
+    values[:, : readout.data_columns] += signal
+    return values
+
+
+def make_raw_hdulist(spec: FrameSpec) -> fits.HDUList:
+    """The frame in memory: uint16 pixels as astropy reads the file, headers as azcam writes them.
+
+    Only the BZERO/BSCALE cards differ from the file, which :func:`write_raw_frame`
+    writes as azcam does (floats, after EXTNAME).
+    """
+    readout = spec.readout
+    groups = observation_groups(spec.instrument, spec.start, spec.exptime, spec.altaz_sexagesimal)
+    primary = fits.PrimaryHDU(header=primary_header(readout, spec.name, groups))
+    _override_keywords(primary.header, spec.primary)
+    rng = np.random.default_rng(spec.seed)
+    hdus: list[fits.hdu.base.ExtensionHDU] = []
+    for amp, extname in enumerate(AMPLIFIERS, start=1):
+        cards = [("EXTNAME", extname, "extension name"), *extension_cards(readout, amp)]
+        header = fits.Header([make_card(*card) for card in cards])
+        hdus.append(fits.ImageHDU(data=_synthesise(spec, amp, rng), header=header))
+    hdus.append(_conpars_hdu(spec.conpars))
+    return fits.HDUList([primary, *hdus])
+
+
+def write_raw_frame(folder: Path, spec: FrameSpec) -> Path:
+    """Write ``folder/<spec.name>`` as azcam would and return its path; never overwrites.
+
+    Creates ``folder`` if needed. Raises ``FileExistsError`` if the file exists;
+    a failed write leaves no file behind.
+    """
+    path = Path(folder) / spec.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hdulist = make_raw_hdulist(spec)
+    for hdu in hdulist[1 : 1 + len(AMPLIFIERS)]:
+        _store_as_azcam(hdu)
+    # O_EXCL claims the name atomically; astropy refuses an "xb" stream, so reopen the fd as "wb".
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with os.fdopen(descriptor, "wb") as stream:
+        try:
+            hdulist.writeto(stream)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return path
+
+
+def _synthesise(spec: FrameSpec, amp: int, rng: np.random.Generator) -> np.ndarray:
+    """One amplifier's uint16 pixels: round(expected + N(0, read_noise)) clipped to 0..65535."""
+    values = rng.standard_normal(spec.readout.shape, dtype=np.float32)
+    values *= np.float32(spec.read_noise)
+    values += expected_stored_pixel_values(spec, amp)
+    np.rint(values, out=values)
+    np.clip(values, 0, 65535, out=values)
+    return values.astype(np.uint16)
+
+
+def _store_as_azcam(hdu: fits.ImageHDU) -> None:
+    """Scale to int16 storage and place float BZERO/BSCALE after EXTNAME, as azcam's writer does."""
+    hdu.scale("int16", bzero=32768, bscale=1)
+    for keyword in ("BZERO", "BSCALE"):
+        hdu.header.remove(keyword, ignore_missing=True)
+    hdu.header.set("BZERO", 32768.0, after="EXTNAME")
+    hdu.header.set("BSCALE", 1.0, after="BZERO")
+
+
+def _override_keywords(header: fits.Header, overrides: dict[str, object]) -> None:
+    for keyword, value in overrides.items():
+        if value is None:
+            header.remove(keyword, ignore_missing=True, remove_all=True)
+        elif keyword in header:
+            header[keyword] = value
+        else:
+            header.append(make_card(keyword, value), bottom=True)
+
+
+def _conpars_hdu(overrides: dict[str, str | None]) -> fits.BinTableHDU:
+    """CONPARS: the Archon status as two 20A string columns, as azcam appends it after writing."""
+    rows = dict(archon_status())
+    for keyword, value in overrides.items():
+        if value is None:
+            rows.pop(keyword, None)
+        else:
+            rows[keyword] = value
+    columns = [
+        fits.Column(name="Keyword", format="20A", array=list(rows)),
+        fits.Column(name="Value", format="20A", array=list(rows.values())),
+    ]
+    return fits.BinTableHDU.from_columns(columns, name="CONPARS")
+

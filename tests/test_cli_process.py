@@ -1,0 +1,44 @@
+"""``dataman process``: one line per frame with timings; non-zero exit naming why."""
+
+import subprocess
+import sys
+
+from tests.conftest import make_frame
+
+
+def run_dataman(*args):
+    return subprocess.run([sys.executable, "-m", "dataman", *map(str, args)],
+                          capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_process_prints_timings_and_fails_naming_the_bad_frame(config):
+    good = make_frame(config, roi="1kx1k", binning=2, number=1)
+    bad = make_frame(config, roi="1kx1k", binning=2, number=2)
+    bad.write_bytes(bad.read_bytes()[:10000])
+    run = run_dataman("process", good, bad, "-c", config.source)
+    assert run.returncode == 1
+    lines = run.stdout.splitlines()
+    ok_line = next(line for line in lines if good.name in line)
+    assert ok_line.startswith("ok")
+    for step in ("read", "fixes", "otm", "write", "deliver", "total"):
+        assert f"{step} " in ok_line
+    failed = next(line for line in lines if bad.name in line)
+    assert failed.startswith("FAILED") and "truncated" in failed
+    assert "1 of 2 frames failed" in run.stderr
+    log = next(config.paths.log_dir.glob("mods1dm.*.txt")).read_text()
+    assert f"| INFO | {good.name}: delivered" in log
+    assert f"| ERROR | {bad.name}: failed:" in log or f"| ERROR | {bad}: failed:" in log
+
+
+def test_process_succeeds_with_exit_zero(config):
+    frame = make_frame(config, roi="3kx3k", binning=2, instrument="MODS2R")
+    run = run_dataman("process", frame, "-c", config.source)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (config.paths.repo_dir / "MODS2R.new").read_text() == frame.name + "\n"
+
+
+def test_bad_configuration_exits_78(tmp_path):
+    (tmp_path / "bad.ini").write_text("[workers]\ncount = lots\n")
+    run = run_dataman("process", "nothing.fits", "-c", tmp_path / "bad.ini")
+    assert run.returncode == 78
+    assert "[workers] count" in run.stderr
