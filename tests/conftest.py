@@ -25,6 +25,7 @@ def write_config(folder: Path, **sections: dict[str, object]) -> Path:
     for section, keys in values.items():
         lines.append(f"[{section}]")
         lines += [f"{key} = {value}" for key, value in keys.items()]
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / "dataman.ini"
     path.write_text("\n".join(lines) + "\n")
     return path

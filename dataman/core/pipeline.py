@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +74,11 @@ class PreparedFrame:
     stats: list[QuadrantStats] = field(default_factory=list)
 
 
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="deliver")
+
+
 @contextmanager
 def timed(result: FrameResult, step: str):
     start = time.perf_counter()
@@ -128,9 +135,9 @@ def prepare(path: Path, config: Config, result: FrameResult,
     return prepared
 
 
-def write_processed(prepared: PreparedFrame, config: Config, result: FrameResult,
+def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult,
                     now: datetime) -> Path:
-    """Give the frame its UNIQNAME and publish it in ``procDir/<night>/``."""
+    """Keep the frame's UNIQNAME or reserve a new one; returns the night folder."""
     frame = prepared.frame
     night = night_of(frame.name) or observing_date(now, config.site.utc_offset)
     night_dir = config.paths.proc_dir / night
@@ -141,28 +148,69 @@ def write_processed(prepared: PreparedFrame, config: Config, result: FrameResult
                                     config.paths.repo_dir)
     frame.primary["UNIQNAME"] = (uniqname.strip(), "Unique file name at the LBT Archive")
     result.uniqname = frame.primary["UNIQNAME"]
+    return night_dir
+
+
+def file_pieces(prepared: PreparedFrame) -> list[bytes | memoryview]:
+    """The processed file as buffers in order (headers must be final)."""
     header = None
     if prepared.merged is not None:
-        header = merged_header(frame.primary, prepared.merged.shape, prepared.stats)
-    pieces = output_pieces(frame, prepared.merged, header)
-    path = publish(night_dir, [frame.name, result.uniqname], write_pieces(pieces),
-                   fsync=config.processing.fsync, expected_size=size_of(pieces))
-    if path.name != frame.name:
-        result.warnings.append(f"{night_dir / frame.name} exists; written as {path.name}")
+        header = merged_header(prepared.frame.primary, prepared.merged.shape, prepared.stats)
+    return output_pieces(prepared.frame, prepared.merged, header)
+
+
+def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResult,
+                      now: datetime) -> None:
+    """Write ``procDir/<night>/`` and ``repoDir`` at once from memory, then ``<CHAN>.new``.
+
+    Both copies come from the same buffers in two threads (the kernel copies
+    in parallel on two cores), instead of reading the processed file back.
+    A failed delivery raises ``DeliveryFailed`` after the processed file is
+    safe, so the frame can be delivered later with ``deliver``.
+    """
+    frame, start = prepared.frame, time.perf_counter()
+    night_dir = assign_uniqname(prepared, config, result, now)
+    pieces = file_pieces(prepared)
+    names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
+    options = {"fsync": config.processing.fsync, "expected_size": size}
+    delivery = _pool().submit(publish, config.paths.repo_dir, names, write_pieces(pieces),
+                              **options)
+    try:
+        result.processed = publish(night_dir, names, write_pieces(pieces), **options)
+        _note_rename(result, night_dir, frame.name, result.processed)
+    finally:
+        written = time.perf_counter()
+        result.timings["write"] = written - start
+        try:
+            delivered = delivery.result()  # always wait: never leave a write running
+        finally:
+            result.timings["deliver"] = time.perf_counter() - written
+    with timed(result, "deliver"):
+        result.delivered = _record_delivery(delivered, frame.name, result.instrument, config,
+                                            result)
+
+
+def _note_rename(result: FrameResult, folder: Path, wanted: str, got: Path) -> None:
+    if got.name != wanted:
+        result.warnings.append(f"{folder / wanted} exists; written as {got.name}")
+
+
+def _record_delivery(path: Path, raw_name: str, instrument: str | None, config: Config,
+                     result: FrameResult) -> Path:
+    if path.name != raw_name:
+        result.warnings.append(f"{config.paths.repo_dir / raw_name} exists; "
+                               f"delivered as {path.name}")
+    if instrument:
+        replace_text(config.paths.repo_dir / f"{instrument}.new", path.name + "\n")
     return path
 
 
 def deliver(processed: Path, raw_name: str, uniqname: str, instrument: str | None,
             config: Config, result: FrameResult) -> Path:
-    """Copy the processed file to ``repoDir`` and record it in ``<CHAN>.new``."""
-    repo = config.paths.repo_dir
-    path = publish(repo, [raw_name, uniqname], copy_of(processed),
+    """Deliver an already processed file later (staging disk was down): copy, then record."""
+    path = publish(config.paths.repo_dir, [raw_name, uniqname], copy_of(processed),
                    fsync=config.processing.fsync, expected_size=processed.stat().st_size)
-    if path.name != raw_name:
-        result.warnings.append(f"{repo / raw_name} exists; delivered as {path.name}")
-    if instrument:
-        replace_text(repo / f"{instrument}.new", path.name + "\n")
-    return path
+    return _record_delivery(path, raw_name, instrument, config, result)
 
 
 def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None = None,
@@ -171,14 +219,11 @@ def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None =
     path = Path(path)
     result = FrameResult(path.name)
     log.info("%s: processing", path.name)
-    prepared = prepare(path, config, result, buffers)
-    with timed(result, "write"):
-        result.processed = write_processed(prepared, config, result, now())
-    with timed(result, "deliver"):
-        result.delivered = deliver(result.processed, path.name, result.uniqname or path.name,
-                                   result.instrument, config, result)
-    for warning in result.warnings:
-        log.warning("%s: %s", path.name, warning)
+    try:
+        write_and_deliver(prepare(path, config, result, buffers), config, result, now())
+    finally:
+        for warning in result.warnings:
+            log.warning("%s: %s", path.name, warning)
     log.info("%s: delivered %s (%s)", path.name, result.delivered, format_timings(result))
     return result
 
