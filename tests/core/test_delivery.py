@@ -78,3 +78,20 @@ def test_publish_refuses_a_short_file(tmp_path):
     with pytest.raises(DeliveryFailed, match="wrote 3 bytes of 4"):
         publish(tmp_path, ["a.fits"], write_pieces([b"abc"]), expected_size=4)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_frame_kept_while_staging_was_down_is_delivered_when_it_returns(config):
+    from dataman.core.pipeline import FrameResult, deliver
+
+    raw = make_frame(config, instrument="MODS1R", roi="1kx1k", binning=2)
+    os.rmdir(config.paths.repo_dir)
+    with pytest.raises(DeliveryFailed):
+        process_frame(raw, config, now=lambda: NOW)
+    processed = config.paths.proc_dir / "20251230" / raw.name
+    config.paths.repo_dir.mkdir()  # the NFS disk is back
+    result = FrameResult(raw.name)
+    delivered = deliver(processed, raw.name, "mods1r.20251230.031301.fits", "MODS1R", config,
+                        result)
+    assert delivered == config.paths.repo_dir / raw.name
+    assert delivered.read_bytes() == processed.read_bytes()
+    assert (config.paths.repo_dir / "MODS1R.new").read_text() == raw.name + "\n"
