@@ -1,0 +1,1 @@
+"""The running service: supervisor, workers, journal, systemd integration."""
