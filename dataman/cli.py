@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from dataman import __version__
-from dataman.commands import config_check, demo, process
+from dataman.commands import config_check, demo, process, send
 from dataman.sim import command as simulate
 
 
@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dataman", description="MODS data manager: raw Archon frames to archive-ready files.")
     parser.add_argument("--version", action="version", version=f"dataman {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, process, simulate, config_check):
+    for module in (demo, process, send, simulate, config_check):
         module.register(subparsers)
     return parser
 

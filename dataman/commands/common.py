@@ -18,11 +18,16 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
                              "or the embedded default)")
 
 
-def config_or_exit(args: argparse.Namespace, *, create_dirs: bool = True) -> Config:
-    """The validated configuration; on error print file, key and reason and exit 78."""
+def config_or_exit(args: argparse.Namespace, *, create_dirs: bool = True,
+                   check_dirs: bool = True) -> Config:
+    """The validated configuration; on error print file, key and reason and exit 78.
+
+    ``check_dirs=False`` is for commands that only need settings (``dataman
+    send`` needs host and port, not the working directories).
+    """
     path = args.config or default_config_path()
     try:
-        return load_config(path, create_dirs=create_dirs)
+        return load_config(path, check_dirs=check_dirs, create_dirs=create_dirs)
     except ConfigError as error:
         print(f"dataman: configuration error:\n{error}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from error

@@ -13,9 +13,9 @@ from dataman.core.keywords import text_value
 
 INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
 #: A raw frame name as azcam writes it: ``mods1b.20251230.0012.fits``.
-RAW_NAME = re.compile(r"^(mods[12][br])\.(\d{8})\.(\d{4,})\.fits$")
+RAW_NAME = re.compile(r"^(mods[12][br])\.([0-9]{8})\.([0-9]{4,})\.fits\Z")
 #: Any dataMan file name: raw names and UNIQNAMEs (``mods1b.20251230.031245_2.fits``).
-ANY_NAME = re.compile(r"^(mods[12][br])\.(\d{8})\.(\d+)(?:_\d+)?\.fits$")
+ANY_NAME = re.compile(r"^(mods[12][br])\.([0-9]{8})\.([0-9]+)(?:_[0-9]+)?\.fits\Z")
 RESERVATIONS = ".uniqnames"
 
 
