@@ -1,0 +1,400 @@
+"""The journal: a durable record of every frame request and of what became of it.
+
+The supervisor records a request here *before* it queues or acknowledges it, so
+a crash never loses a frame: at the next start :meth:`Journal.recover` returns
+every frame still to be processed and :meth:`Journal.awaiting_delivery` every
+frame processed but not yet delivered. There is one row per raw file name, and
+its state moves only along the named :class:`Transition` edges::
+
+    QUEUED ──START──▶ RUNNING ──PROCESS──▶ PROCESSED ──DELIVER──▶ DELIVERED
+      ▲  ▲              │  │                  │  ▲
+      │  └───REQUEUE────┘  FAIL               └──┘ REDELIVER (staging disk down)
+      │                    ▼
+      └──────RETRY───── FAILED
+
+Storage is sqlite3, ``<stateDir>/journal.sqlite3``, in WAL mode with
+``synchronous=FULL``: a method that changes a frame has committed and synced
+when it returns, so neither a SIGKILL nor a power cut loses what it recorded.
+Only the supervisor writes (one asyncio process, one connection, one thread),
+so there is no lock contention to handle. Times are UTC epoch seconds passed in
+by the caller (``now``): the state machine is tested without a clock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any
+
+from dataman.core.errors import DataManError
+
+FILE_NAME = "journal.sqlite3"
+SCHEMA_VERSION = 1  # PRAGMA user_version; bump it with a migration in ``_prepare``
+SCHEMA = """
+CREATE TABLE frames (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
+    name TEXT NOT NULL UNIQUE,                   -- raw file name, one row per frame
+    path TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('datagram', 'scan', 'console')),
+    priority INTEGER NOT NULL,                   -- 0 live request, 1 scan find: 0 first
+    state TEXT NOT NULL
+        CHECK (state IN ('queued', 'running', 'processed', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,         -- times queued again after a start
+    delivery_retries INTEGER NOT NULL DEFAULT 0,
+    requested_at REAL NOT NULL,                  -- first request: latency counts from here
+    changed_at REAL NOT NULL,                    -- last change of state
+    started_at REAL, processed_at REAL, delivered_at REAL,
+    pid INTEGER,                                 -- worker of the last start
+    processed_path TEXT, delivered_path TEXT,
+    uniqname TEXT,                               -- kept from the first attempt
+    timings TEXT NOT NULL DEFAULT '{}',          -- JSON {step: seconds}
+    warnings INTEGER NOT NULL DEFAULT 0,
+    reason TEXT                                  -- why it last failed or was requeued
+);
+CREATE INDEX frames_by_state ON frames (state, priority, id);
+CREATE INDEX frames_by_request_time ON frames (requested_at);
+"""
+
+
+class JournalError(DataManError):
+    """The journal cannot be opened or written; the message gives its path and the reason."""
+
+
+class IllegalTransition(DataManError):
+    """A frame was asked to move along an edge the state machine does not have."""
+
+
+class UnknownFrame(DataManError):
+    """No frame with that id or name is in the journal."""
+
+
+class FrameState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PROCESSED = "processed"  # written to procDir, awaiting delivery
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Transition(Enum):
+    """Every legal change of state, named; the value is (from, to)."""
+
+    START = (FrameState.QUEUED, FrameState.RUNNING)
+    PROCESS = (FrameState.RUNNING, FrameState.PROCESSED)
+    DELIVER = (FrameState.PROCESSED, FrameState.DELIVERED)
+    FAIL = (FrameState.RUNNING, FrameState.FAILED)
+    REQUEUE = (FrameState.RUNNING, FrameState.QUEUED)  # the worker or the supervisor died
+    REDELIVER = (FrameState.PROCESSED, FrameState.PROCESSED)  # delivery failed, try later
+    RETRY = (FrameState.FAILED, FrameState.QUEUED)  # operator, or a new request
+
+    def __init__(self, source: FrameState, target: FrameState) -> None:
+        self.source = source
+        self.target = target
+
+
+class Source(StrEnum):
+    """Who asked for the frame; live requests run before the raw-folder scan's finds."""
+
+    DATAGRAM = "datagram"
+    SCAN = "scan"
+    CONSOLE = "console"
+
+    @property
+    def priority(self) -> int:
+        return 1 if self is Source.SCAN else 0
+
+
+@dataclass(frozen=True)
+class Request:
+    """Answer to :meth:`Journal.request`: ``is_new`` False means it is already known."""
+
+    id: int
+    is_new: bool
+    state: FrameState
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """One frame as the journal knows it; field names are the column names."""
+
+    id: int
+    name: str
+    path: Path
+    channel: str
+    source: Source
+    priority: int
+    state: FrameState
+    attempts: int
+    delivery_retries: int
+    requested_at: float
+    changed_at: float
+    started_at: float | None
+    processed_at: float | None
+    delivered_at: float | None
+    pid: int | None
+    processed_path: Path | None
+    delivered_path: Path | None
+    uniqname: str | None
+    timings: dict[str, float]
+    warnings: int
+    reason: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> FrameRecord:
+        values = dict(row)
+        return cls(**values | {
+            "path": Path(values["path"]), "source": Source(values["source"]),
+            "state": FrameState(values["state"]), "timings": json.loads(values["timings"]),
+            "processed_path": _path_or_none(values["processed_path"]),
+            "delivered_path": _path_or_none(values["delivered_path"])})
+
+
+@dataclass(frozen=True)
+class NightSummary:
+    """What became of the frames requested in a time window; latency = delivered − requested."""
+
+    requested: int
+    delivered: int
+    failed: list[tuple[str, str]]
+    latency_median: float | None
+    latency_max: float | None
+
+
+Changes = dict[str, Any] | Callable[[FrameRecord], dict[str, Any]]
+
+
+class Journal:
+    """The supervisor's durable frame table; open it with :meth:`open`, one writer only."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    def open(cls, state_dir: str | Path) -> Journal:
+        """Open or create ``<state_dir>/journal.sqlite3``; JournalError if unusable."""
+        path = Path(state_dir) / FILE_NAME
+        db = None
+        try:
+            db = sqlite3.connect(path, isolation_level=None)
+            _prepare(db)
+        except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
+            raise JournalError(f"{path}: cannot open the journal: {_reason(exc, path)}") from exc
+        return cls(db, path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- requests and transitions -------------------------------------------------------
+
+    def request(self, name: str, path: str | Path, channel: str, source: str,
+                now: float) -> Request:
+        """Record a request, committed on return; a known name is not queued twice."""
+        source = Source(source)
+        with self._transaction():
+            record = self.is_known(name)
+            if record is None:
+                cursor = self._db.execute(
+                    "INSERT INTO frames (name, path, channel, source, priority, state,"
+                    " requested_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (name, str(path), channel, source, source.priority, FrameState.QUEUED,
+                     now, now))
+                return Request(cursor.lastrowid or 0, True, FrameState.QUEUED)
+            requeued = {"path": str(path), "source": source, "priority": source.priority}
+            if record.state is FrameState.FAILED:
+                self._apply(record, Transition.RETRY, now,
+                            requeued | {"attempts": record.attempts + 1})
+                return Request(record.id, True, FrameState.QUEUED)
+            if record.state is FrameState.QUEUED and source.priority < record.priority:
+                # A scan find whose datagram came late: it is live after all.
+                self._update(record.id, requeued)
+            return Request(record.id, False, record.state)
+
+    def start(self, frame_id: int, pid: int, now: float) -> FrameRecord:
+        return self._move(frame_id, Transition.START, now, {"pid": pid, "started_at": now})
+
+    def set_uniqname(self, frame_id: int, uniqname: str) -> str:
+        """Record the UNIQNAME a worker reserved; the first one stays, and is returned."""
+        with self._transaction():
+            record = self.get(frame_id)
+            if record.state is not FrameState.RUNNING:
+                raise IllegalTransition(f"{record.name}: UNIQNAME set while {record.state}")
+            if record.uniqname is None:
+                self._update(frame_id, {"uniqname": uniqname})
+            return record.uniqname or uniqname
+
+    def processed(self, frame_id: int, processed_path: str | Path, uniqname: str,
+                  timings: dict[str, float], warnings: int, now: float) -> FrameRecord:
+        return self._move(frame_id, Transition.PROCESS, now, lambda record: {
+            "processed_path": str(processed_path), "uniqname": record.uniqname or uniqname,
+            "timings": json.dumps(timings), "warnings": warnings, "processed_at": now})
+
+    def delivered(self, frame_id: int, delivered_path: str | Path, now: float) -> FrameRecord:
+        return self._move(frame_id, Transition.DELIVER, now,
+                          {"delivered_path": str(delivered_path), "delivered_at": now})
+
+    def delivery_retry(self, frame_id: int, reason: str, now: float) -> FrameRecord:
+        """Delivery failed (staging disk down or full): the frame waits, never dropped."""
+        return self._move(frame_id, Transition.REDELIVER, now, lambda record: {
+            "delivery_retries": record.delivery_retries + 1, "reason": reason})
+
+    def failed(self, frame_id: int, reason: str, now: float) -> FrameRecord:
+        return self._move(frame_id, Transition.FAIL, now, {"reason": reason})
+
+    def requeue(self, frame_id: int, reason: str, now: float) -> FrameRecord:
+        """The worker died mid-frame: queue it again, counting the attempt."""
+        return self._move(frame_id, Transition.REQUEUE, now, lambda record: {
+            "attempts": record.attempts + 1, "reason": reason})
+
+    def retry(self, name: str, now: float) -> FrameRecord:
+        """The operator asks for a failed frame again."""
+        record = self.is_known(name)
+        if record is None:
+            raise UnknownFrame(f"{self.path}: no frame named {name}")
+        return self._move(record.id, Transition.RETRY, now,
+                          lambda current: {"attempts": current.attempts + 1})
+
+    def recover(self, now: float) -> list[FrameRecord]:
+        """At supervisor start: frames left RUNNING by a dead supervisor are queued again.
+
+        Call it once, before any :meth:`start`; returns :meth:`pending`.
+        """
+        for record in self._select("WHERE state = ?", (FrameState.RUNNING,)):
+            self.requeue(record.id, f"supervisor stopped while worker {record.pid} ran it", now)
+        return self.pending()
+
+    # --- queries ------------------------------------------------------------------------
+
+    def pending(self) -> list[FrameRecord]:
+        """Queued frames in the order to run them: live requests first, then request order."""
+        return self._select("WHERE state = ? ORDER BY priority, id", (FrameState.QUEUED,))
+
+    def awaiting_delivery(self) -> list[FrameRecord]:
+        """Processed frames not yet delivered, in request order (delivery stays in order)."""
+        return self._select("WHERE state = ? ORDER BY id", (FrameState.PROCESSED,))
+
+    def get(self, frame_id: int) -> FrameRecord:
+        records = self._select("WHERE id = ?", (frame_id,))
+        if not records:
+            raise UnknownFrame(f"{self.path}: no frame with id {frame_id}")
+        return records[0]
+
+    def is_known(self, name: str) -> FrameRecord | None:
+        return next(iter(self._select("WHERE name = ?", (name,))), None)
+
+    def recent(self, limit: int) -> list[FrameRecord]:
+        return self._select("ORDER BY id DESC LIMIT ?", (limit,))
+
+    def counts(self) -> dict[FrameState, int]:
+        rows = self._read("SELECT state, COUNT(*) FROM frames GROUP BY state", ())
+        return {state: 0 for state in FrameState} | {FrameState(s): n for s, n in rows}
+
+    def night_summary(self, start: float, end: float) -> NightSummary:
+        """Frames requested in ``[start, end)``: how many delivered, which failed and why."""
+        records = self._select("WHERE requested_at >= ? AND requested_at < ? ORDER BY id",
+                               (start, end))
+        latencies = [r.delivered_at - r.requested_at for r in records
+                     if r.state is FrameState.DELIVERED and r.delivered_at is not None]
+        return NightSummary(
+            requested=len(records), delivered=len(latencies),
+            failed=[(r.name, r.reason or "") for r in records if r.state is FrameState.FAILED],
+            latency_median=statistics.median(latencies) if latencies else None,
+            latency_max=max(latencies, default=None))
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _move(self, frame_id: int, transition: Transition, now: float,
+              changes: Changes) -> FrameRecord:
+        with self._transaction():
+            self._apply(self.get(frame_id), transition, now, changes)
+            return self.get(frame_id)
+
+    def _apply(self, record: FrameRecord, transition: Transition, now: float,
+               changes: Changes) -> None:
+        if record.state is not transition.source:
+            raise IllegalTransition(f"{record.name}: cannot {transition.name} a frame that is"
+                                    f" {record.state} (needs {transition.source})")
+        values = changes(record) if callable(changes) else changes
+        self._update(record.id, values | {"state": transition.target, "changed_at": now})
+
+    def _update(self, frame_id: int, values: dict[str, Any]) -> None:
+        # Column names come from this module only, never from a caller's data.
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self._db.execute(f"UPDATE frames SET {assignments} WHERE id = ?",
+                         [*values.values(), frame_id])
+
+    def _select(self, clause: str, args: tuple[Any, ...]) -> list[FrameRecord]:
+        return [FrameRecord.from_row(row)
+                for row in self._read(f"SELECT * FROM frames {clause}", args)]
+
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE … COMMIT; rolled back on any error, sqlite errors named."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: {exc}") from exc
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    """WAL, full sync, integrity and schema version checked, and a write proven possible."""
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    check = db.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise sqlite3.DatabaseError(f"database is damaged ({check})")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        db.executescript(f"BEGIN IMMEDIATE; {SCHEMA}"
+                         f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    elif version != SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"schema version {version}, this dataMan knows version {SCHEMA_VERSION}")
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("COMMIT")
+
+
+def _path_or_none(text: str | None) -> Path | None:
+    return Path(text) if text is not None else None
+
+
+def _reason(exc: sqlite3.Error, path: Path) -> str:
+    """The operator's reason: the state directory's own error if it cannot be written."""
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as os_error:
+        return f"state directory {path.parent} cannot be written ({os_error.strerror})"
+    if "not a database" in str(exc) or "damaged" in str(exc) or "malformed" in str(exc):
+        return f"{exc}; move the file aside to start a new journal"
+    return str(exc)

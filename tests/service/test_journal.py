@@ -1,0 +1,301 @@
+"""The journal: named transitions, de-duplication, order, crash recovery, named errors.
+
+Time is injected (``now``) everywhere; the one real process is the SIGKILL test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dataman.service.journal import (
+    FILE_NAME,
+    FrameState,
+    IllegalTransition,
+    Journal,
+    JournalError,
+    NightSummary,
+    Transition,
+    UnknownFrame,
+)
+
+QUEUED, RUNNING, PROCESSED, DELIVERED, FAILED = FrameState
+
+
+def raw(number: int, channel: str = "mods1b") -> str:
+    return f"{channel}.20251230.{number:04d}.fits"
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal.open(tmp_path) as opened:
+        yield opened
+
+
+def ask(journal: Journal, number: int, source: str = "datagram", now: float = 100.0) -> int:
+    """Request frame ``number`` and return its id."""
+    return journal.request(raw(number), f"/data/mods1b/{raw(number)}", "mods1b", source, now).id
+
+
+def test_transition_table_is_the_documented_one() -> None:
+    edges = {(t.name, t.source, t.target) for t in Transition}
+    assert edges == {
+        ("START", QUEUED, RUNNING), ("PROCESS", RUNNING, PROCESSED),
+        ("DELIVER", PROCESSED, DELIVERED), ("FAIL", RUNNING, FAILED),
+        ("REQUEUE", RUNNING, QUEUED), ("REDELIVER", PROCESSED, PROCESSED),
+        ("RETRY", FAILED, QUEUED)}
+
+
+def test_frame_goes_from_request_to_delivery(journal: Journal) -> None:
+    request = journal.request(raw(1), "/data/mods1b/" + raw(1), "mods1b", "datagram", 100.0)
+    assert (request.id, request.is_new, request.state) == (1, True, QUEUED)
+    running = journal.start(1, pid=4242, now=101.0)
+    assert (running.state, running.pid, running.started_at) == (RUNNING, 4242, 101.0)
+    done = journal.processed(1, "/proc/20251230/" + raw(1), "mods1b.20251230.031245.fits",
+                             {"read": 0.5, "otm": 0.25}, warnings=2, now=102.5)
+    assert (done.state, done.processed_path, done.uniqname, done.timings, done.warnings) == (
+        PROCESSED, Path("/proc/20251230/" + raw(1)), "mods1b.20251230.031245.fits",
+        {"read": 0.5, "otm": 0.25}, 2)
+    late = journal.delivery_retry(1, "/newdata: No space left on device", now=103.0)
+    assert (late.state, late.delivery_retries, late.reason) == (
+        PROCESSED, 1, "/newdata: No space left on device")
+    delivered = journal.delivered(1, "/newdata/" + raw(1), now=110.0)
+    assert (delivered.state, delivered.delivered_path, delivered.delivered_at) == (
+        DELIVERED, Path("/newdata/" + raw(1)), 110.0)
+    assert (delivered.requested_at, delivered.changed_at, delivered.attempts) == (100.0, 110.0, 0)
+
+
+def test_failed_frame_keeps_its_reason_until_the_operator_retries(journal: Journal) -> None:
+    ask(journal, 1)
+    journal.start(1, 4242, 101.0)
+    failed = journal.failed(1, "BadHeader: CONPARS missing", 102.0)
+    assert (failed.state, failed.reason) == (FAILED, "BadHeader: CONPARS missing")
+    retried = journal.retry(raw(1), 200.0)
+    assert (retried.state, retried.attempts, retried.changed_at) == (QUEUED, 1, 200.0)
+    assert [record.name for record in journal.pending()] == [raw(1)]
+
+
+def test_worker_death_requeues_and_counts_the_attempt(journal: Journal) -> None:
+    ask(journal, 1)
+    journal.start(1, 4242, 101.0)
+    again = journal.requeue(1, "worker 4242 killed by SIGKILL", 102.0)
+    assert (again.state, again.attempts, again.reason) == (
+        QUEUED, 1, "worker 4242 killed by SIGKILL")
+
+
+@pytest.mark.parametrize("steps, illegal", [
+    ([], "delivered"), ([], "failed"), (["start"], "start"),
+    (["start", "processed"], "failed"), (["start", "processed", "delivered"], "delivered")])
+def test_illegal_transition_raises_and_changes_nothing(journal: Journal, steps: list[str],
+                                                       illegal: str) -> None:
+    ask(journal, 1)
+    calls: dict[str, Callable[[], object]] = {
+        "start": lambda: journal.start(1, 4242, 101.0),
+        "processed": lambda: journal.processed(1, "/proc/p", "u", {}, 0, 102.0),
+        "delivered": lambda: journal.delivered(1, "/newdata/p", 103.0),
+        "failed": lambda: journal.failed(1, "why", 103.0)}
+    for step in steps:
+        calls[step]()
+    before = journal.get(1)
+    with pytest.raises(IllegalTransition, match=raw(1)):
+        calls[illegal]()
+    assert journal.get(1) == before
+
+
+def test_operator_cannot_retry_a_frame_that_did_not_fail(journal: Journal) -> None:
+    ask(journal, 1)
+    with pytest.raises(IllegalTransition, match="cannot RETRY a frame that is queued"):
+        journal.retry(raw(1), 101.0)
+    with pytest.raises(UnknownFrame, match=raw(9)):
+        journal.retry(raw(9), 101.0)
+    with pytest.raises(UnknownFrame, match="id 9"):
+        journal.start(9, 4242, 101.0)
+
+
+def test_known_name_is_not_queued_twice(journal: Journal) -> None:
+    ask(journal, 1)
+    assert journal.request(raw(1), "/elsewhere", "mods1b", "scan", 101.0).is_new is False
+    journal.start(1, 4242, 102.0)
+    assert journal.request(raw(1), "/x", "mods1b", "datagram", 103.0).state == RUNNING
+    journal.processed(1, "/proc/p", "u", {}, 0, 104.0)
+    journal.delivered(1, "/newdata/p", 105.0)
+    again = journal.request(raw(1), "/x", "mods1b", "console", 106.0)
+    assert (again.id, again.is_new, again.state) == (1, False, DELIVERED)
+    assert journal.counts() == {QUEUED: 0, RUNNING: 0, PROCESSED: 0, DELIVERED: 1, FAILED: 0}
+
+
+def test_failed_name_is_queued_again_by_a_new_request(journal: Journal) -> None:
+    ask(journal, 1, source="scan")
+    journal.start(1, 4242, 101.0)
+    journal.failed(1, "FrameIncomplete: still being written", 102.0)
+    again = journal.request(raw(1), "/data/mods1b/" + raw(1), "mods1b", "datagram", 150.0)
+    assert (again.id, again.is_new, again.state) == (1, True, QUEUED)
+    record = journal.get(1)
+    assert (record.attempts, record.priority, record.requested_at) == (1, 0, 100.0)
+
+
+def test_live_requests_run_before_scan_finds(journal: Journal) -> None:
+    ask(journal, 1, "scan")
+    ask(journal, 2, "datagram")
+    ask(journal, 3, "scan")
+    ask(journal, 4, "console")
+    ask(journal, 3, "datagram")  # its datagram came late: live after all
+    assert [r.name for r in journal.pending()] == [raw(2), raw(3), raw(4), raw(1)]
+
+
+def test_delivery_waits_in_request_order(journal: Journal) -> None:
+    for number in (1, 2, 3):
+        ask(journal, number)
+    for frame_id in (3, 1, 2):
+        journal.start(frame_id, 4242, 101.0)
+        journal.processed(frame_id, f"/proc/{frame_id}", f"u{frame_id}", {}, 0, 102.0)
+    assert [r.id for r in journal.awaiting_delivery()] == [1, 2, 3]
+
+
+def test_uniqname_of_the_first_attempt_survives_a_requeue(journal: Journal) -> None:
+    ask(journal, 1)
+    journal.start(1, 4242, 101.0)
+    assert journal.set_uniqname(1, "mods1b.20251230.031245.fits") == "mods1b.20251230.031245.fits"
+    journal.requeue(1, "worker died", 102.0)
+    journal.start(1, 4343, 103.0)
+    assert journal.set_uniqname(1, "mods1b.20251230.031250.fits") == "mods1b.20251230.031245.fits"
+    done = journal.processed(1, "/proc/p", "mods1b.20251230.031250.fits", {}, 0, 104.0)
+    assert (done.uniqname, done.attempts, done.pid) == ("mods1b.20251230.031245.fits", 1, 4343)
+
+
+def test_running_frame_is_queued_again_after_a_supervisor_crash(tmp_path: Path) -> None:
+    with Journal.open(tmp_path) as journal:
+        ask(journal, 1)
+        ask(journal, 2)
+        journal.start(1, 4242, 101.0)
+    with Journal.open(tmp_path) as journal:
+        pending = journal.recover(now=500.0)
+        assert [(r.name, r.state, r.attempts) for r in pending] == [
+            (raw(1), QUEUED, 1), (raw(2), QUEUED, 0)]
+        assert pending[0].reason == "supervisor stopped while worker 4242 ran it"
+
+
+CHILD = """
+import sys
+from dataman.service.journal import Journal
+journal = Journal.open(sys.argv[1])
+number = 0
+while True:
+    number += 1
+    name = f"mods1b.20251230.{number:04d}.fits"
+    journal.request(name, "/data/" + name, "mods1b", "datagram", float(number))
+    if number == 3:
+        journal.start(3, 4242, 3.5)
+    print(name, flush=True)
+"""
+
+
+def test_acknowledged_requests_survive_sigkill(tmp_path: Path) -> None:
+    """A real child writes requests without pause; everything it acknowledged is there."""
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    acknowledged = [child.stdout.readline().strip() for _ in range(25)]
+    os.kill(child.pid, signal.SIGKILL)
+    assert child.wait(timeout=10) == -signal.SIGKILL
+    child.stdout.close()
+    assert acknowledged[-1] == raw(25)
+    with Journal.open(tmp_path) as journal:
+        assert all(journal.is_known(name) for name in acknowledged)
+        assert journal.get(3).state == RUNNING
+        pending = journal.recover(now=1000.0)
+        assert (pending[2].name, pending[2].attempts) == (raw(3), 1)
+        assert len(pending) >= 25
+
+
+def test_night_summary_counts_frames_requested_in_the_window(journal: Journal) -> None:
+    ask(journal, 1, now=50.0)  # before the night: not counted
+    for number, requested in [(2, 100.0), (3, 110.0), (4, 120.0), (5, 130.0), (6, 140.0)]:
+        ask(journal, number, now=requested)
+    for frame_id, delivered_at in [(2, 104.0), (3, 120.0), (4, 121.0)]:  # latencies 4, 10, 1
+        journal.start(frame_id, 4242, delivered_at - 0.5)
+        journal.processed(frame_id, "/proc/p", "u", {}, 0, delivered_at - 0.25)
+        journal.delivered(frame_id, "/newdata/p", delivered_at)
+    journal.start(5, 4242, 131.0)
+    journal.failed(5, "BadFrame: not FITS", 132.0)
+    assert journal.night_summary(start=100.0, end=200.0) == NightSummary(
+        requested=5, delivered=3, failed=[(raw(5), "BadFrame: not FITS")],
+        latency_median=4.0, latency_max=10.0)
+    assert journal.night_summary(300.0, 400.0) == NightSummary(0, 0, [], None, None)
+
+
+def test_recent_is_newest_first(journal: Journal) -> None:
+    for number in (1, 2, 3):
+        ask(journal, number)
+    assert [r.name for r in journal.recent(2)] == [raw(3), raw(2)]
+
+
+def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
+    Journal.open(tmp_path).close()
+    with sqlite3.connect(tmp_path / FILE_NAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+
+
+@pytest.fixture
+def make_read_only() -> Iterator[Callable[[Path], None]]:
+    """Make a folder unwritable even for root: ``chattr +i`` as root, else chmod 555."""
+    locked: list[Path] = []
+
+    def lock(folder: Path) -> None:
+        if os.geteuid() != 0:
+            folder.chmod(0o555)
+        elif not shutil.which("chattr") or subprocess.run(
+                ["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+            pytest.skip("root, and this file system has no immutable attribute")
+        locked.append(folder)
+
+    yield lock
+    for folder in locked:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_read_only_state_directory_is_a_named_error(
+        tmp_path: Path, make_read_only: Callable[[Path], None], existing: bool) -> None:
+    if existing:
+        Journal.open(tmp_path).close()
+    make_read_only(tmp_path)
+    where = re.escape(str(tmp_path / FILE_NAME))
+    with pytest.raises(JournalError, match=f"^{where}: .*cannot be written"):
+        Journal.open(tmp_path)
+
+
+def test_state_directory_under_a_file_is_a_named_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    state = tmp_path / "file" / "state"
+    with pytest.raises(JournalError, match=rf"^{re.escape(str(state))}/{FILE_NAME}: .*"
+                                           r"\(Not a directory\)"):
+        Journal.open(state)
+
+
+def test_corrupt_database_is_a_named_error(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_bytes(b"this is no database " * 300)
+    where = re.escape(str(tmp_path / FILE_NAME))
+    with pytest.raises(JournalError, match=f"^{where}: .*not a database; move the file aside"):
+        Journal.open(tmp_path)
+
+
+def test_journal_of_a_newer_dataman_is_refused(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / FILE_NAME) as db:
+        db.execute("PRAGMA user_version = 7")
+    db.close()
+    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 1"):
+        Journal.open(tmp_path)
