@@ -1,0 +1,295 @@
+"""Shared-memory slots with real processes: attach, crashes, stale sweep, capacity, a frame."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from dataman.core.config import Config, load_config
+from dataman.core.errors import BadFrame
+from dataman.core.pipeline import process_frame
+from dataman.ipc.slots import (
+    SHM_DIR,
+    FrameBudget,
+    SlotError,
+    SlotPool,
+    SlotRef,
+    attach,
+    sweep_stale,
+)
+from tests.conftest import REPO, make_frame
+
+SPAWN = mp.get_context("spawn")
+SMALL = FrameBudget(raw_size=10_000, merged_size=8_192)
+DEADLINE = 15.0
+
+# Runs in a process of its own (its own resource tracker, unlike spawned children).
+ATTACH_AND_END = """
+import json, os, signal, sys
+from dataman.ipc.slots import SlotRef, attach
+with attach(SlotRef.from_dict(json.loads(sys.argv[1]))) as buffers:
+    buffers.raw[:4] = b"live"
+    if sys.argv[2] == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+# An owner as the supervisor is one: spawns a worker, closes its pool, exits.
+OWNER = """
+import multiprocessing as mp, sys
+from dataman.ipc.slots import FrameBudget, SlotPool
+from tests.ipc.test_slots import write_pattern
+with SlotPool.create(sys.argv[1], 1, FrameBudget(4096, 4096)) as pool:
+    ref = pool.acquire()
+    worker = mp.get_context("spawn").Process(target=write_pattern, args=(ref.to_dict(), 1, 2))
+    worker.start()
+    worker.join(15)
+sys.exit(worker.exitcode)
+"""
+
+
+def slots_in_shm() -> set[str]:
+    return {path.name for path in SHM_DIR.iterdir() if path.name.startswith("dataman-")}
+
+
+@pytest.fixture(autouse=True)
+def shm_and_children_as_before() -> Iterator[None]:
+    before = slots_in_shm()
+    yield
+    children = mp.active_children()
+    for child in children:
+        child.kill()
+        child.join(DEADLINE)
+    assert slots_in_shm() - before == set(), "test left segments in /dev/shm"
+    assert children == [], "test left child processes"
+
+
+@pytest.fixture
+def instance() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+# -- worker bodies (module level, so spawned children can import them) -----------------
+
+def write_pattern(ref: dict[str, Any], raw_value: int, merged_value: int) -> None:
+    with attach(SlotRef.from_dict(ref)) as buffers:
+        np.frombuffer(buffers.raw, np.uint8).fill(raw_value)
+        np.frombuffer(buffers.merged, np.uint8).fill(merged_value)
+
+
+def attach_until_killed(ref: dict[str, Any], attached: Any) -> None:
+    with attach(SlotRef.from_dict(ref)) as buffers:
+        buffers.raw[:4] = b"busy"
+        attached.set()
+        time.sleep(60)  # waits to be SIGKILLed; the parent never waits on this
+
+
+def own_pool_until_killed(instance: str, created: Any) -> None:
+    SlotPool.create(instance, 2, SMALL)
+    created.set()
+    time.sleep(60)  # waits to be SIGKILLed, leaving its segments behind
+
+
+def process_in_slot(ref: dict[str, Any], config_path: str, frame: str, done: Any) -> None:
+    with attach(SlotRef.from_dict(ref)) as buffers:
+        result = process_frame(frame, load_config(config_path), buffers=buffers)
+    done.put(str(result.delivered))
+
+
+def run_worker(target: Any, *args: Any) -> None:
+    worker = SPAWN.Process(target=target, args=args, daemon=True)
+    worker.start()
+    worker.join(DEADLINE)
+    assert worker.exitcode == 0
+
+
+def filled_with(view: memoryview, value: int) -> bool:
+    return bool(np.all(np.frombuffer(view, np.uint8) == value))
+
+
+# -- sizes and references ---------------------------------------------------------------
+
+def test_largest_frame_budget() -> None:
+    budget = FrameBudget.largest()
+    assert budget.raw_size == 4 * 12_902_400 == 51_609_600
+    assert budget.merged_offset == 51_609_600 and budget.merged_offset % 4096 == 0
+    assert budget.merged_size == 3088 * 8292 * 4 == 102_422_784
+    assert budget.size == 154_032_384
+    assert FrameBudget(10_000, 8_192).merged_offset == 12_288
+
+
+def test_slot_ref_json_is_small_and_round_trips() -> None:
+    budget = FrameBudget.largest()
+    ref = SlotRef("dataman-0123456789abcdef-999", budget.raw_size, budget.merged_offset,
+                  budget.merged_size)
+    text = json.dumps(ref.to_dict())
+    size = len(text.encode())
+    assert size == 115 < 4096, f"SlotRef JSON is {size} bytes, expected 115 (limit 4096)"
+    assert SlotRef.from_dict(json.loads(text)) == ref
+
+
+@pytest.mark.parametrize("data", [{}, {"name": "x", "raw_size": 1, "merged_offset": 1,
+                                       "merged_size": 1},
+                                  {"name": "dataman-a-0", "raw_size": "1", "merged_offset": 1,
+                                   "merged_size": 1},
+                                  {"name": "dataman-a-0", "raw_size": 9, "merged_offset": 8,
+                                   "merged_size": 1}])
+def test_bad_slot_ref_is_a_slot_error(data: dict[str, Any]) -> None:
+    with pytest.raises(SlotError):
+        SlotRef.from_dict(data)
+
+
+# -- owner side -------------------------------------------------------------------------
+
+def test_acquire_release_bookkeeping(instance: str) -> None:
+    with SlotPool.create(instance, 2, SMALL) as pool:
+        first, second = pool.acquire(), pool.acquire()
+        assert first and second and first.name != second.name
+        assert pool.acquire() is None and pool.free_count == 0
+        pool.release(first)
+        assert pool.free_count == 1 and pool.acquire() == first
+        pool.release(second)
+        with pytest.raises(SlotError, match="not in use"):
+            pool.release(second)
+        with pytest.raises(SlotError, match="not in use"):
+            pool.release(SlotRef(f"dataman-{instance}-7", 1, 4096, 1))
+        assert {f"dataman-{instance}-0", f"dataman-{instance}-1"} <= slots_in_shm()
+    pool.close()  # a second close is harmless
+    assert not {f"dataman-{instance}-0", f"dataman-{instance}-1"} & slots_in_shm()
+
+
+def test_pool_larger_than_dev_shm_is_refused(instance: str) -> None:
+    stats = os.statvfs(SHM_DIR)
+    count = stats.f_bavail * stats.f_frsize // FrameBudget.largest().size + 1
+    with pytest.raises(SlotError, match=r"needs [\d,]+ MiB, [\d,]+ MiB free"):
+        SlotPool.create(instance, count)
+    assert not any(name.startswith(f"dataman-{instance}-") for name in slots_in_shm())
+
+
+@pytest.mark.slow
+def test_sweep_stale_removes_a_killed_owners_segments_only(instance: str) -> None:
+    created = SPAWN.Event()
+    owner = SPAWN.Process(target=own_pool_until_killed, args=(instance, created), daemon=True)
+    owner.start()
+    assert created.wait(DEADLINE)
+    os.kill(owner.pid, signal.SIGKILL)
+    owner.join(DEADLINE)
+    stale = [f"dataman-{instance}-0", f"dataman-{instance}-1"]
+    assert set(stale) <= slots_in_shm()
+    with SlotPool.create(instance + "1", 1, SMALL) as neighbour:  # same prefix, other service
+        assert sweep_stale(instance) == stale
+        assert not set(stale) & slots_in_shm()
+        assert f"dataman-{instance}1-0" in slots_in_shm()
+    assert neighbour.free_count == 0
+
+
+# -- worker side ------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_spawned_worker_writes_are_seen_by_the_owner(instance: str) -> None:
+    with SlotPool.create(instance, 1) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        run_worker(write_pattern, ref.to_dict(), 0x5A, 0xA5)
+        with attach(ref) as buffers:
+            assert len(buffers.raw) == 51_609_600 and len(buffers.merged) == 102_422_784
+            assert filled_with(buffers.raw, 0x5A) and filled_with(buffers.merged, 0xA5)
+
+
+@pytest.mark.slow
+def test_killed_worker_leaves_its_slot_usable(instance: str) -> None:
+    with SlotPool.create(instance, 1, SMALL) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        attached = SPAWN.Event()
+        worker = SPAWN.Process(target=attach_until_killed, args=(ref.to_dict(), attached),
+                               daemon=True)
+        worker.start()
+        assert attached.wait(DEADLINE)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(DEADLINE)
+        assert worker.exitcode == -signal.SIGKILL
+        assert ref.name in slots_in_shm()
+        pool.release(ref)
+        ref = pool.acquire()
+        assert ref is not None
+        run_worker(write_pattern, ref.to_dict(), 7, 8)
+        with attach(ref) as buffers:
+            assert filled_with(buffers.raw, 7) and filled_with(buffers.merged, 8)
+    assert ref.name not in slots_in_shm()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["exit", "kill"])
+def test_process_with_own_tracker_neither_unlinks_nor_warns(instance: str, how: str) -> None:
+    """gh-82300: a plain 3.11 attach would be unlinked by this process's tracker at exit."""
+    with SlotPool.create(instance, 1, SMALL) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        done = subprocess.run([sys.executable, "-c", ATTACH_AND_END, json.dumps(ref.to_dict()),
+                               how], cwd=REPO, capture_output=True, text=True, timeout=DEADLINE)
+        assert done.returncode == (-signal.SIGKILL if how == "kill" else 0), done.stderr
+        assert ref.name in slots_in_shm()
+        assert done.stderr == ""
+        with attach(ref) as buffers:
+            assert bytes(buffers.raw[:4]) == b"live"
+
+
+@pytest.mark.slow
+def test_owner_exits_without_resource_tracker_noise(instance: str) -> None:
+    done = subprocess.run([sys.executable, "-c", OWNER, instance], cwd=REPO,
+                          capture_output=True, text=True, timeout=DEADLINE)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+def test_failed_frame_inside_attach_raises_its_own_error(config: Config, instance: str) -> None:
+    """Arrays of the failed frame live on in the traceback; attach must still let go."""
+    frame = make_frame(config, roi="1kx1k", binning=2)
+    budget = FrameBudget(FrameBudget.largest().raw_size, 16)  # no room for the merged image
+    with SlotPool.create(instance, 1, budget) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        with pytest.raises(BadFrame, match="does not fit"), attach(ref) as buffers:
+            process_frame(frame, config, buffers=buffers)
+
+
+def test_attach_to_missing_slot_is_a_slot_error(instance: str) -> None:
+    with pytest.raises(SlotError, match="does not exist"), \
+            attach(SlotRef(f"dataman-{instance}-0", 1, 4096, 1)):
+        pass
+
+
+# -- end to end -------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_process_frame_in_spawned_worker_uses_the_slot(config: Config, tmp_path: Path,
+                                                       instance: str) -> None:
+    frame = make_frame(config, roi="1kx1k", binning=2)
+    done = SPAWN.Queue()
+    with SlotPool.create(instance, 1) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        worker = SPAWN.Process(target=process_in_slot, daemon=True, args=(
+            ref.to_dict(), str(tmp_path / "dataman.ini"), str(frame), done))
+        worker.start()
+        delivered = Path(done.get(timeout=DEADLINE))
+        worker.join(DEADLINE)
+        assert worker.exitcode == 0
+        assert delivered.is_file() and delivered.parent == config.paths.repo_dir
+        merged = fits.getdata(delivered, "MERGED")
+        with attach(ref) as buffers:
+            in_slot = bytes(buffers.merged[:merged.nbytes])
+        assert in_slot == merged.astype(">f4").tobytes()
