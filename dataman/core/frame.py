@@ -69,7 +69,7 @@ def read_frame(path: str | os.PathLike[str], buffer: memoryview | None = None) -
     ``FrameIncomplete`` when the file is shorter than its headers imply.
     """
     path = Path(path)
-    headers, locations, size, conpars = _scan_headers(path)
+    headers, locations, size = _scan_headers(path)
     amp_hdus = _find_amplifiers(path, headers)
     nbytes = [_check_amplifier(path, name, headers[index]) for name, index in amp_hdus]
     if len(set(nbytes)) != 1:
@@ -93,15 +93,12 @@ def read_frame(path: str | os.PathLike[str], buffer: memoryview | None = None) -
             stored = np.frombuffer(block, dtype=">i2", count=shape[0] * shape[1]).reshape(shape)
             amps.append(AmpImage(name, header, block, stored))
         conpars_header, conpars_block = _read_conpars(path, stream, headers, locations, size)
+    conpars = _parse_conpars(conpars_header, conpars_block)
     return RawFrame(path, headers[0], amps, conpars_header, conpars_block, conpars)
 
 
-def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]], int,
-                                       dict[str, str]]:
-    """Headers and (data offset, padded span) of every HDU, and the CONPARS table.
-
-    Only the small CONPARS table is decoded here; image data is not touched.
-    """
+def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]], int]:
+    """Headers and (data offset, padded span) of every HDU, without reading any data."""
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -114,31 +111,19 @@ def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]],
             warnings.simplefilter("error", AstropyUserWarning)
             with fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=True,
                            do_not_scale_image_data=True, ignore_missing_simple=False) as hdus:
-                headers, locations, conpars = [], [], {}
+                headers, locations = [], []
                 for hdu in hdus:
                     info = hdu.fileinfo()
                     headers.append(hdu.header.copy())
                     locations.append((info["datLoc"], info["datSpan"]))
-                    if _is_conpars(hdu.header) and info["datLoc"] + info["datSpan"] <= size:
-                        conpars = _conpars_table(hdu)
     except (OSError, ValueError, IndexError, KeyError, AstropyUserWarning,
             UnicodeDecodeError) as error:
         raise _classify_open_error(path, size, error) from error
-    return headers, locations, size, conpars
+    return headers, locations, size
 
 
 def _is_conpars(header: fits.Header) -> bool:
     return str(header.get("EXTNAME", "")).strip().upper() == "CONPARS"
-
-
-def _conpars_table(hdu) -> dict[str, str]:
-    """Keyword -> Value of the CONPARS table; empty when its columns are not there."""
-    try:
-        rows = hdu.data
-        return {str(k).strip(): str(v).strip()
-                for k, v in zip(rows["Keyword"], rows["Value"], strict=True)}
-    except (KeyError, ValueError, TypeError, AttributeError):
-        return {}
 
 
 def _require_fits_signature(path: Path, size: int) -> None:
@@ -198,14 +183,14 @@ def _require_data(path: Path, offset: int, nbytes: int, size: int) -> None:
 
 
 def _read_block(stream, offset: int, block: memoryview) -> None:
-    """Fill ``block`` from ``offset``; a missing final FITS padding reads as zeros."""
+    """Fill ``block`` from ``offset``; the file ending early means it is being rewritten."""
     stream.seek(offset)
     done = 0
     while done < len(block):
         count = stream.readinto(block[done:])
         if not count:
-            block[done:] = bytes(len(block) - done)
-            return
+            raise FrameIncomplete(f"{Path(stream.name).name}: file ended at byte "
+                                  f"{offset + done} while reading (still being written?)")
         done += count
 
 
@@ -219,3 +204,19 @@ def _read_conpars(path, stream, headers, locations, size) -> tuple[fits.Header |
             _read_block(stream, offset, block)
             return header, bytes(block)
     return None, b""
+
+
+def _parse_conpars(header: fits.Header | None, block: bytes) -> dict[str, str]:
+    """Keyword -> Value of the CONPARS table, decoded from the block as read.
+
+    Empty when the table is absent or lacks the two columns; fixTemps then
+    reports the temperatures as not read.
+    """
+    if header is None:
+        return {}
+    try:
+        rows = fits.BinTableHDU.fromstring(header.tostring().encode("ascii") + block).data
+        return {str(k).strip(): str(v).strip()
+                for k, v in zip(rows["Keyword"], rows["Value"], strict=True)}
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return {}

@@ -28,7 +28,7 @@ from dataman.core.geometry import roi_mode_of
 from dataman.core.misc import fix_misc
 from dataman.core.naming import instrument_of, night_of, reserve_uniqname
 from dataman.core.nightlog import observing_date
-from dataman.core.otm import QuadrantStats, make_otm
+from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of
 from dataman.core.publish import copy_of, publish, replace_text, write_pieces
 from dataman.core.readout import Readout, readout_of
@@ -107,7 +107,7 @@ def fix_headers(frame: RawFrame, config: Config) -> tuple[Readout, str | None, l
 def merged_buffer(buffers: Buffers | None, readout: Readout) -> np.ndarray | None:
     if buffers is None:
         return None
-    shape = (2 * readout.rows, 2 * readout.columns)
+    shape = merged_shape(readout)
     count = shape[0] * shape[1]
     if len(buffers.merged) < 4 * count:
         raise BadFrame(f"merged image {shape} does not fit the {len(buffers.merged)}-byte buffer")

@@ -73,7 +73,7 @@ def write_pieces(pieces: Sequence[bytes | memoryview]) -> Callable[[BinaryIO], N
 
 
 def copy_of(source: Path) -> Callable[[BinaryIO], None]:
-    """A ``produce`` callback copying ``source`` (sendfile in the kernel where possible)."""
+    """A ``produce`` callback copying ``source`` in 8 MiB chunks (deferred delivery only)."""
     def produce(stream: BinaryIO) -> None:
         with open(source, "rb") as origin:
             shutil.copyfileobj(origin, stream, length=8 << 20)

@@ -33,7 +33,7 @@ from dataman.core.geometry import (
     REFERENCE_PIXEL,
     Section,
 )
-from dataman.sim.readout import Readout
+from dataman.sim.readout import ReadoutMode
 
 #: The rule azcam writes above and below the title of every header group.
 RULE = "=" * 66
@@ -63,7 +63,9 @@ class KeywordGroup:
     cards: list[Card] = field(default_factory=list)
 
 
-def primary_header(readout: Readout, filename: str, groups: dict[str, KeywordGroup]) -> fits.Header:
+def primary_header(
+    readout: ReadoutMode, filename: str, groups: dict[str, KeywordGroup]
+) -> fits.Header:
     """The primary header azcam writes: its structural cards, then each non-empty group in order."""
     header = fits.PrimaryHDU().header
     b = readout.binning
@@ -104,7 +106,7 @@ def focalplane_group() -> KeywordGroup:
     )
 
 
-def extension_cards(readout: Readout, amp: int) -> list[Card]:
+def extension_cards(readout: ReadoutMode, amp: int) -> list[Card]:
     """Every card azcam writes in IMn after EXTNAME/BZERO/BSCALE, in azcam's order."""
     return [
         ("INHERIT", True, "extension inherits PHDU keyword/values?"),
@@ -115,7 +117,7 @@ def extension_cards(readout: Readout, amp: int) -> list[Card]:
     ]
 
 
-def azcam_detsec(readout: Readout, amp: int) -> Section:
+def azcam_detsec(readout: ReadoutMode, amp: int) -> Section:
     """azcam's DETSEC (= CCDSEC) of amplifier ``amp``: right for full frames, not for subframes."""
     nx, ny = EXT_POSITION[amp - 1]
     first_col, first_row = _first_pixel(readout)
@@ -126,13 +128,13 @@ def azcam_detsec(readout: Readout, amp: int) -> Section:
     return Section(x[0], x[1], y[0], y[1])
 
 
-def _first_pixel(readout: Readout) -> tuple[int, int]:
+def _first_pixel(readout: ReadoutMode) -> tuple[int, int]:
     """First detector column and row of the window, as the MODS server passes them to set_roi."""
     c0, r0 = REFERENCE_PIXEL
     return c0 - readout.width + 1, r0 - readout.height + 1
 
 
-def _image_cards(readout: Readout, amp: int) -> list[Card]:
+def _image_cards(readout: ReadoutMode, amp: int) -> list[Card]:
     b, columns, rows = readout.binning, readout.data_columns, readout.rows
     flip_x = -1 if AMP_FLIP[amp - 1] else 1
     nx, ny = EXT_POSITION[amp - 1]
@@ -174,7 +176,7 @@ def _image_cards(readout: Readout, amp: int) -> list[Card]:
     ]
 
 
-def _binned_ccdsec(readout: Readout, amp: int) -> str:
+def _binned_ccdsec(readout: ReadoutMode, amp: int) -> str:
     """azcam's CCDSEC1: skips divided by the binning, quadrant ends not; values truncated."""
     b = readout.binning
     nx, _ = EXT_POSITION[amp - 1]
@@ -190,7 +192,7 @@ def _binned_ccdsec(readout: Readout, amp: int) -> str:
     return f"[{x1}:{x2},{y1}:{y2}]"
 
 
-def _wcs_cards(readout: Readout, amp: int) -> list[Card]:
+def _wcs_cards(readout: ReadoutMode, amp: int) -> list[Card]:
     b = readout.binning
     flip_x = -1 if AMP_FLIP[amp - 1] else 1
     first_col, first_row = _first_pixel(readout)
@@ -220,14 +222,14 @@ def _wcs_cards(readout: Readout, amp: int) -> list[Card]:
     ]
 
 
-def _amplifier_pixel(readout: Readout, amp: int) -> tuple[int, int]:
+def _amplifier_pixel(readout: ReadoutMode, amp: int) -> tuple[int, int]:
     """azcam's AMP-PIX1/2: the amplifier's corner within the *window*, not the detector."""
     nx, ny = EXT_POSITION[amp - 1]
     flip = AMP_FLIP[amp - 1]
     return (nx - 1 + flip) * readout.width + 1 - flip, (ny - 1) * readout.height + 1
 
 
-def _focalplane_cards(readout: Readout, amp: int) -> list[Card]:
+def _focalplane_cards(readout: ReadoutMode, amp: int) -> list[Card]:
     nx, ny = EXT_POSITION[amp - 1]
     amp_pix1, amp_pix2 = _amplifier_pixel(readout, amp)
     return [

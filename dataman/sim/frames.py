@@ -28,7 +28,7 @@ from astropy.io import fits
 from dataman.core.geometry import AMPLIFIERS
 from dataman.sim.azcam_header import extension_cards, make_card, primary_header
 from dataman.sim.observation import archon_status, observation_groups
-from dataman.sim.readout import Readout
+from dataman.sim.readout import ReadoutMode
 
 INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
 #: Bias level of each amplifier (DN); distinct so a swapped quadrant is visible in its overscan.
@@ -88,15 +88,15 @@ class FrameSpec:
 
     def __post_init__(self) -> None:
         raw_name(self.instrument, self.night, self.number)  # validates all three
-        Readout(self.roi, self.binning)
+        ReadoutMode(self.roi, self.binning)
         if self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
         if set(self.bias) != set(AMPLIFIERS):
             raise ValueError(f"bias needs exactly {', '.join(AMPLIFIERS)}")
 
     @property
-    def readout(self) -> Readout:
-        return Readout(self.roi, self.binning)
+    def readout(self) -> ReadoutMode:
+        return ReadoutMode(self.roi, self.binning)
 
     @property
     def name(self) -> str:

@@ -7,7 +7,7 @@ position of every stored pixel. The simulator paints pixels from this mapping;
 the header keywords it writes come from ``azcam_header``, which reproduces
 azcam's own (partly wrong) sections instead.
 
->>> r = Readout("1kx1k", 2)
+>>> r = ReadoutMode("1kx1k", 2)
 >>> r.shape, str(r.section(2))
 ((256, 288), '[4658:4147,1033:1544]')
 >>> r.pixel_centres(2)[0][:2]
@@ -32,7 +32,7 @@ BINNINGS = (1, 2)
 
 
 @dataclass(frozen=True)
-class Readout:
+class ReadoutMode:
     """One readout configuration: ROI mode (key of ``ROI_MODES``) and binning (``CCDSUM 'b b'``)."""
 
     roi: str = "full"

@@ -41,6 +41,15 @@ def test_truncated_in_the_pixels(config, raw):
         process_frame(raw, config)
 
 
+def test_missing_final_padding_counts_as_still_being_written(config, raw):
+    with fits.open(raw) as original:
+        table = original["CONPARS"]
+        end = table.fileinfo()["datLoc"] + len(table.data.tobytes())
+    raw.write_bytes(raw.read_bytes()[:end])
+    with pytest.raises(FrameIncomplete):
+        process_frame(raw, config)
+
+
 def test_not_fits(config, raw):
     raw.write_text("SIMPLE? no, a shopping list\n" * 200)
     with pytest.raises(BadFrame, match="not a readable FITS file"):

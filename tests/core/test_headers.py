@@ -147,4 +147,4 @@ def test_modsquad_labels_and_merged_header(config):
         assert merged[key] == hdus[0].header[key]
     for key in ("SIMPLE", "EXTEND", "NEXTEND"):
         assert key not in merged
-    assert [merged[f"Q{q}BIAS"] is not None for q in range(1, 5)] == [True] * 4
+    assert all(f"Q{q}BIAS" in merged for q in range(1, 5))
