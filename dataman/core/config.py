@@ -60,6 +60,16 @@ class ProcessingConfig:
 class WorkersConfig:
     count: int
     slots: int
+    job_timeout: float
+    recycle_after: int
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    scan_interval: float
+    wait_for_write: float
+    delivery_retry_max: float
+    stop_timeout: float
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ class Config:
     paths: PathsConfig
     processing: ProcessingConfig
     workers: WorkersConfig
+    service: ServiceConfig
     site: SiteConfig
     temperatures: dict[str, SensorMap]
     text: str = dataclasses.field(repr=False, compare=False, default="")
@@ -167,6 +178,7 @@ def _build(raw: ConfigObj, source: Path) -> Config:
         paths=path_config,
         processing=_section(ProcessingConfig, raw["processing"]),
         workers=_section(WorkersConfig, raw["workers"]),
+        service=_section(ServiceConfig, raw["service"]),
         site=_section(SiteConfig, raw["site"]),
         temperatures=temperatures,
         text=_effective_text(raw),

@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from astropy.io import fits
 
 from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
@@ -26,7 +27,7 @@ from dataman.core.errors import BadFrame
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
 from dataman.core.misc import fix_misc
-from dataman.core.naming import instrument_of, night_of, reserve_uniqname
+from dataman.core.naming import find_reservation, instrument_of, night_of, reserve_uniqname
 from dataman.core.nightlog import observing_date
 from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of
@@ -51,6 +52,14 @@ class FrameResult:
     delivered: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Told ("step", name) as each step starts and ("uniqname", name) once reserved,
+    #: before anything is written: the service shows progress and journals the name.
+    observer: Callable[[str, str], None] | None = field(default=None, repr=False,
+                                                         compare=False)
+
+    def notify(self, event: str, value: str) -> None:
+        if self.observer is not None:
+            self.observer(event, value)
 
     @property
     def total(self) -> float:
@@ -81,6 +90,7 @@ def _pool() -> ThreadPoolExecutor:
 
 @contextmanager
 def timed(result: FrameResult, step: str):
+    result.notify("step", step)
     start = time.perf_counter()
     try:
         yield
@@ -136,19 +146,35 @@ def prepare(path: Path, config: Config, result: FrameResult,
 
 
 def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult,
-                    now: datetime) -> Path:
-    """Keep the frame's UNIQNAME or reserve a new one; returns the night folder."""
+                    now: datetime, *, retry: bool = False) -> Path:
+    """Keep the frame's UNIQNAME or reserve a new one; returns the night folder.
+
+    A ``retry`` first looks for the name an earlier attempt of this frame reserved.
+    """
     frame = prepared.frame
     night = night_of(frame.name) or observing_date(now, config.site.utc_offset)
     night_dir = config.paths.proc_dir / night
     night_dir.mkdir(parents=True, exist_ok=True)
     uniqname = frame.primary.get("UNIQNAME")
     if not isinstance(uniqname, str) or not uniqname.strip():
+        uniqname = find_reservation(night_dir, frame.name) if retry else None
+    if not isinstance(uniqname, str) or not uniqname.strip():
         uniqname = reserve_uniqname(prepared.instrument or "mods", now, night_dir,
-                                    config.paths.repo_dir)
+                                    config.paths.repo_dir, frame.name)
     frame.primary["UNIQNAME"] = (uniqname.strip(), "Unique file name at the LBT Archive")
     result.uniqname = frame.primary["UNIQNAME"]
+    result.notify("uniqname", result.uniqname)
     return night_dir
+
+
+def same_uniqname(uniqname: str) -> Callable[[Path], bool]:
+    """Whether a file on disk is an output with this UNIQNAME (an earlier attempt's)."""
+    def is_ours(path: Path) -> bool:
+        try:
+            return fits.getval(path, "UNIQNAME", ext=0) == uniqname
+        except (OSError, KeyError, ValueError, IndexError):
+            return False
+    return is_ours
 
 
 def file_pieces(prepared: PreparedFrame) -> list[bytes | memoryview]:
@@ -160,19 +186,30 @@ def file_pieces(prepared: PreparedFrame) -> list[bytes | memoryview]:
 
 
 def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResult,
-                      now: datetime) -> None:
+                      now: datetime, *, deliver: bool = True, retry: bool = False) -> None:
     """Write ``procDir/<night>/`` and ``repoDir`` at once from memory, then ``<CHAN>.new``.
 
     Both copies come from the same buffers in two threads (the kernel copies
     in parallel on two cores), instead of reading the processed file back.
     A failed delivery raises ``DeliveryFailed`` after the processed file is
-    safe, so the frame can be delivered later with ``deliver``.
+    safe, so the frame can be delivered later with ``deliver``. With
+    ``deliver=False`` only procDir is written and ``result.delivered`` stays
+    None (the service keeps deliveries in order while older frames wait). A
+    ``retry`` replaces what an earlier attempt of this frame left instead of
+    writing a second copy.
     """
     frame, start = prepared.frame, time.perf_counter()
-    night_dir = assign_uniqname(prepared, config, result, now)
+    night_dir = assign_uniqname(prepared, config, result, now, retry=retry)
+    result.notify("step", "write")
     pieces = file_pieces(prepared)
     names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
-    options = {"fsync": config.processing.fsync, "expected_size": size}
+    options = {"fsync": config.processing.fsync, "expected_size": size,
+               "ours": same_uniqname(result.uniqname) if retry else None}
+    if not deliver:
+        with timed(result, "write"):
+            result.processed = publish(night_dir, names, write_pieces(pieces), **options)
+        _note_rename(result, night_dir, frame.name, result.processed)
+        return
     delivery = _pool().submit(publish, config.paths.repo_dir, names, write_pieces(pieces),
                               **options)
     try:
@@ -209,7 +246,8 @@ def deliver(processed: Path, raw_name: str, uniqname: str, instrument: str | Non
             config: Config, result: FrameResult) -> Path:
     """Deliver an already processed file later (staging disk was down): copy, then record."""
     path = publish(config.paths.repo_dir, [raw_name, uniqname], copy_of(processed),
-                   fsync=config.processing.fsync, expected_size=processed.stat().st_size)
+                   fsync=config.processing.fsync, expected_size=processed.stat().st_size,
+                   ours=same_uniqname(uniqname))
     return _record_delivery(path, raw_name, instrument, config, result)
 
 

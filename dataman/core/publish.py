@@ -24,9 +24,13 @@ def _temporary(directory: Path, name: str) -> Path:
 
 
 def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO], None], *,
-            fsync: bool = False, expected_size: int | None = None) -> Path:
+            fsync: bool = False, expected_size: int | None = None,
+            ours: Callable[[Path], bool] | None = None) -> Path:
     """Write a file with ``produce`` and publish it under the first free name of ``names``.
 
+    A taken name is skipped, unless ``ours(path)`` says the file there is an
+    earlier attempt's output of this same frame: that one is replaced
+    atomically, so a retry never leaves a second copy under another name.
     Raises ``FileExistsError`` when every name is taken and ``DeliveryFailed``
     when the directory is missing, read-only or full, or the result is short.
     """
@@ -40,24 +44,31 @@ def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO],
         size = temporary.stat().st_size
         if expected_size is not None and size != expected_size:
             raise DeliveryFailed(f"{directory}: wrote {size} bytes of {expected_size}")
-        return _link_first_free(temporary, directory, names)
+        return _link_first_free(temporary, directory, names, ours)
     except OSError as error:
         raise DeliveryFailed(f"{directory}: {describe_os_error(error)}") from error
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def _link_first_free(temporary: Path, directory: Path, names: Iterable[str]) -> Path:
+def _link_first_free(temporary: Path, directory: Path, names: Iterable[str],
+                     ours: Callable[[Path], bool] | None = None) -> Path:
     for name in names:
         final = directory / name
         try:
             os.link(temporary, final)
         except FileExistsError:
+            if ours is not None and ours(final):
+                os.replace(temporary, final)
+                return final
             continue
         except OSError as error:
             if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
                 raise
             if final.exists():  # a file system without hard links: check, then rename
+                if ours is not None and ours(final):
+                    os.replace(temporary, final)
+                    return final
                 continue
             os.rename(temporary, final)
         return final

@@ -136,11 +136,14 @@ def _parse_text(payload: bytes, data_dir: Path) -> ProcRequest | QuitRequest | s
         return "'proc' without a file name"
     if len(arguments) > 1:
         return f"'proc' takes one file name, got {len(arguments)} words"
-    return _proc_request(arguments[0], data_dir)
+    return proc_request(arguments[0], data_dir)
 
 
-def _proc_request(path: str, data_dir: Path) -> ProcRequest | str:
-    """Only the base name is used; it must be a raw name that resolves inside ``data_dir``."""
+def proc_request(path: str, data_dir: Path) -> ProcRequest | str:
+    """The request for ``path``, or why not (also used for the console's 'process' op).
+
+    Only the base name is used; it must be a raw name that resolves inside ``data_dir``.
+    """
     if any(unicodedata.category(char) == "Cc" for char in path):
         return f"control character in file name {_quote(path)}"
     name = path.replace("\\", "/").rsplit("/", 1)[-1]

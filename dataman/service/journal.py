@@ -8,7 +8,8 @@ its state moves only along the named :class:`Transition` edges::
 
     QUEUED ──START──▶ RUNNING ──PROCESS──▶ PROCESSED ──DELIVER──▶ DELIVERED
       ▲  ▲              │  │                  │  ▲
-      │  └───REQUEUE────┘  FAIL               └──┘ REDELIVER (staging disk down)
+      │  └──REQUEUE─────┘  FAIL               └──┘ REDELIVER (staging disk down)
+      │     POSTPONE       │
       │                    ▼
       └──────RETRY───── FAILED
 
@@ -28,145 +29,26 @@ import statistics
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
-from dataman.core.errors import DataManError
+from dataman.service.records import (
+    FILE_NAME,
+    SCHEMA,
+    SCHEMA_VERSION,
+    FrameRecord,
+    FrameState,
+    IllegalTransition,
+    JournalError,
+    NightSummary,
+    Request,
+    Source,
+    Transition,
+    UnknownFrame,
+)
 
-FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version; bump it with a migration in ``_prepare``
-SCHEMA = """
-CREATE TABLE frames (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
-    name TEXT NOT NULL UNIQUE,                   -- raw file name, one row per frame
-    path TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    source TEXT NOT NULL CHECK (source IN ('datagram', 'scan', 'console')),
-    priority INTEGER NOT NULL,                   -- 0 live request, 1 scan find: 0 first
-    state TEXT NOT NULL
-        CHECK (state IN ('queued', 'running', 'processed', 'delivered', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,         -- times queued again after a start
-    delivery_retries INTEGER NOT NULL DEFAULT 0,
-    requested_at REAL NOT NULL,                  -- first request: latency counts from here
-    changed_at REAL NOT NULL,                    -- last change of state
-    started_at REAL, processed_at REAL, delivered_at REAL,
-    pid INTEGER,                                 -- worker of the last start
-    processed_path TEXT, delivered_path TEXT,
-    uniqname TEXT,                               -- kept from the first attempt
-    timings TEXT NOT NULL DEFAULT '{}',          -- JSON {step: seconds}
-    warnings INTEGER NOT NULL DEFAULT 0,
-    reason TEXT                                  -- why it last failed or was requeued
-);
-CREATE INDEX frames_by_state ON frames (state, priority, id);
-CREATE INDEX frames_by_request_time ON frames (requested_at);
-"""
-
-
-class JournalError(DataManError):
-    """The journal cannot be opened or written; the message gives its path and the reason."""
-
-
-class IllegalTransition(DataManError):
-    """A frame was asked to move along an edge the state machine does not have."""
-
-
-class UnknownFrame(DataManError):
-    """No frame with that id or name is in the journal."""
-
-
-class FrameState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    PROCESSED = "processed"  # written to procDir, awaiting delivery
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
-class Transition(Enum):
-    """Every legal change of state, named; the value is (from, to)."""
-
-    START = (FrameState.QUEUED, FrameState.RUNNING)
-    PROCESS = (FrameState.RUNNING, FrameState.PROCESSED)
-    DELIVER = (FrameState.PROCESSED, FrameState.DELIVERED)
-    FAIL = (FrameState.RUNNING, FrameState.FAILED)
-    REQUEUE = (FrameState.RUNNING, FrameState.QUEUED)  # the worker or the supervisor died
-    REDELIVER = (FrameState.PROCESSED, FrameState.PROCESSED)  # delivery failed, try later
-    RETRY = (FrameState.FAILED, FrameState.QUEUED)  # operator, or a new request
-
-    def __init__(self, source: FrameState, target: FrameState) -> None:
-        self.source = source
-        self.target = target
-
-
-class Source(StrEnum):
-    """Who asked for the frame; live requests run before the raw-folder scan's finds."""
-
-    DATAGRAM = "datagram"
-    SCAN = "scan"
-    CONSOLE = "console"
-
-    @property
-    def priority(self) -> int:
-        return 1 if self is Source.SCAN else 0
-
-
-@dataclass(frozen=True)
-class Request:
-    """Answer to :meth:`Journal.request`: ``is_new`` False means it is already known."""
-
-    id: int
-    is_new: bool
-    state: FrameState
-
-
-@dataclass(frozen=True)
-class FrameRecord:
-    """One frame as the journal knows it; field names are the column names."""
-
-    id: int
-    name: str
-    path: Path
-    channel: str
-    source: Source
-    priority: int
-    state: FrameState
-    attempts: int
-    delivery_retries: int
-    requested_at: float
-    changed_at: float
-    started_at: float | None
-    processed_at: float | None
-    delivered_at: float | None
-    pid: int | None
-    processed_path: Path | None
-    delivered_path: Path | None
-    uniqname: str | None
-    timings: dict[str, float]
-    warnings: int
-    reason: str | None
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> FrameRecord:
-        values = dict(row)
-        return cls(**values | {
-            "path": Path(values["path"]), "source": Source(values["source"]),
-            "state": FrameState(values["state"]), "timings": json.loads(values["timings"]),
-            "processed_path": _path_or_none(values["processed_path"]),
-            "delivered_path": _path_or_none(values["delivered_path"])})
-
-
-@dataclass(frozen=True)
-class NightSummary:
-    """What became of the frames requested in a time window; latency = delivered − requested."""
-
-    requested: int
-    delivered: int
-    failed: list[tuple[str, str]]
-    latency_median: float | None
-    latency_max: float | None
-
+__all__ = ["FILE_NAME", "FrameRecord", "FrameState", "IllegalTransition", "Journal",
+           "JournalError", "NightSummary", "Request", "Source", "Transition", "UnknownFrame"]
 
 Changes = dict[str, Any] | Callable[[FrameRecord], dict[str, Any]]
 
@@ -257,6 +139,11 @@ class Journal:
     def failed(self, frame_id: int, reason: str, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.FAIL, now, {"reason": reason})
 
+    def postpone(self, frame_id: int, reason: str, now: float) -> FrameRecord:
+        """Back to the queue without counting an attempt: the raw file is not there or
+        not complete yet, or the service stopped before the frame finished."""
+        return self._move(frame_id, Transition.POSTPONE, now, {"reason": reason})
+
     def requeue(self, frame_id: int, reason: str, now: float) -> FrameRecord:
         """The worker died mid-frame: queue it again, counting the attempt."""
         return self._move(frame_id, Transition.REQUEUE, now, lambda record: {
@@ -301,8 +188,10 @@ class Journal:
     def recent(self, limit: int) -> list[FrameRecord]:
         return self._select("ORDER BY id DESC LIMIT ?", (limit,))
 
-    def counts(self) -> dict[FrameState, int]:
-        rows = self._read("SELECT state, COUNT(*) FROM frames GROUP BY state", ())
+    def counts(self, start: float = 0.0, end: float = float("inf")) -> dict[FrameState, int]:
+        """Frames per state, of those requested in ``[start, end)`` (default: all)."""
+        rows = self._read("SELECT state, COUNT(*) FROM frames WHERE requested_at >= ?"
+                          " AND requested_at < ? GROUP BY state", (start, end))
         return {state: 0 for state in FrameState} | {FrameState(s): n for s, n in rows}
 
     def night_summary(self, start: float, end: float) -> NightSummary:
@@ -382,10 +271,6 @@ def _prepare(db: sqlite3.Connection) -> None:
             f"schema version {version}, this dataMan knows version {SCHEMA_VERSION}")
     db.execute("BEGIN IMMEDIATE")
     db.execute("COMMIT")
-
-
-def _path_or_none(text: str | None) -> Path | None:
-    return Path(text) if text is not None else None
 
 
 def _reason(exc: sqlite3.Error, path: Path) -> str:

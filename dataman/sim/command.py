@@ -5,26 +5,41 @@ Frames go to ``<out>/<chan>/<name>`` (SPEC §2: raw frames live at
 dataMan exactly the tree it expects. With ``--instrument all`` the four
 channels take turns and each keeps its own frame numbers, as on the mountain.
 
+With ``--send`` it also plays azcam's part on the wire: after each frame is
+complete it sends ``proc <path>`` to a running dataMan (by default to the
+``[server]`` address of the configuration, whose ``dataDir`` then receives the
+frames), and ``--cadence`` paces the frames as exposures would.
+
     dataman simulate --count 8 --instrument all --roi 1kx1k --out var/data
+    dataman simulate --send --cadence 30 --count 20
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from dataman.commands.common import add_config_option, config_or_exit
+from dataman.commands.send import WILDCARDS, port_number
 from dataman.core.geometry import ROI_MODES
-from dataman.sim.frames import DEFAULT_START, INSTRUMENTS, FrameSpec, raw_name, write_raw_frame
+from dataman.sim.camera import SendFailed, simulate_camera
+from dataman.sim.frames import DEFAULT_START, INSTRUMENTS, FrameSpec, raw_name
 from dataman.sim.readout import BINNINGS
 
 #: Simulated time between the starts of consecutive frames of one channel (s):
 #: the default 300 s exposure plus readout and overheads.
 FRAME_INTERVAL = 360.0
 LAST_NUMBER = 9999
+#: ``--send`` without a value: the address comes from ``[server]`` of the configuration.
+#: Not a string (argparse would pass it through ``type``); port 0 is never a parsed one.
+FROM_CONFIG = ("[server]", 0)
+#: Exit status after Ctrl-C, as a shell reports a command ended by SIGINT.
+EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,31 +63,67 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--binning", type=int, choices=BINNINGS, default=1, help="CCDSUM b b")
     parser.add_argument("--seed", type=int, default=0, help="noise seed of the first frame")
     parser.add_argument("--start-number", type=int, default=1, help="first frame number")
-    parser.add_argument("--out", type=Path, default=Path(), help="dataDir to fill (default .)")
-    # Later: --send HOST:PORT (datagram 'proc <path>' to a running dataMan after each frame)
-    # and --cadence SECONDS (pace the frames); both act in run() where marked.
+    parser.add_argument("--out", type=Path, default=None,
+                        help="dataDir to fill (default: dataDir of the configuration when "
+                             "-c or a bare --send is given, else .)")
+    parser.add_argument(
+        "--send", nargs="?", const=FROM_CONFIG, type=_address, metavar="HOST:PORT",
+        help="after each frame, send 'proc <path>' as azcam does, to HOST:PORT "
+             "(default: [server] host and port of the configuration)")
+    parser.add_argument("--cadence", type=_cadence, default=0.0, metavar="SECONDS",
+                        help="start a frame every SECONDS, wall clock (default 0: at once)")
+    add_config_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the frames, one line per frame on stdout; exit status 1 if a file exists already."""
+    """Write (and announce) the frames, one line per frame on stdout; 1 on failure, 130 on ^C."""
     channels = len(INSTRUMENTS) if args.instrument == "all" else 1
     last = args.start_number + (args.count - 1) // channels
     if not 0 <= args.start_number <= last <= LAST_NUMBER:
         print(f"frame numbers {args.start_number}..{last} not in 0..{LAST_NUMBER}", file=sys.stderr)
         return 2
-    for spec in frame_specs(args):
-        folder = args.out / spec.instrument.lower()
-        began = time.perf_counter()
-        try:
-            path = write_raw_frame(folder, spec)
-        except FileExistsError:
-            print(f"{folder / spec.name}: exists already, not overwritten "
-                  "(choose another --start-number or --night)", file=sys.stderr)
-            return 1
-        print(f"{path}  {path.stat().st_size} bytes  {time.perf_counter() - began:.2f} s")
-        # --send and --cadence go here: notify the service of `path`, then wait for the next slot.
+    out, send_to = _destination(args)
+    written: list[Path] = []
+    began = time.monotonic()
+
+    def report(path: Path) -> None:
+        written.append(path)
+        print(f"{path}  {path.stat().st_size} bytes  +{time.monotonic() - began:.2f} s",
+              flush=True)
+
+    try:
+        simulate_camera(frame_specs(args), out, send_to=send_to, cadence=args.cadence,
+                        on_frame=report)
+    except FileExistsError as error:
+        print(f"{error.filename}: exists already, not overwritten "
+              "(choose another --start-number or --night)", file=sys.stderr)
+        return 1
+    except (SendFailed, OSError) as error:
+        print(f"dataman simulate: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        done = len(written)
+        print(f"dataman simulate: interrupted, {done} frame{'' if done == 1 else 's'} written",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
+
+
+def _destination(args: argparse.Namespace) -> tuple[Path, tuple[str, int] | None]:
+    """Where frames go and where datagrams go; the configuration is read only when needed.
+
+    Frames default to the configuration's ``dataDir`` whenever it is read, since
+    that is where the service looks up the name a ``proc`` datagram carries.
+    """
+    if args.config is None and args.send != FROM_CONFIG:
+        return (args.out if args.out is not None else Path()), args.send
+    config = config_or_exit(args, create_dirs=False, check_dirs=False)
+    send_to = args.send
+    if send_to == FROM_CONFIG:
+        host = config.server.host
+        send_to = (WILDCARDS.get(host, host), config.server.port)
+    return (args.out if args.out is not None else config.paths.data_dir), send_to
 
 
 def frame_specs(args: argparse.Namespace) -> Iterator[FrameSpec]:
@@ -107,3 +158,22 @@ def _night(text: str) -> str:
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"not a night YYYYMMDD: {text!r}") from error
     return text
+
+
+def _address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPv6]:PORT``."""
+    host, colon, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise argparse.ArgumentTypeError(f"write an IPv6 address in brackets, [{host}]:{port}")
+    if not colon or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"not HOST:PORT: {text!r}")
+    return host, port_number(port)
+
+
+def _cadence(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, at least 0, not {text}")
+    return value

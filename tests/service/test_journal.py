@@ -51,8 +51,19 @@ def test_transition_table_is_the_documented_one() -> None:
     assert edges == {
         ("START", QUEUED, RUNNING), ("PROCESS", RUNNING, PROCESSED),
         ("DELIVER", PROCESSED, DELIVERED), ("FAIL", RUNNING, FAILED),
-        ("REQUEUE", RUNNING, QUEUED), ("REDELIVER", PROCESSED, PROCESSED),
-        ("RETRY", FAILED, QUEUED)}
+        ("REQUEUE", RUNNING, QUEUED), ("POSTPONE", RUNNING, QUEUED),
+        ("REDELIVER", PROCESSED, PROCESSED), ("RETRY", FAILED, QUEUED)}
+
+
+def test_postpone_queues_again_without_counting_an_attempt(journal: Journal) -> None:
+    journal.request(raw(1), "/data/mods1b/" + raw(1), "mods1b", "datagram", 100.0)
+    journal.start(1, pid=4242, now=101.0)
+    waiting = journal.postpone(1, "still being written", now=102.0)
+    assert (waiting.state, waiting.attempts, waiting.reason) == (QUEUED, 0,
+                                                                 "still being written")
+    journal.start(1, pid=4242, now=103.0)
+    again = journal.requeue(1, "worker died", now=104.0)
+    assert (again.state, again.attempts) == (QUEUED, 1)
 
 
 def test_frame_goes_from_request_to_delivery(journal: Journal) -> None:

@@ -1,0 +1,158 @@
+"""Messages between the supervisor and its workers: small JSON lines, never pixels.
+
+Each worker has one Unix socket pair to the supervisor. A job names the raw
+file and the shared-memory slot to use (:class:`~dataman.ipc.slots.SlotRef`);
+the pixels go from the raw file into the slot and from the slot to the output
+files without crossing the socket. A ``Job`` line is about 400 bytes, far
+under the 4 KiB budget (``tests/ipc/test_jobs.py`` measures it).
+
+Every message is one line of JSON ``{"v": 1, "type": <kind>, ...fields}``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+from dataman.core.errors import DataManError
+
+JOBS_VERSION = 1
+MAX_LINE = 64 * 1024
+
+
+class MessageError(DataManError):
+    """A line that is not a valid job message (bad JSON, version, type or fields)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: ClassVar[str] = ""
+
+
+# --- supervisor -> worker ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job(Message):
+    """Process one raw frame in ``slot``; ``deliver`` False keeps it for in-order delivery."""
+
+    kind: ClassVar[str] = "job"
+    frame_id: int
+    path: str
+    slot: dict[str, Any]
+    uniqname: str | None = None  # known from an earlier attempt: reuse, never reserve anew
+    retry: bool = False  # an earlier attempt may have left its outputs: replace them
+    deliver: bool = True
+
+
+@dataclass(frozen=True)
+class DeliverJob(Message):
+    """Copy an already processed file to repoDir (the staging disk was down)."""
+
+    kind: ClassVar[str] = "deliver"
+    frame_id: int
+    processed: str
+    raw_name: str
+    uniqname: str
+    instrument: str | None = None
+
+
+@dataclass(frozen=True)
+class Stop(Message):
+    """Finish nothing more and exit."""
+
+    kind: ClassVar[str] = "stop"
+
+
+# --- worker -> supervisor ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hello(Message):
+    kind: ClassVar[str] = "hello"
+    pid: int
+
+
+@dataclass(frozen=True)
+class StepStarted(Message):
+    kind: ClassVar[str] = "step"
+    frame_id: int
+    step: str
+
+
+@dataclass(frozen=True)
+class UniqnameReserved(Message):
+    """Sent before any output is written, so a retry can reuse the name."""
+
+    kind: ClassVar[str] = "uniqname"
+    frame_id: int
+    uniqname: str
+
+
+@dataclass(frozen=True)
+class JobDone(Message):
+    """The frame is processed; ``delivered`` is None when delivery failed or was deferred."""
+
+    kind: ClassVar[str] = "done"
+    frame_id: int
+    processed: str
+    uniqname: str
+    delivered: str | None = None
+    delivery_error: str | None = None
+    instrument: str | None = None
+    roi: str = ""
+    binning: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobFailed(Message):
+    """``cause``: missing / incomplete (wait and retry), bad (the frame), output, internal."""
+
+    kind: ClassVar[str] = "failed"
+    frame_id: int
+    reason: str
+    cause: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogLine(Message):
+    """A worker's log record; the supervisor writes it to the night log."""
+
+    kind: ClassVar[str] = "log"
+    level: int
+    message: str
+
+
+MESSAGES: dict[str, type[Message]] = {
+    cls.kind: cls for cls in (Job, DeliverJob, Stop, Hello, StepStarted, UniqnameReserved,
+                              JobDone, JobFailed, LogLine)}
+
+
+def encode(message: Message) -> bytes:
+    """One JSON line, ``\\n``-terminated."""
+    body = {"v": JOBS_VERSION, "type": message.kind, **asdict(message)}
+    return json.dumps(body, separators=(",", ":")).encode() + b"\n"
+
+
+def decode(line: bytes) -> Message:
+    """The message of one line; ``MessageError`` names what is wrong with it."""
+    if len(line) > MAX_LINE:
+        raise MessageError(f"message of {len(line)} bytes exceeds {MAX_LINE}")
+    try:
+        body = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MessageError(f"not JSON: {error}") from error
+    if not isinstance(body, dict) or body.pop("v", None) != JOBS_VERSION:
+        raise MessageError(f"not a version {JOBS_VERSION} message: {line[:80]!r}")
+    cls = MESSAGES.get(body.pop("type", None))
+    if cls is None:
+        raise MessageError(f"unknown message type in {line[:80]!r}")
+    names = {f.name for f in fields(cls)}
+    if not set(body) <= names:
+        raise MessageError(f"{cls.kind}: unexpected fields {sorted(set(body) - names)}")
+    try:
+        return cls(**body)
+    except TypeError as error:
+        raise MessageError(f"{cls.kind}: {error}") from error

@@ -1,0 +1,168 @@
+"""The supervisor's side of its worker processes: start, talk to, stop and reap them.
+
+Each worker is a ``python -m dataman.service.worker`` child with one end of a
+Unix socket pair; the supervisor reads its messages with an asyncio stream.
+A worker's life is an explicit state machine; every change goes through
+``WorkerHandle.move`` with a named transition::
+
+    STARTING ──READY──▶ IDLE ──ASSIGN──▶ BUSY ──FINISH──▶ IDLE
+        │                 │                │
+        │               RETIRE (recycle, stop)            any ──EXIT──▶ EXITED
+        │                 ▼                │                (reaped: died or stopped)
+        └──────────────▶ STOPPING ◀────────┘ (stop with a job in hand)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from pathlib import Path
+
+from dataman.core.errors import DataManError
+from dataman.ipc.jobs import Message, MessageError, Stop, decode, encode
+
+log = logging.getLogger("dataman")
+
+
+class WorkerState(StrEnum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    STOPPING = "stopping"
+    EXITED = "exited"
+
+
+class WorkerTransition(Enum):
+    READY = ({WorkerState.STARTING}, WorkerState.IDLE)
+    ASSIGN = ({WorkerState.IDLE}, WorkerState.BUSY)
+    FINISH = ({WorkerState.BUSY}, WorkerState.IDLE)
+    RETIRE = ({WorkerState.STARTING, WorkerState.IDLE, WorkerState.BUSY}, WorkerState.STOPPING)
+    EXIT = (set(WorkerState) - {WorkerState.EXITED}, WorkerState.EXITED)
+
+    def __init__(self, sources: set[WorkerState], target: WorkerState) -> None:
+        self.sources = frozenset(sources)
+        self.target = target
+
+
+class IllegalWorkerTransition(DataManError):
+    """A worker was asked to change state along an edge its machine does not have."""
+
+
+@dataclass
+class Assignment:
+    """The job a busy worker holds: which frame, which slot, and where it is."""
+
+    frame_id: int
+    name: str
+    slot: object | None  # the SlotRef, returned to the pool when the job ends
+    started: float
+    kind: str = "job"  # "job" or "deliver"
+    step: str | None = None
+    step_started: float | None = None
+
+
+@dataclass
+class WorkerHandle:
+    index: int
+    process: asyncio.subprocess.Process
+    writer: asyncio.StreamWriter
+    state: WorkerState = WorkerState.STARTING
+    started: float = field(default_factory=time.time)
+    pid: int = 0
+    frames_done: int = 0
+    assignment: Assignment | None = None
+    returncode: int | None = None
+    exit_reason: str | None = None  # set before the supervisor kills it on purpose
+    reader_task: asyncio.Task[None] | None = None
+
+    def move(self, transition: WorkerTransition) -> None:
+        if self.state not in transition.sources:
+            raise IllegalWorkerTransition(
+                f"worker {self.index} (pid {self.pid}): cannot {transition.name} while "
+                f"{self.state}")
+        self.state = transition.target
+
+    def send(self, message: Message) -> None:
+        """Queue a message to the worker; a dead worker is noticed by its reaper."""
+        if not self.writer.is_closing():
+            self.writer.write(encode(message))
+
+
+MessageHandler = Callable[[WorkerHandle, Message], None]
+ExitHandler = Callable[[WorkerHandle], Awaitable[None] | None]
+
+
+async def start_worker(index: int, config_path: Path, on_message: MessageHandler,
+                       on_exit: ExitHandler) -> WorkerHandle:
+    """Spawn a worker and a task that feeds its messages to ``on_message`` until it exits."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "dataman.service.worker", "--fd", str(theirs.fileno()),
+            "-c", str(config_path), pass_fds=(theirs.fileno(),),
+            stdin=asyncio.subprocess.DEVNULL)
+    except BaseException:
+        ours.close()
+        raise
+    finally:
+        theirs.close()
+    reader, writer = await asyncio.open_unix_connection(sock=ours, limit=1 << 20)
+    worker = WorkerHandle(index, process, writer, pid=process.pid)
+    worker.reader_task = asyncio.create_task(
+        _read_messages(worker, reader, on_message, on_exit), name=f"worker-{index}")
+    return worker
+
+
+async def _read_messages(worker: WorkerHandle, reader: asyncio.StreamReader,
+                         on_message: MessageHandler, on_exit: ExitHandler) -> None:
+    try:
+        while line := await reader.readline():
+            try:
+                message = decode(line)
+            except MessageError as error:
+                log.error("worker %d (pid %d): bad message: %s", worker.index, worker.pid, error)
+                continue
+            on_message(worker, message)
+    except (ConnectionError, asyncio.LimitOverrunError, ValueError) as error:
+        log.error("worker %d (pid %d): connection lost: %s", worker.index, worker.pid, error)
+    worker.writer.close()
+    worker.returncode = await worker.process.wait()
+    result = on_exit(worker)
+    if result is not None:
+        await result
+
+
+def describe_exit(returncode: int | None) -> str:
+    """'exited with status 1', 'killed by SIGKILL'."""
+    if returncode is None:
+        return "still running"
+    if returncode < 0:
+        with suppress(ValueError):
+            return f"killed by {signal.Signals(-returncode).name}"
+        return f"killed by signal {-returncode}"
+    return f"exited with status {returncode}"
+
+
+async def stop_worker(worker: WorkerHandle, grace: float) -> None:
+    """Ask a worker to stop; kill it if it has not exited after ``grace`` seconds."""
+    if worker.state is WorkerState.EXITED:
+        return
+    worker.send(Stop())
+    try:
+        await asyncio.wait_for(asyncio.shield(worker.process.wait()), grace)
+    except TimeoutError:
+        kill(worker)
+        await worker.process.wait()
+
+
+def kill(worker: WorkerHandle) -> None:
+    with suppress(ProcessLookupError):
+        worker.process.kill()

@@ -1,0 +1,154 @@
+"""What the journal stores: frame states, the legal transitions, and the row types.
+
+Kept apart from :mod:`dataman.service.journal` (the storage) so the supervisor,
+the snapshot and the tests can speak about frames without sqlite.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from pathlib import Path
+
+from dataman.core.errors import DataManError
+
+FILE_NAME = "journal.sqlite3"
+SCHEMA_VERSION = 1  # PRAGMA user_version; bump it with a migration in ``_prepare``
+SCHEMA = """
+CREATE TABLE frames (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
+    name TEXT NOT NULL UNIQUE,                   -- raw file name, one row per frame
+    path TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('datagram', 'scan', 'console')),
+    priority INTEGER NOT NULL,                   -- 0 live request, 1 scan find: 0 first
+    state TEXT NOT NULL
+        CHECK (state IN ('queued', 'running', 'processed', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,         -- times queued again after a start
+    delivery_retries INTEGER NOT NULL DEFAULT 0,
+    requested_at REAL NOT NULL,                  -- first request: latency counts from here
+    changed_at REAL NOT NULL,                    -- last change of state
+    started_at REAL, processed_at REAL, delivered_at REAL,
+    pid INTEGER,                                 -- worker of the last start
+    processed_path TEXT, delivered_path TEXT,
+    uniqname TEXT,                               -- kept from the first attempt
+    timings TEXT NOT NULL DEFAULT '{}',          -- JSON {step: seconds}
+    warnings INTEGER NOT NULL DEFAULT 0,
+    reason TEXT                                  -- why it last failed or was requeued
+);
+CREATE INDEX frames_by_state ON frames (state, priority, id);
+CREATE INDEX frames_by_request_time ON frames (requested_at);
+"""
+
+
+class JournalError(DataManError):
+    """The journal cannot be opened or written; the message gives its path and the reason."""
+
+
+class IllegalTransition(DataManError):
+    """A frame was asked to move along an edge the state machine does not have."""
+
+
+class UnknownFrame(DataManError):
+    """No frame with that id or name is in the journal."""
+
+
+class FrameState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PROCESSED = "processed"  # written to procDir, awaiting delivery
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Transition(Enum):
+    """Every legal change of state, named; the value is (from, to)."""
+
+    START = (FrameState.QUEUED, FrameState.RUNNING)
+    PROCESS = (FrameState.RUNNING, FrameState.PROCESSED)
+    DELIVER = (FrameState.PROCESSED, FrameState.DELIVERED)
+    FAIL = (FrameState.RUNNING, FrameState.FAILED)
+    REQUEUE = (FrameState.RUNNING, FrameState.QUEUED)  # the worker or the supervisor died
+    # Same edge as REQUEUE but no attempt is counted: the raw file is not (completely)
+    # there yet. The third item only keeps the two members distinct (no Enum alias).
+    POSTPONE = (FrameState.RUNNING, FrameState.QUEUED, "postpone")
+    REDELIVER = (FrameState.PROCESSED, FrameState.PROCESSED)  # delivery failed, try later
+    RETRY = (FrameState.FAILED, FrameState.QUEUED)  # operator, or a new request
+
+    def __init__(self, source: FrameState, target: FrameState, *_: str) -> None:
+        self.source = source
+        self.target = target
+
+
+class Source(StrEnum):
+    """Who asked for the frame; live requests run before the raw-folder scan's finds."""
+
+    DATAGRAM = "datagram"
+    SCAN = "scan"
+    CONSOLE = "console"
+
+    @property
+    def priority(self) -> int:
+        return 1 if self is Source.SCAN else 0
+
+
+@dataclass(frozen=True)
+class Request:
+    """Answer to :meth:`Journal.request`: ``is_new`` False means it is already known."""
+
+    id: int
+    is_new: bool
+    state: FrameState
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """One frame as the journal knows it; field names are the column names."""
+
+    id: int
+    name: str
+    path: Path
+    channel: str
+    source: Source
+    priority: int
+    state: FrameState
+    attempts: int
+    delivery_retries: int
+    requested_at: float
+    changed_at: float
+    started_at: float | None
+    processed_at: float | None
+    delivered_at: float | None
+    pid: int | None
+    processed_path: Path | None
+    delivered_path: Path | None
+    uniqname: str | None
+    timings: dict[str, float]
+    warnings: int
+    reason: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> FrameRecord:
+        values = dict(row)
+        return cls(**values | {
+            "path": Path(values["path"]), "source": Source(values["source"]),
+            "state": FrameState(values["state"]), "timings": json.loads(values["timings"]),
+            "processed_path": _path_or_none(values["processed_path"]),
+            "delivered_path": _path_or_none(values["delivered_path"])})
+
+
+@dataclass(frozen=True)
+class NightSummary:
+    """What became of the frames requested in a time window; latency = delivered − requested."""
+
+    requested: int
+    delivered: int
+    failed: list[tuple[str, str]]
+    latency_median: float | None
+    latency_max: float | None
+
+
+def _path_or_none(text: str | None) -> Path | None:
+    return Path(text) if text is not None else None

@@ -1,0 +1,252 @@
+"""The running service: sockets, signals, periodic duties and the control protocol.
+
+:func:`serve` acquires what only one service may hold (lock, journal, slots),
+then :class:`Service` binds the UDP command socket and the control socket,
+starts the supervisor and runs the loop until ``quit``, SIGTERM or a console's
+``stop``. Signal handlers only record the reason and wake the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from dataman.core.config import Config
+from dataman.ipc.control import ControlError, ControlServer
+from dataman.ipc.datagram import (
+    ProcRequest,
+    QuitRequest,
+    Rejected,
+    SenderPolicy,
+    parse_datagram,
+    proc_request,
+)
+from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
+from dataman.ipc.udp import bind_command_socket
+from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
+from dataman.service.lock import InstanceLock
+from dataman.service.records import FrameState, Source
+from dataman.service.scan import nights_to_scan, raw_frames
+from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
+from dataman.service.snapshot import Gauges, LogRing, section, snapshot
+from dataman.service.supervisor import Supervisor
+
+log = logging.getLogger("dataman")
+TICK = 0.5  # seconds between checks of time limits and postponed frames
+GAUGE_PERIOD = 1.0
+REJECTIONS_PER_MINUTE = 30  # log lines for rejected datagrams; the rest are counted
+
+
+async def serve(config: Config, notifier: Notifier | None = None) -> None:
+    """Run the service until it is told to stop; raises named errors if it cannot start."""
+    state_dir = config.paths.state_dir
+    lock = InstanceLock.acquire(state_dir)
+    try:
+        journal = Journal.open(state_dir)
+        try:
+            instance = instance_id(state_dir)
+            stale = sweep_stale(instance)
+            if stale:
+                log.warning("removed %d shared-memory slots left by a killed run: %s",
+                            len(stale), " ".join(stale))
+            with SlotPool.create(instance, config.workers.slots) as slots:
+                await Service(Supervisor(config, journal, slots), notifier or Notifier()).run()
+        finally:
+            journal.close()
+    finally:
+        lock.release()
+
+
+class Service:
+    def __init__(self, supervisor: Supervisor, notifier: Notifier) -> None:
+        self.sup, self.notifier = supervisor, notifier
+        config = supervisor.config
+        self.policy = SenderPolicy.from_config(config.server.allowed_senders)
+        self.control = ControlServer(config.server.control_socket, self.handle_request)
+        self.gauges, self.log_ring = Gauges(), LogRing()
+        self.stop_reason: str | None = None
+        self.stop_event = asyncio.Event()
+        self._dirty: set[str] = set()
+        self._rejections = RejectionLog()
+        supervisor.changed = self.mark_changed
+        supervisor.frame_finished = lambda item: self.control.publish("frame", item)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
+        handler = EventLogHandler(self.log_ring, self.control.publish)
+        log.addHandler(handler)
+        config, tasks = self.sup.config, []
+        try:
+            udp = await bind_command_socket(config.server.host, config.server.port,
+                                            self.on_datagram)
+            try:
+                await self.control.start()
+                await self.sup.start()
+                self.notifier.ready()
+                log.info("dataMan started: pid %d, commands on udp %s:%d, control %s, "
+                         "%d workers, %d slots", os.getpid(), config.server.host,
+                         config.server.port, config.server.control_socket,
+                         config.workers.count, config.workers.slots)
+                tasks = [asyncio.create_task(coroutine) for coroutine in (
+                    watchdog_loop(self.notifier, self.status), self.measure(), self.scan())]
+                await self.loop()
+                log.info("stopping: %s", self.stop_reason)
+                self.notifier.stopping()
+            finally:
+                udp.close()  # intake stops first
+            await self.sup.stop()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.control.close()
+            log.removeHandler(handler)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+        log.info("dataMan stopped")
+
+    async def loop(self) -> None:
+        while self.stop_reason is None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), TICK)
+            self.sup.tick()
+
+    def request_stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.stop_event.set()
+
+    def status(self) -> str:
+        counts = self.sup.journal.counts()
+        return status_text(len(self.sup.queue), counts[FrameState.DELIVERED],
+                           counts[FrameState.FAILED])
+
+    # --- intake -------------------------------------------------------------------------
+
+    def on_datagram(self, payload: bytes, sender: tuple) -> None:
+        config = self.sup.config
+        request = parse_datagram(payload, sender, self.policy, config.paths.data_dir)
+        origin = f"{sender[0]}:{sender[1]}"
+        if isinstance(request, Rejected):
+            self._rejections.log(request.reason, self.sup.now())
+        elif isinstance(request, QuitRequest):
+            log.info("quit from %s", origin)
+            self.request_stop(f"quit from {origin}")
+        elif isinstance(request, ProcRequest):
+            self.sup.request_frame(request.name, request.channel, request.path,
+                                   Source.DATAGRAM, origin)
+
+    async def scan(self) -> None:
+        """Queue frames on disk that were never requested, now and every scanInterval."""
+        interval = self.sup.config.service.scan_interval
+        if not interval:
+            return
+        while True:
+            moment = datetime.fromtimestamp(self.sup.now(), UTC)
+            nights = nights_to_scan(moment, self.sup.config.site.utc_offset)
+            paths = await asyncio.to_thread(raw_frames, self.sup.config.paths.data_dir, nights)
+            found = [path for path in paths if self.sup.journal.is_known(path.name) is None]
+            if found:
+                log.info("scan: %d frames on disk were never requested", len(found))
+            for path in found:
+                self.sup.request_frame(path.name, path.parent.name, path, Source.SCAN, "scan")
+            await asyncio.sleep(interval)
+
+    # --- control socket -----------------------------------------------------------------
+
+    async def handle_request(self, op: str, fields: dict[str, Any]) -> dict[str, Any]:
+        sup = self.sup
+        if op == "snapshot":
+            return snapshot(sup, self.gauges, self.log_ring, sup.now())
+        if op in ("pause", "resume"):
+            sup.pause() if op == "pause" else sup.resume()
+            return {"state": str(sup.state)}
+        if op == "stop":
+            log.info("stop requested from the control socket")
+            self.request_stop("stop requested from the control socket")
+            return {"state": "stopping"}
+        if op == "retry":
+            try:
+                sup.retry(str(fields.get("name", "")))
+            except (UnknownFrame, IllegalTransition) as error:
+                raise ControlError(str(error)) from error
+            return {}
+        if op == "process":
+            request = proc_request(str(fields.get("path", "")), sup.config.paths.data_dir)
+            if isinstance(request, str):
+                raise ControlError(request)
+            sup.request_frame(request.name, request.channel, request.path, Source.CONSOLE,
+                              "console")
+            return {"name": request.name}
+        raise ControlError(f"unknown op {op!r}")
+
+    def mark_changed(self, *sections: str) -> None:
+        """Publish these sections once, after the current event has been handled."""
+        if not self._dirty:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._dirty.update(sections)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        now = self.sup.now()
+        built = {name: section(self.sup, name, self.gauges, self.log_ring, now)
+                 for name in sorted(dirty - {"health"})}
+        for name, data in built.items():
+            self.control.publish(name, data)
+        if "health" in dirty:
+            body = snapshot(self.sup, self.gauges, self.log_ring, now)
+            self.control.publish("health", body["health"])
+
+    async def measure(self) -> None:
+        """Refresh disk space and worker CPU/memory, off the loop, once a second."""
+        paths = self.sup.config.paths
+        while True:
+            pids = [worker.pid for worker in self.sup.workers]
+            await asyncio.to_thread(self.gauges.refresh, paths.proc_dir, paths.repo_dir, pids)
+            self.mark_changed("workers", "transfers", "health", "counts")
+            await asyncio.sleep(GAUGE_PERIOD)
+
+
+class RejectionLog:
+    """Log rejected datagrams without letting a flood fill the disk: a budget per minute."""
+
+    def __init__(self) -> None:
+        self.window, self.logged, self.suppressed = 0.0, 0, 0
+
+    def log(self, reason: str, now: float) -> None:
+        if now - self.window >= 60:
+            if self.suppressed:
+                log.warning("%d more rejected datagrams were not logged", self.suppressed)
+            self.window, self.logged, self.suppressed = now, 0, 0
+        if self.logged < REJECTIONS_PER_MINUTE:
+            self.logged += 1
+            log.warning("datagram rejected %s", reason)
+        else:
+            self.suppressed += 1
+
+
+class EventLogHandler(logging.Handler):
+    """Keep the last log lines and send each one to subscribed consoles."""
+
+    def __init__(self, ring: LogRing, publish) -> None:
+        super().__init__(logging.INFO)
+        self._ring, self._publish, self._busy = ring, publish, False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._busy:  # a log line written while publishing one: keep, do not recurse
+            return
+        item = {"time": record.created, "level": record.levelname,
+                "message": record.getMessage()}
+        self._ring.append(item)
+        self._busy = True
+        try:
+            self._publish("log", item)
+        finally:
+            self._busy = False

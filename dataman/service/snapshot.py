@@ -1,0 +1,147 @@
+"""The service as the control protocol shows it: the snapshot sections (see ipc/control.py).
+
+Each section is built from the supervisor's state on demand: the console gets
+the whole snapshot when it subscribes, then a section again whenever it changes.
+Free space and worker CPU/memory are sampled by :class:`Gauges` once a second
+in a thread, so a hung NFS mount cannot stall the event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from dataman import __version__
+from dataman.core.nightlog import default_hostid
+from dataman.service.health import assess
+from dataman.service.records import FrameState
+from dataman.service.summary import night_window
+
+if TYPE_CHECKING:
+    from dataman.service.supervisor import Supervisor
+
+QUEUE_LIMIT = 200
+SECTIONS = ("service", "counts", "queue", "workers", "recent", "transfers", "log", "last",
+            "health")
+
+
+@dataclass
+class Gauges:
+    """Slow measurements, refreshed off the loop: disk space and per-worker CPU/memory."""
+
+    proc_free: int | None = None
+    repo_free: int | None = None
+    processes: dict[int, psutil.Process] = field(default_factory=dict)
+    usage: dict[int, tuple[float, int]] = field(default_factory=dict)
+
+    def refresh(self, proc_dir: os.PathLike[str], repo_dir: os.PathLike[str],
+                pids: list[int]) -> None:
+        self.proc_free = _free(proc_dir)
+        self.repo_free = _free(repo_dir)
+        for pid in [pid for pid in self.processes if pid not in pids]:
+            del self.processes[pid]
+        usage = {}
+        for pid in pids:
+            try:
+                process = self.processes.setdefault(pid, psutil.Process(pid))
+                usage[pid] = (process.cpu_percent(None), process.memory_info().rss)
+            except psutil.Error:
+                continue
+        self.usage = usage
+
+
+def _free(directory: os.PathLike[str]) -> int | None:
+    try:
+        return shutil.disk_usage(directory).free
+    except OSError:
+        return None
+
+
+class LogRing(deque):
+    """The last log lines, for a console that attaches late."""
+
+    def __init__(self) -> None:
+        super().__init__(maxlen=200)
+
+
+def section(supervisor: Supervisor, name: str, gauges: Gauges, log_ring: LogRing,
+            now: float) -> Any:
+    return _BUILDERS[name](supervisor, gauges, log_ring, now)
+
+
+def snapshot(supervisor: Supervisor, gauges: Gauges, log_ring: LogRing,
+             now: float) -> dict[str, Any]:
+    body = {name: section(supervisor, name, gauges, log_ring, now)
+            for name in SECTIONS if name != "health"}
+    body["health"] = health_section(body, now)
+    return body
+
+
+def health_section(body: dict[str, Any], now: float) -> dict[str, Any]:
+    verdict = assess(body, now)
+    return {"level": verdict.level, "verdict": verdict.verdict, "problems": verdict.problems}
+
+
+def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
+    config = sup.config
+    return {"state": str(sup.state), "pid": os.getpid(), "started_at": sup.started_at,
+            "hostid": config.server.hostid or default_hostid(), "config": str(config.source),
+            "version": __version__, "log_file": str(sup.log_file) if sup.log_file else None,
+            "workers_expected": config.workers.count}
+
+
+def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
+    start, end = night_window(sup.night, sup.config.site.utc_offset)
+    counts = sup.journal.counts(start, end)
+    return {str(state): counts[state] for state in FrameState}
+
+
+def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
+    return [{"name": f.name, "channel": f.channel, "source": str(f.source),
+             "requested_at": f.requested_at,
+             "not_before": f.not_before if f.not_before > now else None, "reason": f.reason}
+            for f in sup.queue.ordered()[:QUEUE_LIMIT]]
+
+
+def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
+    items = []
+    for worker in sorted(sup.workers, key=lambda w: (w.index, w.started)):
+        job = worker.assignment
+        cpu, rss = gauges.usage.get(worker.pid, (None, None))
+        items.append({
+            "index": worker.index, "pid": worker.pid, "state": str(worker.state),
+            "frame": job.name if job else None, "step": job.step if job else None,
+            "step_started": job.step_started if job else None,
+            "job_started": job.started if job else None, "frames_done": worker.frames_done,
+            "cpu_percent": cpu, "rss": rss})
+    return items
+
+
+def _recent(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
+    return list(sup.recent)
+
+
+def _transfers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
+    backlog = sup.backlog
+    return {"repo_dir": str(sup.config.paths.repo_dir),
+            "repo_reachable": backlog.reason is None, "repo_reason": backlog.reason,
+            "proc_free": gauges.proc_free, "repo_free": gauges.repo_free,
+            "last": dict(sup.last_by_channel), "awaiting_delivery": backlog.names,
+            "next_retry_at": backlog.next_attempt if len(backlog) else None}
+
+
+def _log(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
+    return list(log_ring)
+
+
+def _last(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict | None:
+    return sup.last_delivered
+
+
+_BUILDERS = {"service": _service, "counts": _counts, "queue": _queue, "workers": _workers,
+             "recent": _recent, "transfers": _transfers, "log": _log, "last": _last}

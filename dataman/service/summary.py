@@ -1,0 +1,36 @@
+"""The night summary the log gets at the end of each observing night and on ``quit``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dataman.service.records import NightSummary
+
+
+def night_window(date: str, utc_offset: float) -> tuple[float, float]:
+    """UTC epoch seconds [start, end) of observing date ``date`` (SPEC §6).
+
+    The night of ``20251231`` with utcOffset 7 runs from local noon on Dec 30
+    (19:00 UTC) to local noon on Dec 31.
+
+    >>> start, end = night_window("20251231", 7)
+    >>> datetime.fromtimestamp(start, UTC).isoformat(), (end - start) / 3600
+    ('2025-12-30T19:00:00+00:00', 24.0)
+    """
+    midnight = datetime.strptime(date, "%Y%m%d").replace(tzinfo=UTC)
+    start = midnight - timedelta(hours=12 - utc_offset)
+    return start.timestamp(), (start + timedelta(days=1)).timestamp()
+
+
+def summary_lines(date: str, summary: NightSummary, *, partial: bool = False) -> list[str]:
+    """Log lines: counts and latency first, then one line per failed frame with its reason."""
+    title = f"night {date} so far" if partial else f"night {date} summary"
+    if summary.latency_median is None:
+        latency = "latency n/a"
+    else:
+        latency = (f"latency median {summary.latency_median:.2f}s "
+                   f"max {summary.latency_max:.2f}s")
+    lines = [f"{title}: {summary.requested} requested, {summary.delivered} delivered, "
+             f"{len(summary.failed)} failed, {latency}"]
+    lines += [f"night {date} failed: {name}: {reason}" for name, reason in summary.failed]
+    return lines

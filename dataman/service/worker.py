@@ -1,0 +1,181 @@
+"""A worker process: takes jobs from the supervisor and runs the pipeline in a slot.
+
+Started by the supervisor as ``python -m dataman.service.worker --fd N -c FILE``
+with one end of a Unix socket pair as fd N. It reads :mod:`dataman.ipc.jobs`
+lines, attaches the job's shared-memory slot, processes the frame with
+:mod:`dataman.core.pipeline` and answers with ``JobDone`` or ``JobFailed``.
+Its log records go to the supervisor (one writer for the night log), and it
+reports each step as it starts, so the console can show where a frame is.
+
+A worker holds no state between jobs that matters: the supervisor may kill it
+at any moment (time limit, stop) and start another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from dataman.core.config import Config, load_config
+from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
+from dataman.core.pipeline import FrameResult, deliver, prepare, write_and_deliver
+from dataman.ipc.jobs import (
+    DeliverJob,
+    Hello,
+    Job,
+    JobDone,
+    JobFailed,
+    LogLine,
+    Message,
+    StepStarted,
+    Stop,
+    UniqnameReserved,
+    decode,
+    encode,
+)
+from dataman.ipc.slots import SlotRef, attach
+
+log = logging.getLogger("dataman")
+
+
+class Channel:
+    """The worker's end of the socket pair; ``send`` is safe from the delivery thread."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+        self.lines: BinaryIO = sock.makefile("rb")
+
+    def send(self, message: Message) -> None:
+        with self._lock:
+            self._sock.sendall(encode(message))
+
+
+class SupervisorLogHandler(logging.Handler):
+    """Forward log records to the supervisor instead of writing files."""
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__()
+        self._channel = channel
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with suppress(OSError):  # the supervisor is gone; no result reaches it either
+            self._channel.send(LogLine(record.levelno, record.getMessage()))
+
+
+def run_job(job: Job, config: Config, channel: Channel) -> Message:
+    """Process one frame; every failure becomes a ``JobFailed`` with its cause."""
+    path = Path(job.path)
+    result = FrameResult(path.name, observer=_observer(job.frame_id, channel))
+    try:
+        size = path.stat().st_size
+        with attach(SlotRef.from_dict(job.slot)) as buffers:
+            prepared = prepare(path, config, result, buffers)
+            if path.stat().st_size != size:
+                raise FrameIncomplete(f"{path.name}: still growing while it was read")
+            if job.uniqname:
+                prepared.frame.primary["UNIQNAME"] = job.uniqname
+            try:
+                write_and_deliver(prepared, config, result, datetime.now(UTC),
+                                  deliver=job.deliver, retry=job.retry)
+            finally:
+                del prepared  # its arrays view the slot; they must go before detaching
+    except FileNotFoundError as error:
+        return JobFailed(job.frame_id, f"{path.name}: not found ({error.filename})",
+                         "missing", result.timings)
+    except FrameIncomplete as error:
+        return JobFailed(job.frame_id, str(error), "incomplete", result.timings)
+    except DeliveryFailed as error:
+        if result.processed is None:
+            return JobFailed(job.frame_id, f"{path.name}: cannot write: {error}", "output",
+                             result.timings)
+        return _done(job.frame_id, result, str(error))
+    except DataManError as error:
+        return JobFailed(job.frame_id, str(error), "bad", result.timings)
+    except Exception as error:  # a bug must cost one frame, not the worker
+        return JobFailed(job.frame_id, f"{path.name}: internal error: {error!r}", "internal",
+                         result.timings)
+    _log_warnings(result)
+    return _done(job.frame_id, result, None)
+
+
+def run_delivery(job: DeliverJob, config: Config) -> Message:
+    """Deliver a file processed earlier; a failure leaves it waiting for the next try."""
+    result = FrameResult(job.raw_name, instrument=job.instrument, uniqname=job.uniqname,
+                         processed=Path(job.processed))
+    try:
+        result.delivered = deliver(Path(job.processed), job.raw_name, job.uniqname,
+                                   job.instrument, config, result)
+    except (DeliveryFailed, OSError) as error:
+        return _done(job.frame_id, result, str(error))
+    _log_warnings(result)
+    return _done(job.frame_id, result, None)
+
+
+def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> JobDone:
+    return JobDone(
+        frame_id, str(result.processed), result.uniqname or "",
+        str(result.delivered) if result.delivered else None, delivery_error,
+        result.instrument, result.roi, result.binning, dict(result.timings),
+        list(result.warnings))
+
+
+def _observer(frame_id: int, channel: Channel):
+    def observe(event: str, value: str) -> None:
+        if event == "step":
+            channel.send(StepStarted(frame_id, value))
+        elif event == "uniqname":
+            channel.send(UniqnameReserved(frame_id, value))
+    return observe
+
+
+def _log_warnings(result: FrameResult) -> None:
+    for warning in result.warnings:
+        log.warning("%s: %s", result.name, warning)
+
+
+def serve(channel: Channel, config: Config) -> None:
+    """Answer jobs until ``Stop`` or until the supervisor closes the socket."""
+    channel.send(Hello(os.getpid()))
+    for line in channel.lines:
+        message = decode(line)
+        if isinstance(message, Stop):
+            return
+        if isinstance(message, Job):
+            channel.send(run_job(message, config, channel))
+        elif isinstance(message, DeliverJob):
+            channel.send(run_delivery(message, config))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dataman-worker")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("-c", "--config", type=Path, required=True)
+    args = parser.parse_args(argv)
+    # Ctrl-C in a terminal reaches the whole process group: stopping is the supervisor's call.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    channel = Channel(socket.socket(fileno=args.fd))
+    logger = logging.getLogger("dataman")
+    logger.handlers[:] = [SupervisorLogHandler(channel)]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        config = load_config(args.config, check_dirs=False, create_dirs=False)
+        serve(channel, config)
+    except (DataManError, OSError) as error:
+        print(f"dataman worker {os.getpid()}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The health verdict and status line, from literal snapshots at an injected time."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dataman.service.health import Health, ProcessInfo, assess, down_line, duration, health_line
+
+NOW = 1767064366.0
+LAST = "mods1b.20251230.0143.fits"
+SNAPSHOT: dict[str, Any] = {
+    "service": {"state": "running", "pid": 4242, "started_at": NOW - 11520, "hostid": "mods1",
+                "config": "/home/dts/dataman.ini", "version": "0.1.0", "log_file": None,
+                "workers_expected": 2},
+    "counts": {"queued": 0, "running": 1, "processed": 143, "delivered": 143, "failed": 0},
+    "queue": [],
+    "workers": [{"index": 1, "pid": 4243, "state": "idle"},
+                {"index": 2, "pid": 4244, "state": "busy"}],
+    "recent": [{"name": LAST, "result": "ok", "reason": None, "finished_at": NOW - 14.5}],
+    "transfers": {"repo_dir": "/newdata", "repo_reachable": True, "repo_reason": None,
+                  "awaiting_delivery": [], "next_retry_at": None},
+    "log": [],
+    "last": {"name": LAST, "latency": 0.62, "delivered_at": NOW - 14.2},
+    "health": {"level": 0, "verdict": "OK", "problems": []},
+}
+PROCESS = ProcessInfo(pid=4242, started_at=NOW - 11520, cpu_percent=2.4,
+                      rss=310 * 2**20 + 12345, children=2)
+OK_LINE = ("dataMan OK pid 4242 up 3h12m cpu 2% rss 310MB workers 2/2 queue 0 done 143 "
+           f"failed 0 last {LAST} 0.62s 14s ago")
+
+
+def snapshot_with(**changes: Any) -> dict[str, Any]:
+    """SNAPSHOT with some sections changed: ``service={"state": "paused"}`` updates a dict,
+    a list replaces one."""
+    snapshot = copy.deepcopy(SNAPSHOT)
+    for section, value in changes.items():
+        if isinstance(value, dict):
+            snapshot[section].update(value)
+        else:
+            snapshot[section] = value
+    return snapshot
+
+
+def problems(**changes: Any) -> list[str]:
+    return assess(snapshot_with(**changes), NOW).problems
+
+
+def test_a_running_service_with_nothing_wrong_is_ok():
+    assert assess(SNAPSHOT, NOW) == Health(0, "OK", [])
+
+
+def test_ok_line_with_process_numbers():
+    assert health_line(assess(SNAPSHOT, NOW), SNAPSHOT, PROCESS, NOW) == OK_LINE
+
+
+def test_ok_line_without_psutil_numbers_takes_pid_and_uptime_from_the_snapshot():
+    assert health_line(assess(SNAPSHOT, NOW), SNAPSHOT, None, NOW) == (
+        f"dataMan OK pid 4242 up 3h12m workers 2/2 queue 0 done 143 failed 0 last {LAST} "
+        "0.62s 14s ago")
+
+
+def test_line_before_any_frame_was_delivered_has_no_last():
+    snapshot = snapshot_with(last=None)
+    assert health_line(assess(snapshot, NOW), snapshot, PROCESS, NOW) == (
+        "dataMan OK pid 4242 up 3h12m cpu 2% rss 310MB workers 2/2 queue 0 done 143 failed 0")
+
+
+def test_problems_follow_the_line_after_a_colon_separated_by_semicolons():
+    snapshot = snapshot_with(service={"state": "paused"},
+                             transfers={"repo_reachable": False,
+                                        "repo_reason": "repoDir not writable",
+                                        "awaiting_delivery": ["a.fits", "b.fits", "c.fits"]})
+    health = assess(snapshot, NOW)
+    assert (health.level, health.verdict) == (1, "WARNING")
+    assert health_line(health, snapshot, PROCESS, NOW) == (
+        OK_LINE.replace("OK", "WARNING") + " : intake paused; "
+        "delivery stalled: 3 frames waiting (repoDir not writable)")
+
+
+def test_unanswered_socket_line_uses_the_process_numbers_only():
+    health = Health.of(["control socket not answering (no reply within 0.5 s)"])
+    assert health_line(health, None, PROCESS, NOW) == (
+        "dataMan WARNING pid 4242 up 3h12m cpu 2% rss 310MB workers 2 : "
+        "control socket not answering (no reply within 0.5 s)")
+
+
+def test_down_line_names_the_state_directory():
+    assert down_line(Path("/home/dts/dataman/state")) == (
+        "dataMan DOWN: not running (state /home/dts/dataman/state)")
+    assert Health.of([], level=2) == Health(2, "DOWN", [])
+
+
+def test_a_newline_in_a_reason_does_not_split_the_line():
+    snapshot = snapshot_with(transfers={"repo_reachable": False,
+                                        "repo_reason": "stale NFS handle\non /newdata",
+                                        "awaiting_delivery": [LAST]})
+    line = health_line(assess(snapshot, NOW), snapshot, None, NOW)
+    assert line.endswith(" : delivery stalled: 1 frame waiting (stale NFS handle on /newdata)")
+    assert "\n" not in line
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ("running", []), ("paused", ["intake paused"]), ("stopping", ["service stopping"])])
+def test_service_state(state: str, expected: list[str]):
+    assert problems(service={"state": state}) == expected
+
+
+def test_an_exited_worker_is_a_missing_worker():
+    workers = [{"index": 1, "pid": 4243, "state": "idle"},
+               {"index": 2, "pid": 4244, "state": "exited"}]
+    assert problems(workers=workers) == ["workers missing: 1/2 alive"]
+
+
+def test_a_starting_worker_is_not_missing():
+    workers = [{"index": 1, "pid": 4243, "state": "idle"},
+               {"index": 2, "pid": None, "state": "starting"}]
+    assert problems(workers=workers) == []
+
+
+def test_a_frame_free_to_run_waiting_over_a_minute_means_the_queue_backs_up():
+    queue = [{"name": "a.fits", "requested_at": NOW - 125, "not_before": None},
+             {"name": "b.fits", "requested_at": NOW - 300, "not_before": NOW + 10}]
+    assert problems(queue=queue, counts={"queued": 2}) == [
+        "queue backing up: 2 queued, oldest waiting 2m05s"]
+
+
+@pytest.mark.parametrize("queue", [
+    [{"name": "a.fits", "requested_at": NOW - 60, "not_before": None}],
+    [{"name": "a.fits", "requested_at": NOW - 600, "not_before": NOW - 5}],
+], ids=["exactly-a-minute", "deliberately-deferred"])
+def test_a_queue_that_is_not_backing_up(queue: list[dict]):
+    assert problems(queue=queue, counts={"queued": 1}) == []
+
+
+def test_failures_in_the_last_15_minutes_are_reported_with_the_newest_reason():
+    recent = [
+        {"name": "mods1b.20251230.0150.fits", "result": "failed", "finished_at": NOW - 60,
+         "reason": "FrameIncomplete: file is 100 bytes shorter than its headers imply"},
+        {"name": "mods1b.20251230.0149.fits", "result": "failed", "finished_at": NOW - 600,
+         "reason": "BadHeader: DETSEC missing"},
+        {"name": "mods1b.20251230.0120.fits", "result": "failed", "finished_at": NOW - 901,
+         "reason": "too old to matter"},
+        {"name": LAST, "result": "ok", "finished_at": NOW - 14.5, "reason": None},
+    ]
+    assert problems(recent=recent) == [
+        "recent failures: 2 in 15 min, last mods1b.20251230.0150.fits "
+        "(FrameIncomplete: file is 100 bytes shorter than its heade...)"]
+
+
+def test_delivery_stalled_while_repo_dir_is_unreachable():
+    transfers = {"repo_reachable": False, "repo_reason": None, "awaiting_delivery": [LAST]}
+    assert problems(transfers=transfers) == [
+        "delivery stalled: 1 frame waiting (repoDir unreachable)"]
+
+
+def test_delivery_stalled_when_a_frame_waits_over_a_minute_for_a_reachable_repo_dir():
+    recent = [{"name": LAST, "result": "waiting", "finished_at": NOW - 90, "reason": None}]
+    assert problems(recent=recent, transfers={"awaiting_delivery": [LAST]}) == [
+        "delivery stalled: 1 frame waiting, oldest 1m30s"]
+
+
+def test_a_frame_that_just_started_waiting_is_not_a_stall():
+    recent = [{"name": LAST, "result": "waiting", "finished_at": NOW - 30, "reason": None}]
+    assert problems(recent=recent, transfers={"awaiting_delivery": [LAST]}) == []
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0s"), (14.7, "14s"), (59.9, "59s"), (60, "1m00s"), (725, "12m05s"),
+    (3600, "1h00m"), (11520, "3h12m"), (86399, "23h59m"), (183600, "2d03h"), (-5, "0s")])
+def test_duration(seconds: float, text: str):
+    assert duration(seconds) == text

@@ -1,0 +1,176 @@
+"""The service end to end: real ``dataman run``, real datagrams, real worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from tests.conftest import make_frame
+from tests.service_harness import dataman_shm, wait_until
+
+pytestmark = pytest.mark.slow
+
+SMALL = {"roi": "1kx1k", "binning": 2}
+
+
+def frames(service, count, *, start=1, instrument="MODS1B", night="20251230", **spec):
+    return [make_frame(service.config, instrument=instrument, night=night, number=number,
+                       seed=number, **(SMALL | spec)) for number in range(start, start + count)]
+
+
+def test_a_requested_frame_is_processed_delivered_and_logged(service_factory):
+    service = service_factory().start()
+    raw = frames(service, 1, roi="full", binning=1)[0]
+    service.send(raw)
+    service.wait_states([raw.name])
+    paths = service.config.paths
+    processed = paths.proc_dir / "20251230" / raw.name
+    delivered = paths.repo_dir / raw.name
+    assert processed.read_bytes() == delivered.read_bytes()
+    assert (paths.repo_dir / "MODS1B.new").read_text() == f"{raw.name}\n"
+    with fits.open(delivered) as hdus:
+        merged = hdus["MERGED"].data
+        assert merged.shape == (3088, 8292) and np.isfinite(merged).all()
+        assert hdus[0].header["UNIQNAME"].startswith("mods1b.")
+    record = service.record(raw.name)
+    assert record["delivered_at"] >= record["requested_at"]
+    assert set(json.loads(record["timings"])) == {"read", "fixes", "otm", "write", "deliver"}
+    log = service.log_text()
+    assert f"{raw.name}: requested by 127.0.0.1" in log
+    assert f"{raw.name}: delivered {delivered}" in log
+    assert service.stop() == 0
+
+
+def test_a_burst_of_50_datagrams_delivers_each_frame_exactly_once(service_factory):
+    service = service_factory().start()
+    raws = frames(service, 25) + frames(service, 25, instrument="MODS1R")
+    for raw in raws:
+        service.send(raw)
+    service.wait_states([raw.name for raw in raws], timeout=120)
+    delivered = sorted(p.name for p in service.config.paths.repo_dir.glob("*.fits"))
+    assert delivered == sorted(raw.name for raw in raws)
+    assert service.stop() == 0
+    assert "50 requested, 50 delivered, 0 failed" in service.log_text()
+
+
+def test_the_same_datagram_twice_processes_the_frame_once(service_factory):
+    service = service_factory().start()
+    raw = frames(service, 1)[0]
+    service.send(raw)
+    service.wait_states([raw.name])
+    service.send(raw)
+    wait_until(lambda: "not processed again" in service.log_text(), 10, what="log line")
+    assert [p.name for p in service.config.paths.repo_dir.glob("*.fits")] == [raw.name]
+
+
+def test_a_second_service_on_the_same_configuration_refuses_to_start(service_factory):
+    service = service_factory().start()
+    second = subprocess.run(
+        [sys.executable, "-m", "dataman.cli", "run", "-c", str(service.config_path)],
+        capture_output=True, text=True, timeout=30)
+    assert second.returncode == 1
+    assert f"another dataman is running with this configuration (pid {service.process.pid}" \
+        in second.stderr
+    service.check_alive()
+
+
+def test_after_kill_9_of_the_supervisor_a_restart_clears_lock_and_slots_and_finishes_work(
+        service_factory):
+    service = service_factory().start()
+    slots_before = dataman_shm()
+    service.control("pause")
+    raws = frames(service, 3)
+    for raw in raws:
+        service.send(raw)
+    wait_until(lambda: len(service.states()) == 3, 10, what="requests journaled")
+    service.kill()
+    assert dataman_shm() == slots_before  # the killed supervisor could not unlink
+    service.start()
+    service.wait_states([raw.name for raw in raws])
+    assert "shared-memory slots left by a killed run" in service.log_text()
+    assert sorted(p.name for p in service.config.paths.repo_dir.glob("*.fits")) == \
+        sorted(raw.name for raw in raws)
+    assert service.stop() == 0
+
+
+def test_frames_left_queued_by_a_quit_are_processed_after_the_restart(service_factory):
+    service = service_factory().start()
+    service.control("pause")
+    raws = frames(service, 3)
+    for raw in raws:
+        service.send(raw)
+    wait_until(lambda: len(service.states()) == 3, 10, what="requests journaled")
+    assert service.stop() == 0
+    assert set(service.states().values()) == {"queued"}
+    service.start()
+    service.wait_states([raw.name for raw in raws])
+
+
+def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(service_factory):
+    service = service_factory(workers={"count": 1}).start()
+    raw = frames(service, 1, roi="full", binning=1)[0]
+    first_pid = service.snapshot()["workers"][0]["pid"]
+    service.send(raw)
+    wait_until(lambda: service.snapshot()["workers"][0]["frame"] == raw.name, 10,
+               what="worker busy", interval=0.005)
+    os.kill(first_pid, signal.SIGKILL)
+    service.wait_states([raw.name])
+    assert service.record(raw.name)["attempts"] == 1
+    assert f"{raw.name}: worker 0 (pid {first_pid}) killed by SIGKILL" in service.log_text()
+    assert service.snapshot()["workers"][0]["pid"] != first_pid
+    assert [p.name for p in service.config.paths.repo_dir.glob("*.fits")] == [raw.name]
+    assert service.stop() == 0
+
+
+def test_a_frame_whose_worker_dies_twice_fails_with_the_reason(service_factory):
+    service = service_factory(workers={"count": 1}).start()
+    raw = frames(service, 1, roi="full", binning=1)[0]
+    service.send(raw)
+    killed: list[int] = []
+    for _ in range(2):
+        busy = wait_until(lambda: (w := service.snapshot()["workers"][0])["frame"] == raw.name
+                          and w["pid"] not in killed and w, 20, what="worker busy",
+                          interval=0.005)
+        os.kill(busy["pid"], signal.SIGKILL)
+        killed.append(busy["pid"])
+    service.wait_states([raw.name], "failed")
+    assert "killed by SIGKILL" in service.record(raw.name)["reason"]
+    assert "second attempt" in service.record(raw.name)["reason"]
+    after = frames(service, 1, start=2)[0]  # the service keeps serving
+    service.send(after)
+    service.wait_states([after.name])
+
+
+def test_a_job_over_its_time_limit_is_killed_and_retried(service_factory):
+    service = service_factory(workers={"count": 1, "jobTimeout": 2}).start()
+    raw = frames(service, 1)[0]
+    worker = service.snapshot()["workers"][0]["pid"]
+    os.kill(worker, signal.SIGSTOP)  # a hung worker
+    service.send(raw)
+    service.wait_states([raw.name], timeout=30)
+    assert "time limit of 2 s exceeded" in service.log_text()
+
+
+def test_workers_are_recycled_after_recycle_after_frames(service_factory):
+    service = service_factory(workers={"count": 1, "recycleAfter": 2}).start()
+    first_pid = service.snapshot()["workers"][0]["pid"]
+    raws = frames(service, 5)
+    for raw in raws:
+        service.send(raw)
+    service.wait_states([raw.name for raw in raws])
+    assert "recycled after 2 frames" in service.log_text()
+    assert service.snapshot()["workers"][0]["pid"] != first_pid
+
+
+def test_sigterm_stops_cleanly_with_exit_0(service_factory):
+    service = service_factory().start()
+    service.process.send_signal(signal.SIGTERM)
+    assert service.process.wait(30) == 0
+    assert "stopping: SIGTERM" in service.log_text()

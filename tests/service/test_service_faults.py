@@ -1,0 +1,132 @@
+"""Faults the service must ride out without losing a frame (issue: Service, item 3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from tests.service.test_service import frames
+from tests.service_harness import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def test_frames_wait_while_the_staging_disk_is_missing_and_go_in_order_when_it_returns(
+        service_factory):
+    service = service_factory(service={"deliveryRetryMax": 1}).start()
+    repo = service.config.paths.repo_dir
+    hidden = repo.with_name("newdata-unmounted")
+    repo.rename(hidden)
+    raws = frames(service, 4)
+    for raw in raws:
+        service.send(raw)
+    service.wait_states([raw.name for raw in raws], "processed")
+    assert all((service.config.paths.proc_dir / "20251230" / r.name).is_file() for r in raws)
+    snapshot = service.snapshot()
+    assert snapshot["transfers"]["awaiting_delivery"] == [raw.name for raw in raws]
+    assert snapshot["transfers"]["repo_reachable"] is False
+    hidden.rename(repo)
+    service.wait_states([raw.name for raw in raws])
+    records = [service.record(raw.name) for raw in raws]
+    delivered_at = [record["delivered_at"] for record in records]
+    assert delivered_at == sorted(delivered_at), "delivered out of order"
+    assert sorted(p.name for p in repo.glob("*.fits")) == [raw.name for raw in raws]
+    assert "but not delivered" in service.log_text()
+
+
+def test_a_read_only_staging_disk_delays_delivery_until_it_is_writable(service_factory):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only directories; the missing-disk test covers it")
+    service = service_factory(service={"deliveryRetryMax": 1}).start()
+    repo = service.config.paths.repo_dir
+    repo.chmod(0o555)
+    try:
+        raw = frames(service, 1)[0]
+        service.send(raw)
+        service.wait_states([raw.name], "processed")
+    finally:
+        repo.chmod(0o755)
+    service.wait_states([raw.name])
+
+
+def test_a_frame_still_being_written_is_waited_for_then_processed(service_factory):
+    service = service_factory().start()
+    raw = frames(service, 1)[0]
+    content = raw.read_bytes()
+    raw.write_bytes(content[: len(content) // 2])  # azcam is still writing
+    service.send(raw)
+    wait_until(lambda: "waiting for the raw file" in service.log_text(), 10, what="wait")
+    assert service.states()[raw.name] == "queued"
+    with open(raw, "ab") as stream:
+        stream.write(content[len(content) // 2:])
+    service.wait_states([raw.name])
+    assert service.record(raw.name)["attempts"] == 0
+
+
+def test_a_raw_file_that_appears_after_its_datagram_is_processed(service_factory):
+    service = service_factory().start()
+    raw = frames(service, 1)[0]
+    hidden = raw.with_name("later")
+    raw.rename(hidden)  # delayed NFS: the datagram arrives first
+    service.send(raw)
+    wait_until(lambda: "waiting for the raw file" in service.log_text(), 10, what="wait")
+    hidden.rename(raw)
+    service.wait_states([raw.name])
+
+
+def test_a_frame_never_completed_fails_after_wait_for_write(service_factory):
+    service = service_factory(service={"waitForWrite": 2}).start()
+    raw = frames(service, 1)[0]
+    raw.write_bytes(raw.read_bytes()[:100_000])
+    started = time.monotonic()
+    service.send(raw)
+    service.wait_states([raw.name], "failed", timeout=30)
+    assert time.monotonic() - started >= 2
+    reason = service.record(raw.name)["reason"]
+    assert raw.name in reason and "waited" in reason
+    assert not list(service.config.paths.repo_dir.glob("*.fits"))
+
+
+def test_a_corrupt_frame_fails_with_its_reason_and_the_service_goes_on(service_factory):
+    service = service_factory().start()
+    bad, good = frames(service, 2)
+    bad.write_bytes(b"this is not a FITS file\n" * 1000)
+    service.send(bad)
+    service.send(good)
+    service.wait_states([good.name])
+    service.wait_states([bad.name], "failed")
+    assert bad.name in service.record(bad.name)["reason"]
+    assert f"{bad.name}: failed:" in service.log_text()
+    assert [p.name for p in service.config.paths.repo_dir.glob("*.fits")] == [good.name]
+
+
+def test_the_scan_queues_frames_whose_datagram_never_came(service_factory):
+    service = service_factory(service={"scanInterval": 1})
+    today = time.strftime("%Y%m%d", time.gmtime(time.time() + 12 * 3600))
+    before = frames(service, 2, night=today)  # written while the service was down
+    service.start()
+    service.wait_states([raw.name for raw in before])
+    later = frames(service, 1, start=3, night=today)  # a datagram lost on the way
+    service.wait_states([raw.name for raw in later], timeout=30)
+    assert all(service.record(raw.name)["source"] == "scan" for raw in before + later)
+    old = frames(service, 1, start=9, night="20200101")[0]  # not this night or the last
+    assert "scan:" in service.log_text()
+    assert old.name not in service.states()
+
+
+def test_a_scan_does_not_requeue_a_delivered_frame(service_factory):
+    service = service_factory(service={"scanInterval": 1})
+    today = time.strftime("%Y%m%d", time.gmtime(time.time() + 12 * 3600))
+    service.start()
+    raw = frames(service, 1, night=today)[0]
+    service.send(raw)
+    service.wait_states([raw.name])
+    service.stop()
+    service.start()
+    service.stop()
+    assert json.loads(service.record(raw.name)["timings"])
+    assert service.record(raw.name)["source"] == "datagram"
+    assert len(list(service.config.paths.repo_dir.glob("*.fits"))) == 1

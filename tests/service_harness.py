@@ -1,0 +1,174 @@
+"""A real ``dataman run`` for tests: its own folder, free UDP port, and clean teardown.
+
+Tests talk to it the way azcam and the console do (datagrams, control socket)
+and wait on conditions with deadlines, never on fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from dataman.core.config import Config, load_config
+from dataman.ipc.client import send_datagram
+from dataman.ipc.control import ControlError, ControlUnavailable, request
+from dataman.ipc.datagram import encode_proc
+from tests.conftest import write_config
+
+SHM = Path("/dev/shm")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 30.0, *,
+               what: str = "condition", interval: float = 0.02) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def dataman_shm() -> set[str]:
+    return {path.name for path in SHM.iterdir() if path.name.startswith("dataman-")}
+
+
+class ServiceProcess:
+    """``dataman run -c <folder>/dataman.ini`` as a child process."""
+
+    def __init__(self, **sections: dict[str, object]) -> None:
+        # AF_UNIX paths are limited to 108 bytes: keep the folder short.
+        self.folder = Path(tempfile.mkdtemp(prefix="dm", dir="/tmp"))
+        server = {"hostid": "mods1", "port": free_udp_port()} | sections.pop("server", {})
+        service = {"scanInterval": 0} | sections.pop("service", {})
+        self.config_path = write_config(self.folder, server=server, service=service,
+                                        **sections)
+        self.config: Config = load_config(self.config_path)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stderr_path = self.folder / "stderr.txt"
+
+    # --- life ---------------------------------------------------------------------------
+
+    def start(self, *, wait: bool = True) -> ServiceProcess:
+        with open(self.stderr_path, "ab") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "dataman.cli", "run", "-c", str(self.config_path)],
+                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
+        def ready() -> dict[str, Any] | None:
+            self.check_alive()
+            snap = self.snapshot()
+            if snap and sum(w["state"] == "idle" for w in snap["workers"]) >= \
+                    self.config.workers.count:
+                return snap
+            return None
+        return wait_until(ready, timeout, what="service ready")
+
+    def check_alive(self) -> None:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"dataman run exited with {self.process.returncode}:\n"
+                                 f"{self.stderr()}")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """Send ``quit`` and wait for the exit status."""
+        assert self.process is not None
+        self.send_raw(b"quit")
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the supervisor only (its workers notice and exit)."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def cleanup(self) -> None:
+        """Stop whatever is still running of this service, and its worker processes."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.process is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # workers of a killed supervisor
+
+    # --- talking to it ------------------------------------------------------------------
+
+    @property
+    def socket_path(self) -> Path:
+        return self.config.server.control_socket
+
+    def snapshot(self) -> dict[str, Any] | None:
+        try:
+            return request(self.socket_path, "snapshot", timeout=2.0)
+        except (ControlUnavailable, ControlError):
+            return None
+
+    def control(self, op: str, **fields: Any) -> dict[str, Any]:
+        return request(self.socket_path, op, timeout=5.0, **fields)
+
+    def send(self, path: Path, source: str = "127.0.0.1") -> None:
+        self.send_raw(encode_proc(path), source)
+
+    def send_raw(self, payload: bytes, source: str = "127.0.0.1") -> None:
+        if source == "127.0.0.1":
+            send_datagram("127.0.0.1", self.config.server.port, payload)
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((source, 0))
+            sock.sendto(payload, ("127.0.0.1", self.config.server.port))
+
+    def states(self) -> dict[str, str]:
+        """name -> journal state, read from the journal file (read-only)."""
+        path = self.config.paths.state_dir / "journal.sqlite3"
+        if not path.exists():
+            return {}
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return dict(db.execute("SELECT name, state FROM frames"))
+
+    def record(self, name: str) -> dict[str, Any]:
+        path = self.config.paths.state_dir / "journal.sqlite3"
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            db.row_factory = sqlite3.Row
+            row = db.execute("SELECT * FROM frames WHERE name = ?", (name,)).fetchone()
+        assert row is not None, f"{name} is not in the journal"
+        return dict(row)
+
+    def wait_states(self, names: list[str], state: str = "delivered",
+                    timeout: float = 60.0) -> None:
+        def reached() -> bool:
+            self.check_alive()
+            states = self.states()
+            return all(states.get(name) == state for name in names)
+        wait_until(reached, timeout, what=f"{len(names)} frames {state}", interval=0.05)
+
+    def log_text(self) -> str:
+        return "".join(path.read_text() for path in sorted(self.config.paths.log_dir.glob("*")))
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text() if self.stderr_path.exists() else ""

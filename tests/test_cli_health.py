@@ -1,0 +1,170 @@
+"""``dataman health`` against real processes: nothing running, a service serving a canned
+snapshot on a real control socket, and the same service frozen with SIGSTOP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import write_config
+
+LAST = "mods1b.20251230.0143.fits"
+#: A stand-in service: holds the instance lock and serves one snapshot (its own pid and
+#: start time filled in) until terminated. The real supervisor is not needed here.
+CANNED_SERVICE = """
+import asyncio, json, os, sys, time
+from pathlib import Path
+from dataman.ipc.control import ControlServer
+from dataman.service.lock import InstanceLock
+
+state_dir, snapshot = Path(sys.argv[1]), json.loads(sys.argv[2])
+lock = InstanceLock.acquire(state_dir)
+now = time.time()
+snapshot["service"].update(pid=os.getpid(), started_at=now)
+if snapshot.get("last"):
+    snapshot["last"]["delivered_at"] = now - 14
+
+async def answer(op, fields):
+    return snapshot
+
+async def main():
+    server = ControlServer(state_dir / "dataman.sock", answer)
+    await server.start()
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+SNAPSHOT: dict[str, Any] = {
+    "service": {"state": "running", "workers_expected": 2},
+    "counts": {"queued": 0, "running": 0, "processed": 143, "delivered": 143, "failed": 0},
+    "queue": [],
+    "workers": [{"index": 1, "state": "idle"}, {"index": 2, "state": "idle"}],
+    "recent": [],
+    "transfers": {"repo_reachable": True, "awaiting_delivery": []},
+    "log": [],
+    "last": {"name": LAST, "latency": 0.62},
+}
+#: Uptime, CPU and memory come from the kernel (psutil), not from the snapshot.
+PROCESS_FIELDS = r"pid (\d+) up \w+ cpu \d+% rss \d+MB"
+
+
+@pytest.fixture
+def home() -> Iterator[Path]:
+    """A configuration folder with a short path: the socket path must fit in 108 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="dmh", dir="/tmp"))
+    write_config(folder, paths={"makeDirs": False})
+    (folder / "state").mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def dataman_health(home: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    begun = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "dataman", "health", "-c",
+                          str(home / "dataman.ini")],
+                         capture_output=True, text=True, check=False, timeout=30)
+    return run, time.monotonic() - begun
+
+
+def start_service(home: Path, snapshot: dict[str, Any]) -> subprocess.Popen[str]:
+    service = subprocess.Popen([sys.executable, "-c", CANNED_SERVICE, str(home / "state"),
+                                json.dumps(snapshot)], stdout=subprocess.PIPE, text=True)
+    ready, _, _ = select.select([service.stdout], [], [], 30)
+    if not ready or service.stdout.readline() != "ready\n":
+        stop_service(service)
+        pytest.fail("the canned service did not start")
+    return service
+
+
+def stop_service(service: subprocess.Popen[str]) -> None:
+    service.send_signal(signal.SIGCONT)
+    service.terminate()
+    try:
+        service.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        service.kill()
+        service.wait()
+    service.stdout.close()
+
+
+def test_down_when_nothing_runs(home: Path):
+    run, _ = dataman_health(home)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        2, f"dataMan DOWN: not running (state {(home / 'state').resolve()})\n", "")
+
+
+def test_down_when_only_a_stale_socket_is_left(home: Path):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stale:
+        stale.bind(os.fspath(home / "state" / "dataman.sock"))  # as a killed service leaves it
+    run, _ = dataman_health(home)
+    assert run.returncode == 2
+    assert run.stdout.startswith("dataMan DOWN: not running")
+
+
+def test_ok_when_the_service_answers(home: Path):
+    service = start_service(home, SNAPSHOT)
+    try:
+        run, _ = dataman_health(home)
+    finally:
+        stop_service(service)
+    assert run.returncode == 0, run.stdout + run.stderr
+    match = re.fullmatch(rf"dataMan OK {PROCESS_FIELDS} workers 2/2 queue 0 done 143 "
+                         rf"failed 0 last {re.escape(LAST)} 0.62s 1\ds ago\n", run.stdout)
+    assert match, run.stdout
+    assert int(match[1]) == service.pid
+
+
+def test_warning_with_the_problems_when_the_service_reports_them(home: Path):
+    snapshot = json.loads(json.dumps(SNAPSHOT))
+    snapshot["service"]["state"] = "paused"
+    snapshot["transfers"] = {"repo_reachable": False, "repo_reason": "repoDir not writable",
+                             "awaiting_delivery": ["a.fits", "b.fits", "c.fits"]}
+    service = start_service(home, snapshot)
+    try:
+        run, _ = dataman_health(home)
+    finally:
+        stop_service(service)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.fullmatch(rf"dataMan WARNING {PROCESS_FIELDS} workers 2/2 .* : intake paused; "
+                        r"delivery stalled: 3 frames waiting \(repoDir not writable\)\n",
+                        run.stdout), run.stdout
+
+
+@pytest.mark.slow
+def test_a_hung_service_is_a_warning_within_a_second(home: Path):
+    service = start_service(home, SNAPSHOT)
+    try:
+        service.send_signal(signal.SIGSTOP)
+        run, elapsed = dataman_health(home)
+    finally:
+        stop_service(service)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert re.fullmatch(rf"dataMan WARNING {PROCESS_FIELDS} workers 0 : control socket "
+                        r"not answering \(no reply within 0.6 s\)\n", run.stdout), run.stdout
+    assert elapsed < 1.0, f"dataman health took {elapsed:.2f} s"
+
+
+def test_health_does_not_import_astropy(home: Path):
+    """The status display runs it every few seconds: startup must stay cheap."""
+    code = ("import sys; from dataman.cli import main; main(['health', '-c', sys.argv[1]]); "
+            "print('astropy' in sys.modules, 'numpy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code, str(home / "dataman.ini")],
+                         capture_output=True, text=True, check=False, timeout=30)
+    assert run.stdout.splitlines()[-1] == "False False", run.stdout + run.stderr
