@@ -37,3 +37,8 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: str, *,
 
 def _text(path: Path | None) -> str | None:
     return str(path) if path is not None else None
+
+
+def step_timings(timings: dict[str, float]) -> str:
+    """``read 13ms fixes 2ms otm 19ms write 40ms deliver 5ms`` for the log."""
+    return " ".join(f"{step} {seconds * 1e3:.0f}ms" for step, seconds in timings.items())

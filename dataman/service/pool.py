@@ -163,6 +163,17 @@ async def stop_worker(worker: WorkerHandle, grace: float) -> None:
         await worker.process.wait()
 
 
+async def stop_all(workers: list[WorkerHandle], grace: float) -> None:
+    """Retire and stop every worker, then let their reapers record what became of each job."""
+    for worker in workers:
+        if worker.state in WorkerTransition.RETIRE.sources:
+            worker.move(WorkerTransition.RETIRE)
+    await asyncio.gather(*(stop_worker(worker, grace) for worker in list(workers)))
+    reapers = [worker.reader_task for worker in workers if worker.reader_task is not None]
+    if reapers:
+        await asyncio.wait(reapers, timeout=5.0)
+
+
 def kill(worker: WorkerHandle) -> None:
     with suppress(ProcessLookupError):
         worker.process.kill()

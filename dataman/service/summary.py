@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+from dataman.service.journal import Journal
 from dataman.service.records import NightSummary
+
+log = logging.getLogger("dataman")
 
 
 def night_window(date: str, utc_offset: float) -> tuple[float, float]:
@@ -34,3 +38,10 @@ def summary_lines(date: str, summary: NightSummary, *, partial: bool = False) ->
              f"{len(summary.failed)} failed, {latency}"]
     lines += [f"night {date} failed: {name}: {reason}" for name, reason in summary.failed]
     return lines
+
+
+def log_night_summary(journal: Journal, date: str, utc_offset: float, *,
+                      partial: bool = False) -> None:
+    start, end = night_window(date, utc_offset)
+    for line in summary_lines(date, journal.night_summary(start, end), partial=partial):
+        log.info("%s", line)

@@ -44,7 +44,7 @@ from dataman.ipc.jobs import (
 from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import Journal, JournalError
-from dataman.service.outcomes import frame_item, latency_of
+from dataman.service.outcomes import frame_item, latency_of, step_timings
 from dataman.service.pool import (
     Assignment,
     WorkerHandle,
@@ -53,11 +53,12 @@ from dataman.service.pool import (
     describe_exit,
     kill,
     start_worker,
+    stop_all,
     stop_worker,
 )
 from dataman.service.queue import FrameQueue, QueuedFrame
 from dataman.service.records import FrameState, Source
-from dataman.service.summary import night_window, summary_lines
+from dataman.service.summary import log_night_summary
 
 log = logging.getLogger("dataman")
 MAX_POSTPONE = 5.0  # longest pause between looks at a raw file that is not complete yet
@@ -282,7 +283,7 @@ class Supervisor:
             self.last_by_channel[done.instrument] = Path(done.delivered).name
         self._remember(item)
         log.info("%s: delivered %s (%s; latency %.2f s)", record.name, done.delivered,
-                 _timings(done.timings), item["latency"] or 0.0)
+                 step_timings(done.timings), item["latency"] or 0.0)
 
     def _job_failed(self, job: Assignment, failed: JobFailed) -> None:
         now = self.now()
@@ -391,10 +392,7 @@ class Supervisor:
                               self.config.site.utc_offset)
 
     def log_summary(self, night: str, *, partial: bool = False) -> None:
-        start, end = night_window(night, self.config.site.utc_offset)
-        for line in summary_lines(night, self.journal.night_summary(start, end),
-                                  partial=partial):
-            log.info("%s", line)
+        log_night_summary(self.journal, night, self.config.site.utc_offset, partial=partial)
 
     # --- stop ---------------------------------------------------------------------------
 
@@ -411,15 +409,5 @@ class Supervisor:
         if busy:
             log.warning("stop: %s still in progress after %.0f s; stopping anyway",
                         ", ".join(busy), self.config.service.stop_timeout)
-        for worker in self.workers:
-            if worker.state in WorkerTransition.RETIRE.sources:
-                worker.move(WorkerTransition.RETIRE)
-        await asyncio.gather(*(stop_worker(w, grace=2.0) for w in list(self.workers)))
-        reapers = [w.reader_task for w in self.workers if w.reader_task is not None]
-        if reapers:  # they record what became of each job
-            await asyncio.wait(reapers, timeout=5.0)
+        await stop_all(self.workers, grace=2.0)
         self.log_summary(self.observing_date(), partial=True)
-
-
-def _timings(timings: dict[str, float]) -> str:
-    return " ".join(f"{step} {seconds * 1e3:.0f}ms" for step, seconds in timings.items())

@@ -1,0 +1,192 @@
+"""The console against a real ControlServer serving canned snapshots (Pilot tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from textual.widgets import DataTable, Input
+
+from dataman.tui.app import DatamanConsole
+from dataman.tui.screens.confirm import ConfirmScreen
+from dataman.tui.screens.frame import FrameScreen
+from dataman.tui.screens.process_file import ProcessFileScreen
+from dataman.tui.screens.waiting import WaitingScreen
+from dataman.tui.widgets.log_view import LogView
+from dataman.tui.widgets.recent_frames import RecentFrames
+from dataman.tui.widgets.status_header import StatusHeader
+from tests.tui.canned import NOW, CannedService, busy_snapshot, frame, quiet_snapshot
+from tests.tui.conftest import until
+
+WIDE = (160, 48)
+
+
+def console(socket) -> DatamanConsole:
+    return DatamanConsole(socket, now=lambda: NOW)
+
+
+def header_text(app: DatamanConsole) -> str:
+    return str(app.dashboard.query_one(StatusHeader).render())
+
+
+def cell(app: DatamanConsole, selector: str, row: int, column: int) -> str:
+    return str(app.dashboard.query_one(selector, DataTable).get_cell_at((row, column)))
+
+
+def test_attaches_and_shows_the_snapshot(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            assert "RUNNING" in header_text(app) and "up 3h12m" in header_text(app)
+            assert "/etc/dataman/dataman.ini" in header_text(app)
+            assert cell(app, "#queue", 1, 1) == "mods1r.20251230.0143"
+            assert cell(app, "#workers", 1, 4) == "deliver"
+            assert cell(app, "#recent", 2, 11) == "failed"
+            assert app.dashboard.query_one(LogView).lines
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_events_show_within_half_a_second(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            sent = time.monotonic()
+            service.publish("frame", frame(7, result="failed", reason="BadHeader: no DATE-OBS"))
+            service.publish("counts", {"queued": 0, "running": 0, "processed": 1,
+                                       "delivered": 0, "failed": 1})
+            await until(pilot, lambda: app.dashboard.query_one(RecentFrames).row_count == 1,
+                        what="the frame row")
+            await until(pilot, lambda: "failed 1" in header_text(app), what="the counts")
+            assert time.monotonic() - sent < 0.5
+            assert cell(app, "#recent", 0, 11) == "failed"
+    with CannedService(short_dir / "s.sock", quiet_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_pause_key_sends_pause_and_resume_when_paused(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("p")
+            await until(pilot, lambda: service.requests, what="the pause request")
+            service.publish("service", {**busy_snapshot()["service"], "state": "paused"})
+            await until(pilot, lambda: "PAUSED" in header_text(app), what="paused state")
+            await pilot.press("p")
+            await until(pilot, lambda: len(service.requests) == 2, what="the resume request")
+        assert service.requests == [("pause", {}), ("resume", {})]
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_retry_sends_the_selected_failed_frame_only(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("r")  # the newest frame is selected, and it did not fail
+            await pilot.press("down", "down", "r")
+            await until(pilot, lambda: service.requests, what="the retry request")
+        assert service.requests == [("retry", {"name": "mods1b.20251230.0141.fits"})]
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_stop_asks_first_and_no_sends_nothing(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("s")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("n")
+            assert not isinstance(app.screen, ConfirmScreen)
+            await pilot.press("s")
+            await pilot.click("#yes")
+            await until(pilot, lambda: service.requests, what="the stop request")
+        assert service.requests == [("stop", {})]
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_process_file_dialog_sends_the_path(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("f")
+            assert isinstance(app.screen, ProcessFileScreen)
+            app.screen.query_one(Input).value = " /data/mods1b/mods1b.20251230.0150.fits "
+            await pilot.press("enter")
+            await until(pilot, lambda: service.requests, what="the process request")
+        assert service.requests == [("process",
+                                     {"path": "/data/mods1b/mods1b.20251230.0150.fits"})]
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_log_level_key_filters_the_log(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            log = app.dashboard.query_one(LogView)
+            assert log.border_title == "Log (INFO and above: 6 of 7)"
+            await pilot.press("l")
+            assert log.border_title == "Log (WARNING and above: 2 of 7)"
+            await pilot.press("l", "l")
+            assert log.border_title == "Log (all levels: 7 of 7)"
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_enter_on_a_frame_opens_its_detail(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("down", "down", "enter")
+            assert isinstance(app.screen, FrameScreen)
+            assert app.screen.frame["reason"].startswith("FrameIncomplete")
+            await pilot.press("escape")
+            assert not isinstance(app.screen, FrameScreen)
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_waits_for_a_service_and_attaches_when_it_appears(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WaitingScreen), what="waiting")
+            assert "DISCONNECTED" in header_text(app)
+            await pilot.press("p")  # no service: the action is disabled, nothing breaks
+            await asyncio.to_thread(service.start)
+            await until(pilot, lambda: app.view.connected, timeout=3, what="attach")
+            await until(pilot, lambda: not isinstance(app.screen, WaitingScreen),
+                        what="the waiting screen to go")
+        assert service.requests == []
+    with CannedService(short_dir / "s.sock", quiet_snapshot(), serving=False) as service:
+        asyncio.run(scenario(service))
+
+
+def test_reconnects_by_itself_when_the_service_restarts(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await asyncio.to_thread(service.stop)
+            await until(pilot, lambda: isinstance(app.screen, WaitingScreen), what="waiting")
+            assert app.view.recent  # the last picture stays, behind the waiting screen
+            service.snapshot = quiet_snapshot()
+            await asyncio.to_thread(service.start)
+            await until(pilot, lambda: app.view.connected, timeout=3, what="reattach")
+            await until(pilot, lambda: "0 failed" in str(
+                app.dashboard.query_one(RecentFrames).border_title), what="fresh picture")
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+

@@ -1,0 +1,117 @@
+"""The console's view of the service, without Textual: snapshot, events, questions."""
+
+from __future__ import annotations
+
+from dataman.tui.format import duration, short_name, since, size
+from dataman.tui.model import MAX_RECENT, ServiceView, level_rank
+from dataman.tui.widgets.frame_detail import step_cells
+from tests.tui.canned import NOW, busy_snapshot, frame
+
+
+def attached() -> ServiceView:
+    view = ServiceView()
+    view.attach(busy_snapshot())
+    return view
+
+
+def test_new_view_is_disconnected_and_down():
+    view = ServiceView()
+    assert view.state == "disconnected"
+    assert view.verdict == (2, "DOWN", ["service not running (not connected yet)"])
+    assert view.uptime(NOW) is None
+
+
+def test_attach_takes_every_section_of_the_snapshot():
+    view = attached()
+    assert view.state == "running"
+    assert view.uptime(NOW) == 3 * 3600 + 725
+    assert [item["name"] for item in view.queue] == ["mods1b.20251230.0145.fits",
+                                                     "mods1r.20251230.0143.fits"]
+    assert len(view.workers) == 3 and len(view.recent) == 12 and len(view.log) == 7
+    assert view.verdict[:2] == (1, "WARNING")
+
+
+def test_replaceable_event_replaces_its_section():
+    view = attached()
+    assert view.apply({"event": "queue", "data": []}) == "queue"
+    assert view.queue == []
+    assert view.apply({"event": "service", "data": {"state": "paused"}}) == "service"
+    assert view.state == "paused"
+
+
+def test_frame_event_goes_on_top_and_replaces_an_earlier_entry_of_the_same_frame():
+    view = attached()
+    delivered = frame(142, instrument="MODS1R", result="ok", latency=9.5)
+    assert view.apply({"event": "frame", "data": delivered}) == "recent"
+    names = [item["name"] for item in view.recent]
+    assert names[0] == "mods1r.20251230.0142.fits"
+    assert names.count("mods1r.20251230.0142.fits") == 1
+    assert view.frame("mods1r.20251230.0142.fits")["result"] == "ok"
+    assert view.last["name"] == "mods1r.20251230.0142.fits"
+
+
+def test_recent_frames_are_bounded():
+    view = attached()
+    for number in range(1000, 1000 + MAX_RECENT + 5):
+        view.apply({"event": "frame", "data": frame(number)})
+    assert len(view.recent) == MAX_RECENT
+    assert view.recent[0]["name"] == f"mods1b.20251230.{999 + MAX_RECENT + 5}.fits"
+
+
+def test_log_events_append_and_filter_by_level():
+    view = attached()
+    view.apply({"event": "log", "data": {"time": NOW, "level": "ERROR", "message": "boom"}})
+    assert view.log[-1]["message"] == "boom"
+    assert [record["level"] for record in view.log_at("WARNING")] == ["ERROR", "WARNING", "ERROR"]
+    assert len(view.log_at("DEBUG")) == 8
+
+
+def test_dropped_events_are_counted():
+    view = attached()
+    view.apply({"event": "dropped", "data": {"count": 3}})
+    view.apply({"event": "dropped", "data": {"count": 2}})
+    assert view.dropped == 5
+
+
+def test_unknown_event_kind_is_ignored():
+    view = attached()
+    assert view.apply({"event": "weather", "data": {"wind": 12}}) == ""
+
+
+def test_detach_keeps_the_last_picture_but_says_down():
+    view = attached()
+    view.detach("no socket file /tmp/x/dataman.sock")
+    assert view.state == "disconnected" and view.attempts == 1
+    assert view.verdict == (2, "DOWN",
+                            ["service not running (no socket file /tmp/x/dataman.sock)"])
+    assert len(view.recent) == 12
+    view.attach(busy_snapshot())
+    assert view.state == "running" and view.attempts == 0
+
+
+def test_latencies_are_oldest_first_and_leave_out_failed_frames():
+    view = ServiceView()
+    view.attach({"recent": [frame(3, latency=0.7), frame(2, result="failed", latency=0.1),
+                            frame(1, latency=0.5)]})
+    assert view.latencies() == [0.5, 0.7]
+
+
+def test_level_rank_orders_levels_and_treats_unknown_as_info():
+    assert level_rank("debug") < level_rank("INFO") < level_rank("WARN") < level_rank("ERROR")
+    assert level_rank("NOTICE") == level_rank("INFO")
+
+
+def test_formats():
+    assert [duration(value) for value in (None, 0.423, 42.4, 725, 11520, 183600)] == [
+        "-", "0.42 s", "42 s", "12m05s", "3h12m", "2d03h"]
+    assert [size(value) for value in (None, 512, 1_500_000, 120e9, 2.5e15)] == [
+        "-", "512 B", "1.5 MB", "120 GB", "2.5 PB"]
+    assert since(NOW - 75, NOW) == "1m15s" and since(None, NOW) == "-"
+    assert short_name("mods1b.20251230.0143.fits") == "mods1b.20251230.0143"
+
+
+def test_step_cells_fill_the_width_in_proportion():
+    timings = {"read": 0.3, "fixes": 0.01, "otm": 0.1, "write": 0.1, "deliver": 0.0}
+    assert step_cells(timings, 20) == [("read", 11), ("fixes", 1), ("otm", 4), ("write", 4)]
+    assert sum(count for _, count in step_cells(timings, 57)) == 57
+    assert step_cells({}, 20) == []
