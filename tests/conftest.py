@@ -69,9 +69,9 @@ def _processes_of(folder: str) -> list[psutil.Process]:
 @pytest.fixture
 def service_factory() -> Iterator[Callable[..., ServiceProcess]]:
     """Make ``ServiceProcess`` objects; afterwards /dev/shm and the process table are clean."""
+    from dataman.ipc.slots import instance_id
     from tests.service_harness import ServiceProcess, dataman_shm, wait_until
 
-    before = dataman_shm()
     made: list[ServiceProcess] = []
 
     def make(**sections: dict[str, object]) -> ServiceProcess:
@@ -85,7 +85,9 @@ def service_factory() -> Iterator[Callable[..., ServiceProcess]]:
     for service in made:
         wait_until(lambda s=service: not _processes_of(str(s.folder)), 10,
                    what="service processes to exit")
-    leaked = dataman_shm() - before
+    # Only this test's services count: other test runs may share the machine.
+    prefixes = tuple(f"dataman-{instance_id(s.config.paths.state_dir)}-" for s in made)
+    leaked = {name for name in dataman_shm() if name.startswith(prefixes)}
     for service in made:
         shutil.rmtree(service.folder, ignore_errors=True)
     assert not leaked, f"shared memory left behind: {sorted(leaked)}"

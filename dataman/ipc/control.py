@@ -410,7 +410,7 @@ def _bind(path: Path) -> socket.socket:
     return sock
 
 
-def request(path: Path, op: str, *, timeout: float = 1.0, **fields: Any) -> dict[str, Any]:
+def request(path: Path, op: str, /, *, timeout: float = 1.0, **fields: Any) -> dict[str, Any]:
     """Send one request and return its ``result``, all within ``timeout`` seconds.
 
     For ``dataman health`` and scripts: a hung service must cost a bounded wait,
@@ -499,7 +499,7 @@ class ControlConnection:
             raise ControlUnavailable(_why(error, path, timeout)) from None
         return cls(reader, writer)
 
-    async def request(self, op: str, *, timeout: float = 5.0, **fields: Any) -> dict[str, Any]:
+    async def request(self, op: str, /, *, timeout: float = 5.0, **fields: Any) -> dict[str, Any]:
         """The ``result`` of ``op``; ControlError if refused, ControlUnavailable if no reply."""
         if self._closed_because is not None:
             raise ControlUnavailable(self._closed_because)

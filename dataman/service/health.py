@@ -114,7 +114,7 @@ def _snapshot_fields(snapshot: dict[str, Any], now: float) -> list[str]:
     counts = snapshot.get("counts") or {}
     alive, expected = _workers_alive(snapshot)
     fields = [f"workers {alive}/{expected}", f"queue {counts.get('queued', 0)}",
-              f"done {counts.get('processed', 0)}", f"failed {counts.get('failed', 0)}"]
+              f"done {counts.get('delivered', 0)}", f"failed {counts.get('failed', 0)}"]
     last = snapshot.get("last")
     if last:
         fields.append(f"last {last.get('name')} {last.get('latency') or 0:.2f}s "
@@ -124,7 +124,9 @@ def _snapshot_fields(snapshot: dict[str, Any], now: float) -> list[str]:
 
 def _workers_alive(snapshot: dict[str, Any]) -> tuple[int, int]:
     workers = snapshot.get("workers") or []
-    alive = sum(1 for worker in workers if worker.get("state") != "exited")
+    # A worker counts once it has said hello: one that is still starting (or that
+    # keeps failing to start) cannot take a frame yet.
+    alive = sum(1 for worker in workers if worker.get("state") in ("idle", "busy", "stopping"))
     expected = (snapshot.get("service") or {}).get("workers_expected", len(workers))
     return alive, expected
 

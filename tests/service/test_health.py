@@ -115,9 +115,11 @@ def test_an_exited_worker_is_a_missing_worker():
     assert problems(workers=workers) == ["workers missing: 1/2 alive"]
 
 
-def test_a_starting_worker_is_not_missing():
+def test_a_worker_still_starting_counts_as_missing_until_it_says_hello():
     workers = [{"index": 1, "pid": 4243, "state": "idle"},
-               {"index": 2, "pid": None, "state": "starting"}]
+               {"index": 2, "pid": 4244, "state": "starting"}]
+    assert problems(workers=workers) == ["workers missing: 1/2 alive"]
+    workers[1]["state"] = "busy"
     assert problems(workers=workers) == []
 
 

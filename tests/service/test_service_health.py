@@ -1,0 +1,133 @@
+"""``dataman health`` and systemd notifications against the real service, in each state."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.service.test_service import frames
+from tests.service_harness import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def health(service) -> tuple[int, str, float]:
+    begun = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "dataman.cli", "health", "-c",
+                          str(service.config_path)], capture_output=True, text=True, timeout=30)
+    return run.returncode, run.stdout.strip(), time.monotonic() - begun
+
+
+def test_health_reports_ok_warning_and_down_as_the_service_changes(service_factory):
+    service = service_factory(service={"deliveryRetryMax": 1}).start()
+    raw = frames(service, 1)[0]
+    service.send(raw)
+    service.wait_states([raw.name])
+    status, line, _ = health(service)
+    assert status == 0, line
+    assert re.fullmatch(rf"dataMan OK pid {service.process.pid} up \d+s cpu \d+% rss \d+MB "
+                        rf"workers 2/2 queue 0 done 1 failed 0 last {raw.name} [\d.]+s \d+s ago",
+                        line), line
+
+    service.control("pause")
+    status, line, _ = health(service)
+    assert (status, "paused" in line) == (1, True), line
+    service.control("resume")
+
+    repo = service.config.paths.repo_dir
+    repo.rename(repo.with_name("away"))
+    late = frames(service, 1, start=2)[0]
+    service.send(late)
+    service.wait_states([late.name], "processed")
+    status, line, _ = health(service)
+    assert status == 1 and "delivery stalled" in line, line
+    repo.with_name("away").rename(repo)
+    service.wait_states([late.name])
+    wait_until(lambda: health(service)[0] == 0, 20, what="health OK again")
+
+    service.stop()
+    status, line, _ = health(service)
+    assert status == 2 and line.startswith("dataMan DOWN"), line
+
+
+def test_health_answers_within_a_second_when_the_service_hangs(service_factory):
+    service = service_factory().start()
+    os.kill(service.process.pid, signal.SIGSTOP)
+    try:
+        status, line, elapsed = health(service)
+    finally:
+        os.kill(service.process.pid, signal.SIGCONT)
+    assert status == 1 and "not answering" in line, line
+    assert elapsed < 1.0 + 0.5, f"{elapsed:.2f} s (includes starting Python)"
+
+
+def test_health_warns_while_a_killed_worker_has_no_working_replacement(service_factory):
+    service = service_factory().start()
+    killed = service.snapshot()["workers"][0]["pid"]
+    os.kill(killed, signal.SIGKILL)
+    # Freeze the replacement before it says hello: it stays "starting", deterministically.
+    replacement = wait_until(lambda: next((w["pid"] for w in service.snapshot()["workers"]
+                                           if w["pid"] != killed and w["state"] == "starting"),
+                                          None), 20, what="replacement", interval=0)
+    os.kill(replacement, signal.SIGSTOP)
+    try:
+        if any(w["pid"] == replacement and w["state"] == "starting"
+               for w in service.snapshot()["workers"]):
+            status, line, _ = health(service)
+            assert status == 1 and "workers 1/2" in line and "workers missing" in line, line
+        else:
+            pytest.skip("the replacement said hello before it could be frozen")
+    finally:
+        os.kill(replacement, signal.SIGCONT)
+    wait_until(lambda: health(service)[0] == 0, 20, what="health OK again")
+
+
+def test_ready_watchdog_and_status_reach_a_real_notify_socket(service_factory, tmp_path):
+    address = f"/tmp/dmnotify-{os.getpid()}.sock"
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(address)
+    try:
+        service = service_factory()
+        env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000",
+               "WATCHDOG_PID": ""}
+        started = _start_with_env(service, env)
+        messages = []
+        receiver.settimeout(20)
+        while not {"READY=1", "WATCHDOG=1"} <= set(messages) or \
+                not any(m.startswith("STATUS=") for m in messages):
+            messages += receiver.recv(4096).decode().split("\n")
+        assert messages.index("READY=1") < messages.index("WATCHDOG=1")
+        assert any(re.fullmatch(r"STATUS=queue \d+ done \d+ failed \d+", m)
+                   for m in messages), messages
+        assert started.snapshot() is not None  # READY came once the sockets answer
+        started.stop()
+        receiver.settimeout(5)
+        tail = receiver.recv(4096).decode()
+        while "STOPPING=1" not in tail:
+            tail = receiver.recv(4096).decode()
+    finally:
+        receiver.close()
+        Path(address).unlink(missing_ok=True)
+
+
+def _start_with_env(service, env):
+    old = {key: os.environ.get(key) for key in env}
+    os.environ.update({key: value for key, value in env.items() if value})
+    for key in (key for key, value in env.items() if not value):
+        os.environ.pop(key, None)
+    try:
+        return service.start(wait=False)
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,80 @@
+"""Only allowed senders and well-formed requests for files inside dataDir get in (item 6)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from dataman.ipc.control import ControlError
+from tests.service.test_service import frames
+from tests.service_harness import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def test_bad_datagrams_are_logged_dropped_and_the_service_goes_on(service_factory):
+    service = service_factory(server={"allowedSenders": "127.0.0.1, 127.0.0.2"}).start()
+    data_dir = service.config.paths.data_dir
+    good = frames(service, 1)[0]
+    outside = service.folder / "mods1b.20251230.0077.fits"
+    outside.write_bytes(good.read_bytes())
+    (data_dir / "mods1b" / "mods1b.20251230.0099.fits").symlink_to(outside)
+    cases = {
+        b"proc " + b"x" * 2000: "datagram of 2005 bytes, more than 1024",
+        b"proc \xff\xfe.fits": "not UTF-8",
+        b"": "empty datagram",
+        b"frobnicate now": "unknown command 'frobnicate'",
+        b"proc": "'proc' without a file name",
+        b"proc ../../etc/passwd": "'passwd' is not a raw frame name",
+        b"proc /etc/mods1b.20251230.0005.fits": None,  # only the base name counts: not there
+        b"proc mods1b.20251230.0099.fits": "outside dataDir",
+        b"proc notes.txt": "'notes.txt' is not a raw frame name",
+    }
+    for payload in cases:
+        service.send_raw(payload)
+    service.send_raw(f"proc {good}".encode(), source="127.0.0.3")  # not allowed
+    service.send(good, source="127.0.0.2")
+    service.wait_states([good.name])
+    log = service.log_text()
+    for expected in filter(None, cases.values()):
+        assert expected in log, expected
+    assert "from 127.0.0.3:" in log and "sender not in allowedSenders" in log
+    assert "mods1b.20251230.0099.fits" not in service.states()
+    assert set(service.states()) == {good.name, "mods1b.20251230.0005.fits"}
+    assert [p.name for p in service.config.paths.repo_dir.glob("*.fits")] == [good.name]
+    service.check_alive()
+
+
+def test_the_console_process_request_obeys_the_same_rules(service_factory):
+    service = service_factory().start()
+    with pytest.raises(ControlError, match="not a raw frame name"):
+        service.control("process", path="/etc/passwd")
+    raw = frames(service, 1)[0]
+    assert service.control("process", path=str(raw)) == {"name": raw.name}
+    service.wait_states([raw.name])
+    assert service.record(raw.name)["source"] == "console"
+
+
+def test_pause_keeps_requests_queued_and_resume_runs_them(service_factory):
+    service = service_factory().start()
+    assert service.control("pause") == {"state": "paused"}
+    raw = frames(service, 1)[0]
+    service.send(raw)
+    wait_until(lambda: service.states().get(raw.name) == "queued", 10, what="queued")
+    time.sleep(0.5)  # nothing may start while paused (a short look, not a wait for success)
+    assert service.states()[raw.name] == "queued"
+    assert service.control("resume") == {"state": "running"}
+    service.wait_states([raw.name])
+
+
+def test_dataman_send_quit_stops_the_service(service_factory):
+    service = service_factory().start()
+    subprocess.run([sys.executable, "-m", "dataman.cli", "send", "quit", "-c",
+                    str(service.config_path)], check=True, timeout=30)
+    assert service.process.wait(30) == 0
+    assert "quit from 127.0.0.1" in service.log_text()
+    assert not os.path.exists(service.socket_path)
