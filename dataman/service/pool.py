@@ -130,14 +130,27 @@ async def _read_messages(worker: WorkerHandle, reader: asyncio.StreamReader,
             except MessageError as error:
                 log.error("worker %d (pid %d): bad message: %s", worker.index, worker.pid, error)
                 continue
-            on_message(worker, message)
+            _safely(on_message, worker, message)
     except (ConnectionError, asyncio.LimitOverrunError, ValueError) as error:
         log.error("worker %d (pid %d): connection lost: %s", worker.index, worker.pid, error)
     worker.writer.close()
     worker.returncode = await worker.process.wait()
-    result = on_exit(worker)
-    if result is not None:
-        await result
+    try:
+        result = on_exit(worker)
+        if result is not None:
+            await result
+    except Exception as error:  # a bug in the bookkeeping must not leave a worker unreaped
+        log.error("worker %d (pid %d): error while recording its exit: %r", worker.index,
+                  worker.pid, error)
+
+
+def _safely(handler: MessageHandler, worker: WorkerHandle, message: Message) -> None:
+    """One bad message (or a bug in handling it) costs that message, not the worker."""
+    try:
+        handler(worker, message)
+    except Exception as error:
+        log.error("worker %d (pid %d): error handling %s: %r", worker.index, worker.pid,
+                  message.kind, error)
 
 
 def describe_exit(returncode: int | None) -> str:

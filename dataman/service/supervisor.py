@@ -43,7 +43,7 @@ from dataman.ipc.jobs import (
 )
 from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
-from dataman.service.journal import Journal, JournalError
+from dataman.service.journal import IllegalTransition, Journal, JournalError
 from dataman.service.outcomes import frame_item, latency_of, step_timings
 from dataman.service.pool import (
     Assignment,
@@ -173,7 +173,11 @@ class Supervisor:
 
     def _assign_frame(self, worker: WorkerHandle, frame: QueuedFrame, now: float) -> None:
         self.queue.remove(frame.id)
-        record = self.journal.start(frame.id, worker.pid, now)
+        try:
+            record = self.journal.start(frame.id, worker.pid, now)
+        except (JournalError, IllegalTransition) as error:
+            log.error("%s: cannot start: %s", frame.name, error)
+            return
         slot = self.slots.acquire()
         assert slot is not None  # dispatch checked free_count
         worker.send(Job(record.id, str(record.path), slot.to_dict(), record.uniqname,
