@@ -174,3 +174,30 @@ def test_sigterm_stops_cleanly_with_exit_0(service_factory):
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(30) == 0
     assert "stopping: SIGTERM" in service.log_text()
+
+
+def test_a_stop_lets_the_frame_in_progress_finish(service_factory):
+    service = service_factory(workers={"count": 1}).start()
+    raw = frames(service, 1, roi="full", binning=1)[0]
+    service.send(raw)
+    wait_until(lambda: service.snapshot()["workers"][0]["frame"] == raw.name, 10,
+               what="worker busy", interval=0.005)
+    service.process.send_signal(signal.SIGTERM)
+    assert service.process.wait(30) == 0
+    assert service.states() == {raw.name: "delivered"}
+
+
+def test_a_stop_timeout_keeps_the_unfinished_frame_for_the_next_start(service_factory):
+    service = service_factory(workers={"count": 1}, service={"stopTimeout": 0}).start()
+    raw = frames(service, 1, roi="full", binning=1)[0]
+    worker = service.snapshot()["workers"][0]["pid"]
+    os.kill(worker, signal.SIGSTOP)  # the frame cannot finish in time
+    service.send(raw)
+    wait_until(lambda: service.states().get(raw.name) == "running", 10, what="running")
+    service.process.send_signal(signal.SIGTERM)
+    assert service.process.wait(30) == 0
+    assert service.states() == {raw.name: "queued"}
+    assert service.record(raw.name)["attempts"] == 0
+    assert "kept for the next start" in service.log_text()
+    service.start()
+    service.wait_states([raw.name])
