@@ -7,11 +7,11 @@ frame processed but not yet delivered. There is one row per raw file name, and
 its state moves only along the named :class:`Transition` edges::
 
     QUEUED ──START──▶ RUNNING ──PROCESS──▶ PROCESSED ──DELIVER──▶ DELIVERED
-      ▲  ▲              │  │                  │  ▲
-      │  └──REQUEUE─────┘  FAIL               └──┘ REDELIVER (staging disk down)
-      │     POSTPONE       │
-      │                    ▼
-      └──────RETRY───── FAILED
+      ▲│ ▲              │  │                  │  ▲
+      ││ └──REQUEUE─────┘  FAIL               └──┘ REDELIVER (staging disk down)
+      ││    POSTPONE       │
+      │└──EXPIRE──────┐    ▼
+      └──────RETRY───── FAILED        (EXPIRE: the raw file never appeared)
 
 Storage is sqlite3, ``<stateDir>/journal.sqlite3``, in WAL mode with
 ``synchronous=FULL``: a method that changes a frame has committed and synced
@@ -138,6 +138,10 @@ class Journal:
 
     def failed(self, frame_id: int, reason: str, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.FAIL, now, {"reason": reason})
+
+    def expire(self, frame_id: int, reason: str, now: float) -> FrameRecord:
+        """A queued frame whose raw file did not appear within waitForWrite."""
+        return self._move(frame_id, Transition.EXPIRE, now, {"reason": reason})
 
     def postpone(self, frame_id: int, reason: str, now: float) -> FrameRecord:
         """Back to the queue without counting an attempt: the raw file is not there or

@@ -3,12 +3,21 @@
 Dispatch order is the journal's: live requests (datagram, console) before the
 raw-folder scan's finds, then request order, so a catch-up never delays target
 acquisition. A frame whose raw file is missing or still being written is
-postponed (``not_before``) instead of holding a worker while it waits.
+postponed (``not_before``) instead of holding a worker while it waits, and
+once it has waited it goes behind frames not tried yet: a flood of requests
+for files that never come cannot starve a live frame whose file is there.
+
+The queue may hold thousands of frames (a burst, a flood of requests for
+files that do not exist), so every operation the supervisor does per event is
+O(log n): two heaps with lazy deletion, one of frames ready by their order and
+one of postponed frames by ``not_before``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import heapq
+import itertools
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataman.service.records import FrameRecord, Source
@@ -27,6 +36,7 @@ class QueuedFrame:
     not_before: float = 0.0  # postponed until then (raw file not there yet)
     waiting_since: float | None = None  # first postponement, for the waitForWrite limit
     reason: str | None = None
+    entry: int = field(default=-1, repr=False, compare=False)  # its current heap entry
 
     @classmethod
     def from_record(cls, record: FrameRecord) -> QueuedFrame:
@@ -38,8 +48,9 @@ class QueuedFrame:
         return self.source.priority
 
     @property
-    def order(self) -> tuple[int, int]:
-        return (self.priority, self.id)
+    def order(self) -> tuple[int, int, int]:
+        """Live before scan, not yet tried before waiting for its file, then request order."""
+        return (self.priority, self.waiting_since is not None, self.id)
 
 
 class FrameQueue:
@@ -47,6 +58,9 @@ class FrameQueue:
 
     def __init__(self) -> None:
         self._frames: dict[int, QueuedFrame] = {}
+        self._ready: list[tuple[tuple[int, int, int], int, QueuedFrame]] = []
+        self._later: list[tuple[float, int, QueuedFrame]] = []
+        self._entries = itertools.count()
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -55,23 +69,60 @@ class FrameQueue:
         return frame_id in self._frames
 
     def add(self, frame: QueuedFrame) -> None:
+        """Queue ``frame`` (replacing an entry of the same id)."""
         self._frames[frame.id] = frame
+        frame.entry = next(self._entries)
+        if frame.not_before > 0:
+            heapq.heappush(self._later, (frame.not_before, frame.entry, frame))
+        else:
+            heapq.heappush(self._ready, (frame.order, frame.entry, frame))
+        self._compact()
+
+    def promote(self, frame_id: int, source: Source) -> None:
+        """A scan find whose datagram came late is live after all: move it up."""
+        frame = self._frames.get(frame_id)
+        if frame is not None and frame.source is not source:
+            frame.source = source
+            self.add(frame)
 
     def get(self, frame_id: int) -> QueuedFrame | None:
         return self._frames.get(frame_id)
 
     def remove(self, frame_id: int) -> QueuedFrame | None:
-        return self._frames.pop(frame_id, None)
+        return self._frames.pop(frame_id, None)  # its heap entries die lazily
 
     def next_ready(self, now: float) -> QueuedFrame | None:
-        ready = [frame for frame in self._frames.values() if frame.not_before <= now]
-        return min(ready, key=lambda frame: frame.order, default=None)
+        while self._later and self._later[0][0] <= now:
+            _, entry, frame = heapq.heappop(self._later)
+            if self._current(entry, frame):
+                heapq.heappush(self._ready, (frame.order, entry, frame))
+        while self._ready:
+            _, entry, frame = self._ready[0]
+            if self._current(entry, frame):
+                return frame
+            heapq.heappop(self._ready)
+        return None
 
-    def ordered(self) -> list[QueuedFrame]:
-        """Every waiting frame in dispatch order (postponed ones where their order puts them)."""
-        return sorted(self._frames.values(), key=lambda frame: frame.order)
+    def ordered(self, limit: int | None = None) -> list[QueuedFrame]:
+        """Waiting frames in dispatch order (postponed ones where their order puts them)."""
+        if limit is None:
+            return sorted(self._frames.values(), key=lambda frame: frame.order)
+        return heapq.nsmallest(limit, self._frames.values(), key=lambda frame: frame.order)
 
     def next_wakeup(self, now: float) -> float | None:
         """When the earliest postponed frame may run again, if any is postponed."""
-        return min((f.not_before for f in self._frames.values() if f.not_before > now),
-                   default=None)
+        self.next_ready(now)  # moves what is due; the rest lies in the future
+        while self._later and not self._current(self._later[0][1], self._later[0][2]):
+            heapq.heappop(self._later)
+        return self._later[0][0] if self._later else None
+
+    def _current(self, entry: int, frame: QueuedFrame) -> bool:
+        return self._frames.get(frame.id) is frame and frame.entry == entry
+
+    def _compact(self) -> None:
+        """Drop dead entries once they outnumber the live ones (bounded memory)."""
+        if len(self._ready) + len(self._later) > 2 * len(self._frames) + 64:
+            self._ready = [item for item in self._ready if self._current(item[1], item[2])]
+            self._later = [item for item in self._later if self._current(item[1], item[2])]
+            heapq.heapify(self._ready)
+            heapq.heapify(self._later)

@@ -76,6 +76,7 @@ class Transition(Enum):
     POSTPONE = (FrameState.RUNNING, FrameState.QUEUED, "postpone")
     REDELIVER = (FrameState.PROCESSED, FrameState.PROCESSED)  # delivery failed, try later
     RETRY = (FrameState.FAILED, FrameState.QUEUED)  # operator, or a new request
+    EXPIRE = (FrameState.QUEUED, FrameState.FAILED)  # its raw file never came (waitForWrite)
 
     def __init__(self, source: FrameState, target: FrameState, *_: str) -> None:
         self.source = source

@@ -195,6 +195,8 @@ class Service:
 
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        if not self.control.subscriber_count:
+            return  # nobody to tell: building a section of 10,000 queued frames costs
         now = self.sup.now()
         built = {name: section(self.sup, name, self.gauges, self.log_ring, now)
                  for name in sorted(dirty - {"health"})}

@@ -105,7 +105,7 @@ def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> li
     return [{"name": f.name, "channel": f.channel, "source": str(f.source),
              "requested_at": f.requested_at,
              "not_before": f.not_before if f.not_before > now else None, "reason": f.reason}
-            for f in sup.queue.ordered()[:QUEUE_LIMIT]]
+            for f in sup.queue.ordered(QUEUE_LIMIT)]
 
 
 def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:

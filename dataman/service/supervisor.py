@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -58,11 +59,15 @@ from dataman.service.pool import (
 )
 from dataman.service.queue import FrameQueue, QueuedFrame
 from dataman.service.records import FrameState, Source
+from dataman.service.repeats import RepeatedRequests
 from dataman.service.summary import log_night_summary
 
 log = logging.getLogger("dataman")
 MAX_POSTPONE = 5.0  # longest pause between looks at a raw file that is not complete yet
 RESPAWN_DELAY_MAX = 30.0
+#: Longest time one dispatch spends looking for raw files (a flood of requests for files
+#: that do not exist is checked a slice at a time, never stalling the loop), seconds.
+PRESENCE_BUDGET = 0.02
 
 
 class ServiceState(StrEnum):
@@ -91,6 +96,7 @@ class Supervisor:
         self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None
         self.wake = asyncio.Event()
         self._waiting_since: dict[int, float] = {}
+        self._repeats = RepeatedRequests()
         self._respawn_delay = 0.0
         self._background: set[asyncio.Future[None]] = set()
 
@@ -124,12 +130,14 @@ class Supervisor:
         if answer.is_new:
             self.queue.add(QueuedFrame.from_record(record))
             log.info("%s: requested by %s (%d queued)", name, origin, len(self.queue))
-        elif record.state is FrameState.QUEUED and (queued := self.queue.get(record.id)):
-            queued.source = record.source  # a scan find whose datagram came late: live now
-        elif source is not Source.SCAN:
+        elif record.state is FrameState.QUEUED and record.id in self.queue:
+            self.queue.promote(record.id, record.source)  # a scan find, live after all
+        elif source is not Source.SCAN and self._repeats.should_log(name, now):
             where = record.delivered_path or record.processed_path or ""
-            log.info("%s: requested by %s, already %s %s; not processed again",
-                     name, origin, record.state, where)
+            more = self._repeats.suppressed(name)
+            log.info("%s: requested by %s, already %s %s; not processed again%s",
+                     name, origin, record.state, where,
+                     f" ({more} more such requests not logged)" if more else "")
         self.changed("queue", "counts")
         self.dispatch()
 
@@ -160,16 +168,48 @@ class Supervisor:
         """Give work to idle workers: the oldest waiting delivery first, then frames."""
         if self.state is not ServiceState.RUNNING:
             return
-        now = self.now()
+        now, budget = self.now(), time.monotonic() + PRESENCE_BUDGET
         for worker in [w for w in self.workers if w.state is WorkerState.IDLE]:
             due = self.backlog.due(now)
             if due is not None:
                 self._assign_delivery(worker, due.frame_id, now)
                 continue
             frame = self.queue.next_ready(now) if self.slots.free_count else None
+            while frame is not None and not self._raw_file_there(frame, now):
+                frame = self.queue.next_ready(now) if time.monotonic() < budget else None
             if frame is None:
                 break
             self._assign_frame(worker, frame, now)
+
+    def _raw_file_there(self, frame: QueuedFrame, now: float) -> bool:
+        """True if the raw file exists; if not, the frame waits here, no worker involved.
+
+        After waitForWrite it fails with the reason. Requests for files that never
+        come cost one ``stat`` per look, so a flood of them cannot hold the workers.
+        """
+        if os.path.exists(frame.path):
+            return True
+        reason = f"{frame.name}: not found ({frame.path})"
+        first = self._waiting_since.setdefault(frame.id, now)
+        if now - first >= self.config.service.wait_for_write:
+            self.queue.remove(frame.id)
+            self._waiting_since.pop(frame.id, None)
+            try:
+                record = self.journal.expire(frame.id, f"{reason} (waited {now - first:.0f} s)",
+                                             now)
+            except (JournalError, IllegalTransition) as error:
+                log.error("%s: cannot record that it failed: %s", frame.name, error)
+                return False
+            log.error("%s: failed: %s", record.name, record.reason)
+            self._remember(frame_item(record, None, "failed"))
+        else:
+            if first == now:
+                log.info("%s: waiting for the raw file: %s", frame.name, reason)
+            frame.waiting_since, frame.reason = first, reason
+            frame.not_before = now + min(MAX_POSTPONE, 0.25 + (now - first) / 2)
+            self.queue.add(frame)
+        self.changed("queue", "counts")
+        return False
 
     def _assign_frame(self, worker: WorkerHandle, frame: QueuedFrame, now: float) -> None:
         self.queue.remove(frame.id)
@@ -248,6 +288,7 @@ class Supervisor:
 
     def _processed(self, job: Assignment, done: JobDone) -> None:
         now = self.now()
+        self._waiting_since.pop(job.frame_id, None)
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
                                         done.timings, len(done.warnings), now)
         if done.delivered:
