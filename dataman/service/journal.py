@@ -27,7 +27,7 @@ import json
 import sqlite3
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -88,25 +88,36 @@ class Journal:
     def request(self, name: str, path: str | Path, channel: str, source: str,
                 now: float) -> Request:
         """Record a request, committed on return; a known name is not queued twice."""
-        source = Source(source)
+        return self.request_many([(name, path, channel, source)], now)[0]
+
+    def request_many(self, requests: Iterable[tuple[str, str | Path, str, str]],
+                     now: float) -> list[Request]:
+        """Record (name, path, channel, source) requests in one transaction: one disk
+        sync for a whole burst of datagrams. All are recorded or, on error, none."""
         with self._transaction():
-            record = self.is_known(name)
-            if record is None:
-                cursor = self._db.execute(
-                    "INSERT INTO frames (name, path, channel, source, priority, state,"
-                    " requested_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (name, str(path), channel, source, source.priority, FrameState.QUEUED,
-                     now, now))
-                return Request(cursor.lastrowid or 0, True, FrameState.QUEUED)
-            requeued = {"path": str(path), "source": source, "priority": source.priority}
-            if record.state is FrameState.FAILED:
-                self._apply(record, Transition.RETRY, now,
-                            requeued | {"attempts": record.attempts + 1})
-                return Request(record.id, True, FrameState.QUEUED)
-            if record.state is FrameState.QUEUED and source.priority < record.priority:
-                # A scan find whose datagram came late: it is live after all.
-                self._update(record.id, requeued)
-            return Request(record.id, False, record.state)
+            return [self._request(name, path, channel, Source(source), now)
+                    for name, path, channel, source in requests]
+
+    def _request(self, name: str, path: str | Path, channel: str, source: Source,
+                 now: float) -> Request:
+        """One request, inside the caller's transaction."""
+        record = self.is_known(name)
+        if record is None:
+            cursor = self._db.execute(
+                "INSERT INTO frames (name, path, channel, source, priority, state,"
+                " requested_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, str(path), channel, source, source.priority, FrameState.QUEUED,
+                 now, now))
+            return Request(cursor.lastrowid or 0, True, FrameState.QUEUED)
+        requeued = {"path": str(path), "source": source, "priority": source.priority}
+        if record.state is FrameState.FAILED:
+            self._apply(record, Transition.RETRY, now,
+                        requeued | {"attempts": record.attempts + 1})
+            return Request(record.id, True, FrameState.QUEUED)
+        if record.state is FrameState.QUEUED and source.priority < record.priority:
+            # A scan find whose datagram came late: it is live after all.
+            self._update(record.id, requeued)
+        return Request(record.id, False, record.state)
 
     def start(self, frame_id: int, pid: int, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.START, now, {"pid": pid, "started_at": now})
@@ -139,9 +150,13 @@ class Journal:
     def failed(self, frame_id: int, reason: str, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.FAIL, now, {"reason": reason})
 
-    def expire(self, frame_id: int, reason: str, now: float) -> FrameRecord:
-        """A queued frame whose raw file did not appear within waitForWrite."""
-        return self._move(frame_id, Transition.EXPIRE, now, {"reason": reason})
+    def expire(self, expired: Iterable[tuple[int, str]], now: float) -> list[FrameRecord]:
+        """Queued frames whose raw file did not appear within waitForWrite: (id, reason)
+        pairs, failed in one transaction (a flood of them costs one disk sync)."""
+        with self._transaction():
+            for frame_id, reason in expired:
+                self._apply(self.get(frame_id), Transition.EXPIRE, now, {"reason": reason})
+        return [self.get(frame_id) for frame_id, _ in expired]
 
     def postpone(self, frame_id: int, reason: str, now: float) -> FrameRecord:
         """Back to the queue without counting an attempt: the raw file is not there or

@@ -23,6 +23,17 @@ from pathlib import Path
 from dataman.service.records import FrameRecord, Source
 
 
+@dataclass(frozen=True)
+class FrameRequest:
+    """Someone asks for a frame: ``origin`` (sender, "scan", "console") is for the log."""
+
+    name: str
+    channel: str
+    path: Path
+    source: Source
+    origin: str
+
+
 @dataclass
 class QueuedFrame:
     id: int

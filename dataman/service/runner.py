@@ -30,6 +30,7 @@ from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
 from dataman.ipc.udp import bind_command_socket
 from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
 from dataman.service.lock import InstanceLock
+from dataman.service.queue import FrameRequest
 from dataman.service.records import FrameState, Source
 from dataman.service.scan import nights_to_scan, raw_frames
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
@@ -85,7 +86,7 @@ class Service:
         config, tasks = self.sup.config, []
         try:
             udp = await bind_command_socket(config.server.host, config.server.port,
-                                            self.on_datagram)
+                                            self.on_datagrams)
             try:
                 await self.control.start()
                 await self.sup.start()
@@ -130,18 +131,22 @@ class Service:
 
     # --- intake -------------------------------------------------------------------------
 
-    def on_datagram(self, payload: bytes, sender: tuple) -> None:
-        config = self.sup.config
-        request = parse_datagram(payload, sender, self.policy, config.paths.data_dir)
-        origin = f"{sender[0]}:{sender[1]}"
-        if isinstance(request, Rejected):
-            self._rejections.log(request.reason, self.sup.now())
-        elif isinstance(request, QuitRequest):
-            log.info("quit from %s", origin)
-            self.request_stop(f"quit from {origin}")
-        elif isinstance(request, ProcRequest):
-            self.sup.request_frame(request.name, request.channel, request.path,
-                                   Source.DATAGRAM, origin)
+    def on_datagrams(self, batch: list[tuple[bytes, tuple]]) -> None:
+        """A burst of datagrams: their ``proc`` requests are journaled together."""
+        data_dir, wanted = self.sup.config.paths.data_dir, []
+        for payload, sender in batch:
+            request = parse_datagram(payload, sender, self.policy, data_dir)
+            origin = f"{sender[0]}:{sender[1]}"
+            if isinstance(request, Rejected):
+                self._rejections.log(request.reason, self.sup.now())
+            elif isinstance(request, QuitRequest):
+                log.info("quit from %s", origin)
+                self.request_stop(f"quit from {origin}")
+            elif isinstance(request, ProcRequest):
+                wanted.append(FrameRequest(request.name, request.channel, request.path,
+                                           Source.DATAGRAM, origin))
+        if wanted:
+            self.sup.request_frames(wanted)
 
     async def scan(self) -> None:
         """Queue frames on disk that were never requested, now and every scanInterval."""
@@ -155,8 +160,9 @@ class Service:
             found = [path for path in paths if self.sup.journal.is_known(path.name) is None]
             if found:
                 log.info("scan: %d frames on disk were never requested", len(found))
-            for path in found:
-                self.sup.request_frame(path.name, path.parent.name, path, Source.SCAN, "scan")
+            if found:
+                self.sup.request_frames([FrameRequest(path.name, path.parent.name, path,
+                                                      Source.SCAN, "scan") for path in found])
             await asyncio.sleep(interval)
 
     # --- control socket -----------------------------------------------------------------

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -57,13 +56,13 @@ from dataman.service.pool import (
     stop_all,
     stop_worker,
 )
-from dataman.service.queue import FrameQueue, QueuedFrame
+from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.records import FrameState, Source
 from dataman.service.repeats import RepeatedRequests
 from dataman.service.summary import log_night_summary
+from dataman.service.waiting import RawFileWait
 
 log = logging.getLogger("dataman")
-MAX_POSTPONE = 5.0  # longest pause between looks at a raw file that is not complete yet
 RESPAWN_DELAY_MAX = 30.0
 #: Longest time one dispatch spends looking for raw files (a flood of requests for files
 #: that do not exist is checked a slice at a time, never stalling the loop), seconds.
@@ -95,7 +94,7 @@ class Supervisor:
         self.changed: Callable[..., None] = lambda *sections: None
         self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None
         self.wake = asyncio.Event()
-        self._waiting_since: dict[int, float] = {}
+        self.waiting = RawFileWait(self.queue, config.service.wait_for_write)
         self._repeats = RepeatedRequests()
         self._respawn_delay = 0.0
         self._background: set[asyncio.Future[None]] = set()
@@ -120,26 +119,41 @@ class Supervisor:
     def request_frame(self, name: str, channel: str, path: Path, source: Source,
                       origin: str) -> None:
         """Journal a request, then queue it; a frame already known is not run twice."""
+        self.request_frames([FrameRequest(name, channel, path, source, origin)])
+
+    def request_frames(self, requests: list[FrameRequest]) -> None:
+        """Journal requests in one transaction (one disk sync per burst), then queue them."""
         now = self.now()
         try:
-            answer = self.journal.request(name, path, channel, source, now)
+            answers = self.journal.request_many(
+                [(r.name, r.path, r.channel, r.source) for r in requests], now)
         except JournalError as error:
-            log.error("%s: request from %s NOT recorded: %s", name, origin, error)
+            for request in requests:
+                log.error("%s: request from %s NOT recorded: %s", request.name,
+                          request.origin, error)
             return
-        record = self.journal.get(answer.id)
-        if answer.is_new:
-            self.queue.add(QueuedFrame.from_record(record))
-            log.info("%s: requested by %s (%d queued)", name, origin, len(self.queue))
+        for request, answer in zip(requests, answers, strict=True):
+            self._take(request, answer.id, answer.is_new, now)
+        self._fail_expired(now)  # waitForWrite 0: a missing raw file fails at once
+        self.changed("queue", "counts")
+        self.dispatch()
+
+    def _take(self, request: FrameRequest, frame_id: int, is_new: bool, now: float) -> None:
+        record = self.journal.get(frame_id)
+        name, origin = request.name, request.origin
+        if is_new:
+            log.info("%s: requested by %s (%d queued)", name, origin, len(self.queue) + 1)
+            frame = QueuedFrame.from_record(record)
+            if self.waiting.there(frame, now):  # else it waits behind frames that are there
+                self.queue.add(frame)
         elif record.state is FrameState.QUEUED and record.id in self.queue:
             self.queue.promote(record.id, record.source)  # a scan find, live after all
-        elif source is not Source.SCAN and self._repeats.should_log(name, now):
+        elif request.source is not Source.SCAN and self._repeats.should_log(name, now):
             where = record.delivered_path or record.processed_path or ""
             more = self._repeats.suppressed(name)
             log.info("%s: requested by %s, already %s %s; not processed again%s",
                      name, origin, record.state, where,
                      f" ({more} more such requests not logged)" if more else "")
-        self.changed("queue", "counts")
-        self.dispatch()
 
     def pause(self) -> None:
         if self.state is ServiceState.RUNNING:
@@ -175,41 +189,29 @@ class Supervisor:
                 self._assign_delivery(worker, due.frame_id, now)
                 continue
             frame = self.queue.next_ready(now) if self.slots.free_count else None
-            while frame is not None and not self._raw_file_there(frame, now):
+            while frame is not None and not self.waiting.there(frame, now):
+                self.changed("queue")
                 frame = self.queue.next_ready(now) if time.monotonic() < budget else None
             if frame is None:
                 break
             self._assign_frame(worker, frame, now)
+        self._fail_expired(now)
 
-    def _raw_file_there(self, frame: QueuedFrame, now: float) -> bool:
-        """True if the raw file exists; if not, the frame waits here, no worker involved.
-
-        After waitForWrite it fails with the reason. Requests for files that never
-        come cost one ``stat`` per look, so a flood of them cannot hold the workers.
-        """
-        if os.path.exists(frame.path):
-            return True
-        reason = f"{frame.name}: not found ({frame.path})"
-        first = self._waiting_since.setdefault(frame.id, now)
-        if now - first >= self.config.service.wait_for_write:
-            self.queue.remove(frame.id)
-            self._waiting_since.pop(frame.id, None)
-            try:
-                record = self.journal.expire(frame.id, f"{reason} (waited {now - first:.0f} s)",
-                                             now)
-            except (JournalError, IllegalTransition) as error:
-                log.error("%s: cannot record that it failed: %s", frame.name, error)
-                return False
+    def _fail_expired(self, now: float) -> None:
+        """Fail, in one journal transaction, the frames whose raw file never came."""
+        expired = self.waiting.take_expired()
+        if not expired:
+            return
+        try:
+            records = self.journal.expire(expired, now)
+        except (JournalError, IllegalTransition) as error:
+            log.error("%d frames whose raw file never came: cannot record that they failed:"
+                      " %s", len(expired), error)
+            return
+        for record in records:
             log.error("%s: failed: %s", record.name, record.reason)
             self._remember(frame_item(record, None, "failed"))
-        else:
-            if first == now:
-                log.info("%s: waiting for the raw file: %s", frame.name, reason)
-            frame.waiting_since, frame.reason = first, reason
-            frame.not_before = now + min(MAX_POSTPONE, 0.25 + (now - first) / 2)
-            self.queue.add(frame)
         self.changed("queue", "counts")
-        return False
 
     def _assign_frame(self, worker: WorkerHandle, frame: QueuedFrame, now: float) -> None:
         self.queue.remove(frame.id)
@@ -288,7 +290,7 @@ class Supervisor:
 
     def _processed(self, job: Assignment, done: JobDone) -> None:
         now = self.now()
-        self._waiting_since.pop(job.frame_id, None)
+        self.waiting.forget(job.frame_id)
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
                                         done.timings, len(done.warnings), now)
         if done.delivered:
@@ -333,14 +335,14 @@ class Supervisor:
     def _job_failed(self, job: Assignment, failed: JobFailed) -> None:
         now = self.now()
         if failed.cause in ("missing", "incomplete"):
-            first = self._waiting_since.setdefault(job.frame_id, now)
-            if now - first < self.config.service.wait_for_write:
+            first = self.waiting.since(job.frame_id, now)
+            if not self.waiting.over(first, now):
                 self._postpone(job.frame_id, failed.reason, now, first)
                 return
             reason = f"{failed.reason} (waited {now - first:.0f} s)"
         else:
             reason = failed.reason
-        self._waiting_since.pop(job.frame_id, None)
+        self.waiting.forget(job.frame_id)
         record = self.journal.failed(job.frame_id, reason, now)
         log.error("%s: failed: %s", record.name, reason)
         self._remember(frame_item(record, None, "failed", timings=failed.timings))
@@ -348,12 +350,7 @@ class Supervisor:
 
     def _postpone(self, frame_id: int, reason: str, now: float, first: float) -> None:
         record = self.journal.postpone(frame_id, reason, now)
-        frame = QueuedFrame.from_record(record)
-        frame.waiting_since, frame.reason = first, reason
-        frame.not_before = now + min(MAX_POSTPONE, 0.25 + (now - first) / 2)
-        self.queue.add(frame)
-        if first == now:
-            log.info("%s: waiting for the raw file: %s", record.name, reason)
+        self.waiting.postpone(QueuedFrame.from_record(record), reason, now, first)
         self.changed("queue", "counts")
 
     def _remember(self, item: dict[str, Any]) -> None:

@@ -57,13 +57,13 @@ def test_transition_table_is_the_documented_one() -> None:
 
 
 def test_a_frame_whose_raw_file_never_came_expires_from_the_queue(journal: Journal) -> None:
-    ask(journal, 1)
-    expired = journal.expire(1, "not found (waited 120 s)", now=220.0)
-    assert (expired.state, expired.reason, expired.attempts) == (FAILED, "not found (waited"
-                                                                 " 120 s)", 0)
+    ask(journal, 1), ask(journal, 2)
+    expired = journal.expire([(1, "not found (waited 120 s)"), (2, "not found")], now=220.0)
+    assert [(r.state, r.reason, r.attempts) for r in expired] == [
+        (FAILED, "not found (waited 120 s)", 0), (FAILED, "not found", 0)]
     assert journal.pending() == []
     with pytest.raises(IllegalTransition):
-        journal.expire(1, "again", now=221.0)
+        journal.expire([(1, "again")], now=221.0)
 
 
 def test_postpone_queues_again_without_counting_an_attempt(journal: Journal) -> None:

@@ -39,6 +39,11 @@ def test_replaceable_event_replaces_its_section():
     assert view.state == "paused"
 
 
+def test_an_unchanged_section_changes_nothing():
+    view = attached()
+    assert view.apply({"event": "counts", "data": dict(view.counts)}) == ""
+
+
 def test_frame_event_goes_on_top_and_replaces_an_earlier_entry_of_the_same_frame():
     view = attached()
     delivered = frame(142, instrument="MODS1R", result="ok", latency=9.5)
