@@ -28,6 +28,7 @@ from typing import BinaryIO
 from dataman.core.config import Config, load_config
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
 from dataman.core.pipeline import FrameResult, deliver, prepare, write_and_deliver
+from dataman.ipc.datagram import resolves_outside
 from dataman.ipc.jobs import (
     DeliverJob,
     Hello,
@@ -42,7 +43,7 @@ from dataman.ipc.jobs import (
     decode,
     encode,
 )
-from dataman.ipc.slots import SlotRef, attach
+from dataman.ipc.slots import SlotMappings, SlotRef
 
 log = logging.getLogger("dataman")
 
@@ -72,13 +73,16 @@ class SupervisorLogHandler(logging.Handler):
             self._channel.send(LogLine(record.levelno, record.getMessage()))
 
 
-def run_job(job: Job, config: Config, channel: Channel) -> Message:
+def run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings) -> Message:
     """Process one frame; every failure becomes a ``JobFailed`` with its cause."""
     path = Path(job.path)
     result = FrameResult(path.name, observer=_observer(job.frame_id, channel))
+    outside = resolves_outside(path, config.paths.data_dir)
+    if outside is not None:  # a symlink made after the request was accepted
+        return JobFailed(job.frame_id, outside, "bad", {})
     try:
         size = path.stat().st_size
-        with attach(SlotRef.from_dict(job.slot)) as buffers:
+        with slots.use(SlotRef.from_dict(job.slot)) as buffers:
             prepared = prepare(path, config, result, buffers)
             if path.stat().st_size != size:
                 raise FrameIncomplete(f"{path.name}: still growing while it was read")
@@ -146,14 +150,18 @@ def _log_warnings(result: FrameResult) -> None:
 def serve(channel: Channel, config: Config) -> None:
     """Answer jobs until ``Stop`` or until the supervisor closes the socket."""
     channel.send(Hello(os.getpid()))
-    for line in channel.lines:
-        message = decode(line)
-        if isinstance(message, Stop):
-            return
-        if isinstance(message, Job):
-            channel.send(run_job(message, config, channel))
-        elif isinstance(message, DeliverJob):
-            channel.send(run_delivery(message, config))
+    slots = SlotMappings()
+    try:
+        for line in channel.lines:
+            message = decode(line)
+            if isinstance(message, Stop):
+                return
+            if isinstance(message, Job):
+                channel.send(run_job(message, config, channel, slots))
+            elif isinstance(message, DeliverJob):
+                channel.send(run_delivery(message, config))
+    finally:
+        slots.close()
 
 
 def main(argv: list[str] | None = None) -> int:

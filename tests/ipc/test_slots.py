@@ -25,6 +25,7 @@ from dataman.ipc.slots import (
     SHM_DIR,
     FrameBudget,
     SlotError,
+    SlotMappings,
     SlotPool,
     SlotRef,
     attach,
@@ -293,3 +294,24 @@ def test_process_frame_in_spawned_worker_uses_the_slot(config: Config, tmp_path:
         with attach(ref) as buffers:
             in_slot = bytes(buffers.merged[:merged.nbytes])
         assert in_slot == merged.astype(">f4").tobytes()
+
+
+def test_a_workers_mapping_stays_open_across_jobs_and_sees_the_same_memory(
+        instance: str) -> None:
+    with SlotPool.create(instance, 1, SMALL) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        mappings = SlotMappings()
+        try:
+            with mappings.use(ref) as first:
+                first.raw[:4] = b"\x01\x02\x03\x04"
+                first_address = np.frombuffer(first.raw, np.uint8).ctypes.data
+            with mappings.use(ref) as second:
+                assert bytes(second.raw[:4]) == b"\x01\x02\x03\x04"
+                # the same mapping, not a fresh one (a fresh one faults every page again)
+                assert np.frombuffer(second.raw, np.uint8).ctypes.data == first_address
+            missing = SlotRef(f"dataman-{instance}-9", 1, 4096, 1)
+            with pytest.raises(SlotError, match="does not exist"), mappings.use(missing):
+                pass
+        finally:
+            mappings.close()
