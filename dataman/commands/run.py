@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 after a clean stop, 78 if the environment forbids starting, 1 if another runs."""
     from dataman.ipc.slots import SlotError  # the service's imports, only when it runs
     from dataman.service.journal import JournalError
-    from dataman.service.lock import AlreadyRunning
+    from dataman.service.lock import AlreadyRunning, StateDirUnusable
     from dataman.service.runner import serve
 
     config = config_or_exit(args)
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     except AlreadyRunning as error:
         log.error("not started: %s", error)
         return 1
-    except (JournalError, SlotError) as error:
+    except (JournalError, SlotError, StateDirUnusable) as error:
         log.error("not started: %s", error)
         return EXIT_CONFIG
     except OSError as error:

@@ -106,20 +106,29 @@ def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]],
     if size == 0:
         raise FrameIncomplete(f"{path.name}: file is empty (0 bytes)")
     _require_fits_signature(path, size)
+    headers: list[fits.Header] = []
+    locations: list[tuple[int, int]] = []
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", AstropyUserWarning)
             with fits.open(path, mode="readonly", memmap=False, lazy_load_hdus=True,
                            do_not_scale_image_data=True, ignore_missing_simple=False) as hdus:
-                headers, locations = [], []
                 for hdu in hdus:
                     info = hdu.fileinfo()
                     headers.append(hdu.header.copy())
                     locations.append((info["datLoc"], info["datSpan"]))
     except (OSError, ValueError, IndexError, KeyError, AstropyUserWarning,
             UnicodeDecodeError) as error:
+        if headers and "smaller than the expected size" in str(error):
+            raise FrameIncomplete(  # astropy: the data of the next HDU end past the file
+                f"{path.name}: truncated in the data after {_extname(headers[-1])}, "
+                f"still being written? ({' '.join(str(error).split())})") from error
         raise _classify_open_error(path, size, error) from error
     return headers, locations, size
+
+
+def _extname(header: fits.Header) -> str:
+    return str(header.get("EXTNAME", "PRIMARY")).strip() or "PRIMARY"
 
 
 def _is_conpars(header: fits.Header) -> bool:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 LINE_FORMAT = "%(asctime)s | %(levelname)s | %(message)s"
 
@@ -48,14 +51,26 @@ class UtcFormatter(logging.Formatter):
 
 
 class NightLogHandler(logging.Handler):
-    """Appends to the night's log file, opening the next one when the night changes."""
+    """Appends to the night's log file, opening the next one when the night changes.
+
+    If the file cannot be opened or written (log disk full, read-only, gone),
+    records go to ``fallback`` (stderr: the systemd journal) instead, which is
+    said once, and the file is tried again every ``RETRY_PERIOD`` seconds;
+    logging never stops processing and never prints a traceback.
+    """
+
+    RETRY_PERIOD = 5.0
 
     def __init__(self, log_dir: Path, hostid: str, utc_offset: float,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 fallback: TextIO | None = None) -> None:
         super().__init__()
         self.log_dir, self.hostid, self.utc_offset, self.clock = log_dir, hostid, utc_offset, clock
         self._date: str | None = None
         self._stream = None
+        self._fallback = fallback
+        self.failing_since: float | None = None  # monotonic time of the first failure
+        self._next_try = 0.0
         self.setFormatter(UtcFormatter())
 
     def path_for(self, date: str) -> Path:
@@ -66,15 +81,40 @@ class NightLogHandler(logging.Handler):
         return self.path_for(observing_date(self.clock(), self.utc_offset))
 
     def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record) + "\n"
+        if self.failing_since is not None and time.monotonic() < self._next_try:
+            self._to_fallback(line)
+            return
         try:
             date = observing_date(self.clock(), self.utc_offset)
             if date != self._date or self._stream is None:
                 self._reopen(date)
-            self._stream.write(self.format(record) + "\n")
+            self._stream.write(line)
             self._stream.flush()
-        except Exception:  # logging must never stop processing; report on stderr
-            self._date = None
-            self.handleError(record)
+        except Exception as error:  # logging must never stop processing
+            self._failed(error)
+            self._to_fallback(line)
+            return
+        if self.failing_since is not None:
+            self.failing_since = None
+            self._to_fallback(f"dataman: night log {self.current_path} is writable again\n")
+
+    def _failed(self, error: Exception) -> None:
+        with suppress(Exception):  # a full disk fails the flush in close() too
+            self.close_stream()
+        self._stream, self._date = None, None
+        self._next_try = time.monotonic() + self.RETRY_PERIOD
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
+            reason = getattr(error, "strerror", None) or str(error)
+            self._to_fallback(f"dataman: cannot write the night log {self.current_path}: "
+                              f"{reason}; logging to stderr until it can be written\n")
+
+    def _to_fallback(self, text: str) -> None:
+        with suppress(Exception):
+            stream = self._fallback or sys.stderr
+            stream.write(text)
+            stream.flush()
 
     def _reopen(self, date: str) -> None:
         self.close_stream()

@@ -8,6 +8,7 @@ Warnings go to the ``dataman`` logger, file name first.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from astropy.io import fits
 from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
 from dataman.core.detsec import fix_detsec
-from dataman.core.errors import BadFrame
+from dataman.core.errors import BadFrame, DeliveryFailed
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
 from dataman.core.misc import fix_misc
@@ -210,21 +211,32 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
             result.processed = publish(night_dir, names, write_pieces(pieces), **options)
         _note_rename(result, night_dir, frame.name, result.processed)
         return
+    processed = threading.Event()
     delivery = _pool().submit(publish, config.paths.repo_dir, names, write_pieces(pieces),
-                              **options)
+                              **options, before_link=_after(processed, result))
     try:
         result.processed = publish(night_dir, names, write_pieces(pieces), **options)
         _note_rename(result, night_dir, frame.name, result.processed)
     finally:
+        processed.set()
         written = time.perf_counter()
         result.timings["write"] = written - start
-        try:
-            delivered = delivery.result()  # always wait: never leave a write running
-        finally:
-            result.timings["deliver"] = time.perf_counter() - written
+        delivery.exception()  # always wait: never leave a write running
+        result.timings["deliver"] = time.perf_counter() - written
+    delivered = delivery.result()  # reached only when the processed file is written
     with timed(result, "deliver"):
         result.delivered = _record_delivery(delivered, frame.name, result.instrument, config,
                                             result)
+
+
+def _after(processed: threading.Event, result: FrameResult) -> Callable[[], None]:
+    """The delivered copy gets its name only after the processed one: a frame whose
+    processed file cannot be written fails whole, with no copy left in repoDir."""
+    def wait_for_processed() -> None:
+        processed.wait()
+        if result.processed is None:
+            raise DeliveryFailed("not delivered: the processed file could not be written")
+    return wait_for_processed
 
 
 def _note_rename(result: FrameResult, folder: Path, wanted: str, got: Path) -> None:

@@ -11,28 +11,72 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import BinaryIO
 
 from dataman.core.errors import DeliveryFailed
+
+#: The hidden name a file is written under before it is linked to its final name.
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.part\Z")
 
 
 def _temporary(directory: Path, name: str) -> Path:
     return directory / f".{name}.{os.getpid()}.part"
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: Path, names: Collection[str],
+                             alive: Callable[[int], bool] = pid_alive) -> list[Path]:
+    """Remove the ``.<name>.<pid>.part`` files of ``names`` whose writer is dead.
+
+    A writer killed mid-file (SIGKILL, power cut) leaves its hidden temporary
+    behind: never visible under a final name, but clutter on a staging disk.
+    Only the given names are looked at, so the temporaries of another host
+    writing into the same shared folder are never touched.
+    """
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        match = TEMPORARY.match(entry)
+        if match and match["name"] in names and not alive(int(match["pid"])):
+            try:
+                (directory / entry).unlink()
+            except OSError:
+                continue
+            removed.append(directory / entry)
+    return removed
+
+
 def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO], None], *,
             fsync: bool = False, expected_size: int | None = None,
-            ours: Callable[[Path], bool] | None = None) -> Path:
+            ours: Callable[[Path], bool] | None = None,
+            before_link: Callable[[], None] | None = None) -> Path:
     """Write a file with ``produce`` and publish it under the first free name of ``names``.
 
     A taken name is skipped, unless ``ours(path)`` says the file there is an
     earlier attempt's output of this same frame: that one is replaced
     atomically, so a retry never leaves a second copy under another name.
-    Raises ``FileExistsError`` when every name is taken and ``DeliveryFailed``
-    when the directory is missing, read-only or full, or the result is short.
+    ``before_link`` is called once the file is complete, before it gets a
+    name; if it raises, nothing is published. Raises ``FileExistsError`` when
+    every name is taken and ``DeliveryFailed`` when the directory is missing,
+    read-only or full, or the result is short.
     """
     temporary = _temporary(directory, names[0])
     try:
@@ -44,11 +88,20 @@ def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO],
         size = temporary.stat().st_size
         if expected_size is not None and size != expected_size:
             raise DeliveryFailed(f"{directory}: wrote {size} bytes of {expected_size}")
+        if before_link is not None:
+            before_link()
         return _link_first_free(temporary, directory, names, ours)
     except OSError as error:
         raise DeliveryFailed(f"{directory}: {describe_os_error(error)}") from error
     finally:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
+
+
+def _remove(temporary: Path) -> None:
+    """Remove a temporary if it is there; on a read-only file system even a missing one
+    gives EROFS, which must not hide the error that matters."""
+    with suppress(OSError):
+        temporary.unlink()
 
 
 def _link_first_free(temporary: Path, directory: Path, names: Iterable[str],
@@ -98,7 +151,7 @@ def replace_text(path: Path, text: str) -> None:
         temporary.write_text(text, encoding="ascii")
         os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         raise DeliveryFailed(f"{path}: {describe_os_error(error)}") from error
 
 

@@ -152,13 +152,24 @@ def proc_request(path: str, data_dir: Path) -> ProcRequest | str:
         return f"{_quote(name)} is not a raw frame name (<chan>.<YYYYMMDD>.<NNNN>.fits)"
     channel = match.group(1)
     target = data_dir / channel / name
+    outside = resolves_outside(target, data_dir)
+    return ProcRequest(name=name, channel=channel, path=target) if outside is None else outside
+
+
+def resolves_outside(target: Path, data_dir: Path) -> str | None:
+    """Why ``target`` is not a file inside ``data_dir`` once symlinks are resolved, or None.
+
+    Checked when the request comes and again just before the worker reads the
+    file: a symlink put in place after the datagram must not lead outside either.
+    """
+    name = target.name
     try:  # resolves what exists: the file itself may not be visible yet (delayed NFS)
         root, resolved = os.path.realpath(data_dir), os.path.realpath(target)
     except (OSError, ValueError) as error:
         return f"{name}: cannot resolve its path in dataDir: {_quote(str(error))}"
     if os.path.commonpath([root, resolved]) != root or resolved == root:
         return f"{name} resolves to {_quote(resolved, 300)}, outside dataDir {root}"
-    return ProcRequest(name=name, channel=channel, path=target)
+    return None
 
 
 def _describe_sender(sender: Sender) -> str:

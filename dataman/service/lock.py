@@ -20,6 +20,10 @@ class AlreadyRunning(DataManError):
     """Another live service holds the lock of this state directory."""
 
 
+class StateDirUnusable(DataManError):
+    """The state directory cannot hold the lock (read-only, missing, not permitted)."""
+
+
 class InstanceLock:
     """Held for the life of the supervisor; ``release`` (or process exit) frees it."""
 
@@ -31,7 +35,12 @@ class InstanceLock:
     def acquire(cls, state_dir: str | os.PathLike[str]) -> InstanceLock:
         """Take the lock or raise ``AlreadyRunning`` naming the running service's pid."""
         path = Path(state_dir) / FILE_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise StateDirUnusable(f"state directory {state_dir} cannot be written "
+                                   f"({error.strerror}): the lock {path} cannot be opened; "
+                                   "stateDir must be a writable local folder") from error
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -44,6 +44,7 @@ from dataman.ipc.jobs import (
 from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import IllegalTransition, Journal, JournalError
+from dataman.service.leftovers import sweep
 from dataman.service.outcomes import frame_item, latency_of, step_timings
 from dataman.service.pool import (
     Assignment,
@@ -111,6 +112,8 @@ class Supervisor:
         if len(self.queue) or len(self.backlog):
             log.info("journal: %d frames queued again, %d awaiting delivery",
                      len(self.queue), len(self.backlog))
+            taken_over = [frame.name for frame in self.queue.ordered()] + self.backlog.names
+            await sweep(self.config.paths, taken_over, "by a killed run")
         for index in range(self.config.workers.count):
             await self.spawn_worker(index)
         self.state = ServiceState.RUNNING
@@ -377,6 +380,9 @@ class Supervisor:
                 f"worker {worker.index} (pid {worker.pid}) {describe_exit(worker.returncode)}"
                 f" during {job.step or 'start'}")
             self._lost_job(job, reason)
+            self._background.add(task := asyncio.ensure_future(
+                sweep(self.config.paths, [job.name], f"by worker pid {worker.pid}")))
+            task.add_done_callback(self._background.discard)
         elif was is not WorkerState.STOPPING:
             log.error("worker %d (pid %d) %s", worker.index, worker.pid,
                       describe_exit(worker.returncode))

@@ -92,3 +92,11 @@ def test_nothing_is_written_for_a_bad_frame(config, raw):
         process_frame(raw, config)
     assert list(config.paths.repo_dir.iterdir()) == []
     assert not any(path.is_file() for path in config.paths.proc_dir.rglob("*.fits"))
+
+
+def test_truncated_in_the_pixels_of_the_last_amplifier_says_so(config, raw):
+    with fits.open(raw) as hdus:
+        start = hdus["IM4"].fileinfo()["datLoc"]
+    raw.write_bytes(raw.read_bytes()[:start + 1000])
+    with pytest.raises(FrameIncomplete, match="truncated in the data after IM3"):
+        process_frame(raw, config)

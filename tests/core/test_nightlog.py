@@ -40,3 +40,29 @@ def test_lines_go_to_the_nights_file_and_switch_with_the_date(tmp_path):
     # 2025-12-30 03:12:46,120 style: date, time, comma, milliseconds
     stamp = first[0].split(" | ")[0]
     assert datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+
+
+def test_an_unwritable_log_folder_sends_lines_to_stderr_says_so_once_and_recovers(tmp_path):
+    import io
+
+    missing = tmp_path / "log-disk-not-mounted"
+    fallback = io.StringIO()
+    handler = NightLogHandler(missing, "mods1", 7, fallback=fallback,
+                              clock=lambda: datetime(2025, 12, 30, 3, 0, tzinfo=UTC))
+    handler.RETRY_PERIOD = 0.0
+    record = logging.LogRecord("dataman", logging.INFO, __file__, 1, "%s: delivered",
+                               ("mods1b.20251230.0001.fits",), None)
+    handler.handle(record)
+    handler.handle(record)
+    lines = fallback.getvalue().splitlines()
+    assert lines[0].startswith(f"dataman: cannot write the night log {missing}/mods1dm.")
+    assert "No such file or directory; logging to stderr until it can be written" in lines[0]
+    assert [line.split(" | ")[-1] for line in lines[1:]] == [
+        "mods1b.20251230.0001.fits: delivered"] * 2
+    assert "Traceback" not in fallback.getvalue()
+    missing.mkdir()
+    handler.handle(record)
+    handler.close()
+    assert fallback.getvalue().splitlines()[-1] == (
+        f"dataman: night log {missing}/mods1dm.20251230.txt is writable again")
+    assert (missing / "mods1dm.20251230.txt").read_text().count("delivered") == 1

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
+import pytest
+from textual.command import CommandList
 from textual.widgets import DataTable, Input
 
 from dataman.tui.app import DatamanConsole
+from dataman.tui.connection import ServiceLink
+from dataman.tui.options import build_parser, socket_from_args
 from dataman.tui.screens.confirm import ConfirmScreen
 from dataman.tui.screens.frame import FrameScreen
 from dataman.tui.screens.process_file import ProcessFileScreen
@@ -15,6 +20,7 @@ from dataman.tui.screens.waiting import WaitingScreen
 from dataman.tui.widgets.log_view import LogView
 from dataman.tui.widgets.recent_frames import RecentFrames
 from dataman.tui.widgets.status_header import StatusHeader
+from tests.conftest import write_config
 from tests.tui.canned import NOW, CannedService, busy_snapshot, frame, quiet_snapshot
 from tests.tui.conftest import until
 
@@ -60,8 +66,8 @@ def test_events_show_within_half_a_second(short_dir):
                                        "delivered": 0, "failed": 1})
             await until(pilot, lambda: app.dashboard.query_one(RecentFrames).row_count == 1,
                         what="the frame row")
-            await until(pilot, lambda: "failed 1" in header_text(app), what="the counts")
             assert time.monotonic() - sent < 0.5
+            await until(pilot, lambda: "failed 1" in header_text(app), what="the counts")
             assert cell(app, "#recent", 0, 11) == "failed"
     with CannedService(short_dir / "s.sock", quiet_snapshot()) as service:
         asyncio.run(scenario(service))
@@ -190,3 +196,71 @@ def test_reconnects_by_itself_when_the_service_restarts(short_dir):
     with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
         asyncio.run(scenario(service))
 
+
+
+def test_every_action_is_in_the_command_palette(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            for title in ("Pause intake", "Resume intake", "Retry frame", "Process file",
+                          "Stop service", "Log level", "Quit console"):
+                assert title in titles
+            await pilot.press("ctrl+p")
+            await pilot.press(*"Resume intake")
+            commands = app.screen.query_one(CommandList)
+            await until(pilot, lambda: commands.option_count
+                        and "Resume intake" in str(commands.get_option_at_index(0).prompt),
+                        what="the palette match")
+            await pilot.press("enter")
+            await until(pilot, lambda: service.requests, what="the resume request")
+        assert service.requests == [("resume", {})]
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_dropped_events_are_shown(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            app.post_message(ServiceLink.Event({"event": "dropped", "data": {"count": 5}}))
+            await until(pilot, lambda: "5 events dropped" in header_text(app),
+                        what="the dropped count")
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_socket_from_the_command_line_or_the_configuration(tmp_path):
+    assert socket_from_args(build_parser().parse_args(["--socket", "/run/dm.sock"])) == (
+        Path("/run/dm.sock"), None)
+    ini = write_config(tmp_path, server={"controlSocket": "ctl.sock"})
+    socket, config = socket_from_args(build_parser().parse_args(["-c", str(ini)]))
+    assert socket == tmp_path / "state" / "ctl.sock" and config == ini
+    (tmp_path / "bad.ini").write_text("[paths]\nnoSuchKey = 1\n")
+    with pytest.raises(SystemExit) as stop:
+        socket_from_args(build_parser().parse_args(["-c", str(tmp_path / "bad.ini")]))
+    assert stop.value.code == 78
+
+
+def test_an_unexpected_error_in_the_link_restarts_it(short_dir, monkeypatch):
+    real_forward = ServiceLink._forward
+    calls = []
+
+    async def forward_failing_once(self, connection):
+        calls.append(1)
+        if len(calls) == 1:
+            await connection.close()
+            raise RuntimeError("a bug")
+        return await real_forward(self, connection)
+
+    monkeypatch.setattr(ServiceLink, "_forward", forward_failing_once)
+
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, timeout=5, what="attach after a bug")
+            assert len(calls) == 2
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())

@@ -1,0 +1,46 @@
+"""``python -m dataman.reliability``: run the campaign (tests/reliability) and print the table.
+
+Needs a source checkout (the cases are tests). Extra arguments go to pytest,
+e.g. ``python -m dataman.reliability -k flood``. Exit status: pytest's, or 1
+when any frame was lost.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from dataman.reliability.report import OUTPUT_VARIABLE, load, table, totals
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+CASES = CHECKOUT / "tests" / "reliability"
+
+
+def main(argv: list[str] | None = None) -> int:
+    if not CASES.is_dir():
+        print(f"dataman.reliability: no campaign at {CASES}; run it from a source checkout",
+              file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="dm-campaign") as folder:
+        output = Path(folder) / "rows.jsonl"
+        environment = os.environ | {OUTPUT_VARIABLE: str(output)}
+        command = [sys.executable, "-m", "pytest", str(CASES), "-q", "-p", "no:cacheprovider",
+                   *(argv if argv is not None else sys.argv[1:])]
+        status = subprocess.run(command, cwd=CHECKOUT, env=environment, check=False).returncode
+        rows = load(output)
+    print()
+    print(table(rows))
+    summary = totals(rows)
+    print(f"\n{summary['cases']} cases: {summary['requested']} frames requested, "
+          f"{summary['delivered']} delivered, {summary['failed']} failed with a reason, "
+          f"{summary['lost']} lost")
+    if summary["not passed"]:
+        print("not as expected: " + ", ".join(summary["not passed"]))
+    return status or (1 if summary["lost"] else 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Hidden temporaries a killed worker left in procDir or repoDir, removed.
+
+``publish`` writes ``.<name>.<pid>.part`` and links it to its final name, so a
+worker killed mid-write (SIGKILL, time limit, power cut) never leaves a partial
+file under a final name, but it does leave that hidden temporary. The
+supervisor removes those of the frame a dead worker held, and at start those
+of every frame it takes over from the journal, in a thread (repoDir is NFS).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from dataman.core.config import PathsConfig
+from dataman.core.naming import channel_of, night_of
+from dataman.core.publish import remove_stale_temporaries
+
+log = logging.getLogger("dataman")
+
+
+def folders_and_names(paths: PathsConfig, frames: Iterable[str]) -> dict[Path, set[str]]:
+    """Where each raw frame's temporaries may be: its night folder and repoDir, with the
+    names written there (the frame, and in repoDir the channel's last-data file)."""
+    found: dict[Path, set[str]] = {}
+    for name in frames:
+        night, channel = night_of(name), channel_of(name)
+        if night:
+            found.setdefault(paths.proc_dir / night, set()).add(name)
+        found.setdefault(paths.repo_dir, set()).add(name)
+        if channel:
+            found[paths.repo_dir].add(f"{channel.upper()}.new")
+    return found
+
+
+def remove_leftovers(paths: PathsConfig, frames: Iterable[str]) -> list[Path]:
+    return [path for folder, names in folders_and_names(paths, frames).items()
+            for path in remove_stale_temporaries(folder, names)]
+
+
+async def sweep(paths: PathsConfig, frames: list[str], why: str) -> None:
+    """Remove the frames' stale temporaries off the loop; log what was removed."""
+    if not frames:
+        return
+    try:
+        removed = await asyncio.to_thread(remove_leftovers, paths, frames)
+    except Exception as error:  # a sweep is housekeeping: it must never stop the service
+        log.warning("could not look for temporary files left %s: %r", why, error)
+        return
+    if removed:
+        log.warning("removed %d temporary files left %s: %s", len(removed), why,
+                    " ".join(str(path) for path in removed))

@@ -1,0 +1,1 @@
+"""The console's screens: the dashboard, and small modal dialogs over it."""

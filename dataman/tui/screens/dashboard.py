@@ -1,0 +1,134 @@
+"""The main screen: every panel, laid out for the terminal it is in.
+
+The layout follows the terminal size through breakpoint classes (``-narrow``
+under 120 columns, ``-short`` under 36 rows; see ``dataman.tcss``): in an
+80×24 terminal the queue, frame detail and transfers panels collapse into a
+summary line of the header, and Enter on a frame opens its detail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from dataman.tui.model import ServiceView
+from dataman.tui.screens.frame import FrameScreen
+from dataman.tui.widgets.frame_detail import FrameDetail
+from dataman.tui.widgets.latency_chart import LatencyChart
+from dataman.tui.widgets.log_view import LogView
+from dataman.tui.widgets.queue_table import QueueTable
+from dataman.tui.widgets.recent_frames import RecentFrames
+from dataman.tui.widgets.status_header import StatusHeader
+from dataman.tui.widgets.transfers_panel import TransfersPanel
+from dataman.tui.widgets.workers_table import WorkersTable
+
+NARROW = 120
+SHORT = 36
+EVERYTHING = frozenset({"service", "counts", "health", "dropped", "queue", "workers",
+                        "recent", "transfers", "log"})
+
+
+class DashboardScreen(Screen[None]):
+    """Header, queue and workers, recent frames with detail, transfers, log, key footer."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (SHORT, "-tall")]
+
+    class Ready(Message):
+        """Every panel is in place: the service may be followed now."""
+
+    def __init__(self, view: ServiceView, socket: str) -> None:
+        super().__init__()
+        self.view, self.socket = view, socket
+        self._ready = False
+        self.header, self.queue_table = StatusHeader(id="header"), QueueTable(id="queue")
+        self.workers_table, self.recent = WorkersTable(id="workers"), RecentFrames(id="recent")
+        self.detail, self.latency = FrameDetail(id="detail"), LatencyChart(id="latency")
+        self.transfers, self.log_view = TransfersPanel(id="transfers"), LogView(id="log")
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        with Horizontal(id="top"):
+            yield self.queue_table
+            yield self.workers_table
+        with Horizontal(id="middle"):
+            yield self.recent
+            with VerticalScroll(id="side"):
+                yield self.detail
+                yield self.latency
+                yield self.transfers
+        yield self.log_view
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.show(EVERYTHING, self.app.now())
+        self.post_message(self.Ready())
+
+    def on_unmount(self) -> None:
+        self._ready = False
+
+    @property
+    def compact(self) -> bool:
+        return self.size.width < NARROW
+
+    def on_resize(self) -> None:
+        self.header.show(self.view, self.app.now(), self.socket, self.compact)
+
+    def show(self, sections: Collection[str], now: float) -> None:
+        """Redraw the panels that draw any of ``sections`` (all after an attach)."""
+        if not self._ready or not self.header.is_attached:
+            return  # drawn in full when mounted; nothing to draw once the app closes
+        view = self.view
+        self.header.show(view, now, self.socket, self.compact)
+        if "queue" in sections:
+            self.queue_table.show(view, now)
+        if "workers" in sections:
+            self.workers_table.show(view, now)
+        if "transfers" in sections:
+            self.transfers.show(view, now)
+        if "recent" in sections:
+            self.recent.show(view)
+            self.detail.show(view.frame(self.recent.selected))
+            self.latency.show(view)
+        if "log" in sections:
+            self.log_view.reload(view.log)
+
+    def tick(self, now: float) -> None:
+        """Once a second: the elapsed times (uptime, waited, step elapsed, next retry)."""
+        ticking = {"service"}
+        if self.view.queue:
+            ticking.add("queue")
+        if any(worker.get("state") == "busy" for worker in self.view.workers):
+            ticking.add("workers")
+        if self.view.transfers.get("awaiting_delivery"):
+            ticking.add("transfers")
+        self.show(ticking, now)
+
+    def append_log(self, records: list[dict]) -> None:
+        for record in records:
+            self.log_view.append(record)
+
+    @property
+    def selected(self) -> dict | None:
+        """The frame highlighted in the recent frames table."""
+        return self.view.frame(self.recent.selected)
+
+    def next_log_level(self) -> str:
+        return self.log_view.next_level()
+
+    @on(RecentFrames.Selected)
+    def _selected(self, message: RecentFrames.Selected) -> None:
+        self.detail.show(self.view.frame(message.name))
+
+    @on(RecentFrames.RowSelected)
+    def _open_frame(self) -> None:
+        if self.selected is not None:
+            self.app.push_screen(FrameScreen(self.selected))

@@ -1,0 +1,46 @@
+"""Shown while no service answers on the control socket; goes away when one does."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+
+class WaitingScreen(ModalScreen[None]):
+    """"not running — waiting", over the last picture of the service (dimmed)."""
+
+    DEFAULT_CSS = """
+    WaitingScreen { align: center middle; }
+    WaitingScreen > Vertical {
+        width: 72; max-width: 95%; height: auto;
+        border: thick $warning; background: $surface; padding: 1 2;
+    }
+    WaitingScreen #title { text-style: bold; color: $text-warning; margin-bottom: 1; }
+    """
+
+    def __init__(self, socket: str, command: str) -> None:
+        super().__init__()
+        self.socket, self.command = socket, command
+        self._status = ("not running", 1, 0.25)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("dataMan is not running — waiting for it", id="title")
+            yield Static(id="status")
+            yield Label(f"[$text-muted]start it with[/] {escape(self.command)}"
+                        "\n[$text-muted]q quits the console[/]")
+
+    def on_mount(self) -> None:
+        self.show(*self._status)
+
+    def show(self, reason: str, attempts: int, retry_in: float) -> None:
+        self._status = (reason, attempts, retry_in)
+        if not self.is_mounted:
+            return
+        self.query_one("#status", Static).update(
+            f"[$text-muted]socket[/] {escape(self.socket)}\n"
+            f"[$text-muted]last try[/] {escape(reason)} "
+            f"[$text-muted](attempt {attempts}, next in {retry_in:.2g} s)[/]\n")

@@ -1,0 +1,111 @@
+"""The highlighted frame in full: result and reason, where it went, and a bar of its steps."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from dataman.tui import palette
+from dataman.tui.format import clock, seconds
+from dataman.tui.model import STEPS
+
+
+def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
+    """Split ``width`` cells among the steps in proportion to their times.
+
+    Every step that took any time gets at least one cell; the rounding error
+    goes to the longest step, so the cells always add up to ``width``.
+
+    >>> step_cells({"read": 0.3, "fixes": 0.01, "otm": 0.1, "write": 0.1, "deliver": 0.0}, 20)
+    [('read', 11), ('fixes', 1), ('otm', 4), ('write', 4)]
+    """
+    times = [(step, float(timings.get(step) or 0.0)) for step in STEPS]
+    times = [(step, value) for step, value in times if value > 0]
+    total = sum(value for _, value in times)
+    if not times or width <= 0:
+        return []
+    cells = [(step, max(1, round(width * value / total))) for step, value in times]
+    longest = max(range(len(cells)), key=lambda index: times[index][1])
+    step, count = cells[longest]
+    cells[longest] = (step, max(1, count + width - sum(count for _, count in cells)))
+    return cells
+
+
+class FrameDetail(Static):
+    """Name, readout, result with reason and warnings, output paths, per-step bar."""
+
+    DEFAULT_CSS = """
+    FrameDetail { height: auto; padding: 0 1; }
+    """
+
+    _frame: dict | None = None
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Frame"
+
+    def on_resize(self) -> None:
+        self.show(self._frame)
+
+    def show(self, frame: dict | None) -> None:
+        self._frame = frame
+        if frame is None:
+            self.update("[$text-muted]no frame selected[/]")
+            return
+        result = str(frame.get("result", "?"))
+        tone = palette.RESULT.get(result, "text-warning")
+        name, readout = escape(str(frame.get("name", "?"))), _readout(frame)
+        lines = [f"[bold]{name}[/]  [bold ${tone}]{result.upper()}[/]",
+                 f"{readout}  finished {clock(frame.get('finished_at'))}"]
+        if frame.get("reason"):
+            lines.append(f"[${tone}]{escape(str(frame['reason']))}[/]")
+        warnings = frame.get("warnings") or []
+        lines += [f"[$text-warning]⚠ {escape(str(text))}[/]" for text in warnings]
+        for label, key in (("written to  ", "processed"), ("delivered to", "delivered")):
+            if frame.get(key):
+                lines.append(f"[$text-muted]{label}[/] {_where(frame[key], frame.get('name'))}")
+        lines += self._steps(frame.get("timings") or {}, frame.get("latency"))
+        self.update("\n".join(lines))
+
+    def _steps(self, timings: dict, latency: object) -> list[str]:
+        width = max(10, self.content_size.width or 40)
+        bar = "".join(f"[${palette.STEP[step]}]{'█' * count}[/]"
+                      for step, count in step_cells(timings, width))
+        items = [(f"[${palette.STEP[step]}]■[/] {step} {seconds(timings[step])}",
+                  len(f"■ {step} {seconds(timings[step])}"))
+                 for step in STEPS if isinstance(timings.get(step), int | float)]
+        if isinstance(latency, int | float):
+            total = f"total {seconds(latency)}"
+            items.append((f"[bold]{total}[/]", len(total)))
+        return ([bar] if bar else []) + fill(items, width)
+
+
+def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
+    """Lay out (markup, visible length) items in lines of at most ``width`` cells.
+
+    >>> fill([("a", 3), ("b", 3), ("c", 3)], 8)
+    ['a  b', 'c']
+    """
+    lines: list[list[str]] = []
+    used = width + 1
+    for markup, length in items:
+        if used + gap + length > width:
+            lines.append([markup])
+            used = length
+        else:
+            lines[-1].append(markup)
+            used += gap + length
+    return [(" " * gap).join(line) for line in lines]
+
+
+def _where(path: object, name: object) -> str:
+    """The folder a frame went to (its name is the panel's first line), else the path."""
+    text = str(path)
+    folder, _, base = text.rpartition("/")
+    return escape(f"{folder}/" if base == name and folder else text)
+
+
+def _readout(frame: dict) -> str:
+    """``MODS1B  3kx3k  bin 1x1``."""
+    return escape(f"{frame.get('instrument') or '?'}  {frame.get('roi') or '?'}  "
+                  f"bin {frame.get('binning') or '?'}")

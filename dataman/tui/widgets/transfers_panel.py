@@ -1,0 +1,57 @@
+"""Transfers: is the staging disk there, how much room is left, what went out last."""
+
+from __future__ import annotations
+
+from textual.markup import escape
+from textual.widgets import Static
+
+from dataman.tui.format import duration, size
+from dataman.tui.model import ServiceView
+
+
+class TransfersPanel(Static):
+    """Staging disk reachability, free space, last file per channel, frames awaiting delivery."""
+
+    DEFAULT_CSS = """
+    TransfersPanel { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.border_title = "Transfers"
+
+    _text = ""
+
+    def show(self, view: ServiceView, now: float) -> None:
+        transfers = view.transfers
+        if not transfers:
+            self._text = "[$text-muted]no transfer information[/]"
+            self.update(self._text)
+            return
+        repo = escape(str(transfers.get("repo_dir") or "repoDir"))
+        if transfers.get("repo_reachable", True):
+            lines = [f"staging {repo} [bold $text-success]reachable[/]"]
+        else:
+            reason = escape(str(transfers.get("repo_reason") or "unreachable"))
+            lines = [f"staging {repo} [bold $text-error]UNREACHABLE[/]",
+                     f"  [$text-error]{reason}[/]"]
+        lines.append(f"free    proc {size(transfers.get('proc_free'))}  "
+                     f"repo {size(transfers.get('repo_free'))}")
+        for channel, name in sorted((transfers.get("last") or {}).items()):
+            lines.append(f"[$text-muted]{escape(channel)}.new[/] {escape(str(name))}")
+        lines.append(self._awaiting(transfers, now))
+        text = "\n".join(lines)
+        if text != self._text:  # free space is sent every second, mostly unchanged as shown
+            self._text = text
+            self.update(text)
+
+    @staticmethod
+    def _awaiting(transfers: dict, now: float) -> str:
+        waiting = list(transfers.get("awaiting_delivery") or [])
+        if not waiting:
+            return "[$text-muted]nothing waiting for delivery[/]"
+        text = f"[$text-warning]{len(waiting)} waiting for delivery[/]"
+        retry = transfers.get("next_retry_at")
+        if retry is not None:
+            text += f", next try in {duration(max(0.0, retry - now))}"
+        return text + ": " + escape(", ".join(waiting[:3])) + (" …" if len(waiting) > 3 else "")

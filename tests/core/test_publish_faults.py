@@ -1,0 +1,60 @@
+"""Publication when a disk misbehaves: read-only, full procDir, temporaries of the dead."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from dataman.core.errors import DeliveryFailed
+from dataman.core.pipeline import process_frame
+from dataman.core.publish import publish, remove_stale_temporaries, write_pieces
+from tests.conftest import make_frame
+
+
+def test_a_read_only_folder_is_a_delivery_failure_not_an_internal_error(tmp_path, monkeypatch):
+    real_open = open
+
+    def read_only_open(path, mode="r", *args, **kwargs):
+        if "x" in mode:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    def read_only_unlink(self, missing_ok=False):  # EROFS even for a missing file
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr("builtins.open", read_only_open)
+    monkeypatch.setattr(Path, "unlink", read_only_unlink)
+    with pytest.raises(DeliveryFailed, match="Read-only file system"):
+        publish(tmp_path, ["a.fits"], write_pieces([b"x" * 2880]))
+
+
+def test_when_proc_dir_cannot_be_written_nothing_is_delivered(config, monkeypatch):
+    raw = make_frame(config, roi="1kx1k", binning=2)
+    night = config.paths.proc_dir / "20251230"
+    real_publish = publish
+
+    def proc_dir_full(directory, *args, **kwargs):
+        if directory == night:
+            raise DeliveryFailed(f"{night}: No space left on device")
+        return real_publish(directory, *args, **kwargs)
+
+    monkeypatch.setattr("dataman.core.pipeline.publish", proc_dir_full)
+    with pytest.raises(DeliveryFailed, match="No space left on device"):
+        process_frame(raw, config)
+    assert list(config.paths.repo_dir.iterdir()) == []
+
+
+def test_only_the_temporaries_of_dead_writers_of_the_given_names_are_removed(tmp_path):
+    alive = os.getpid()
+    for name in (f".a.fits.{alive}.part", ".a.fits.999999999.part", ".b.fits.999999999.part",
+                 ".MODS1B.new.999999999.part", "a.fits", ".a.fits.part"):
+        (tmp_path / name).write_bytes(b"")
+    removed = remove_stale_temporaries(tmp_path, {"a.fits", "MODS1B.new"},
+                                       alive=lambda pid: pid == alive)
+    assert sorted(p.name for p in removed) == [".MODS1B.new.999999999.part",
+                                               ".a.fits.999999999.part"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
+        ".a.fits.part", f".a.fits.{alive}.part", ".b.fits.999999999.part", "a.fits"])

@@ -1,0 +1,95 @@
+"""The campaign's fixtures: a recorder of rows and the accounting of a case's frames."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+
+import pytest
+
+from dataman.reliability.accounting import Tally, account
+from dataman.reliability.report import Row, record
+from tests.service_harness import ServiceProcess, wait_until
+
+TERMINAL = ("delivered", "failed")
+
+
+@dataclass
+class Campaign:
+    """What each case does at its end: let its frames settle, count them, record a row."""
+
+    def settle(self, service: ServiceProcess, names: list[str], timeout: float = 90.0) -> None:
+        """Wait until every frame is delivered or failed (the service must stay up)."""
+        def settled() -> bool:
+            service.check_alive()
+            states = service.states()
+            return all(states.get(name) in TERMINAL for name in names)
+        if names:
+            wait_until(settled, timeout, what=f"{len(names)} frames to settle", interval=0.1)
+
+    def count(self, service: ServiceProcess, names: list[str]) -> Tally:
+        paths = service.config.paths
+        return account(paths.state_dir, paths.proc_dir, paths.repo_dir, names)
+
+    def conclude(self, case: str, expected: str, observed: str, tally: Tally,
+                 ok: bool = True, *, check: bool = True) -> bool:
+        """Record the row, then fail the test if the case is not as expected or unclean
+        (with ``check=False`` only return whether it is, for tests with several rows)."""
+        problems = [f"{label}: {items}" for label, items in (
+            ("lost", tally.lost), ("partial", tally.partial), ("extra outputs", tally.extra),
+            ("leftover temporaries", tally.leftovers)) if items]
+        if problems:
+            observed += " -- " + "; ".join(problems)
+        record(Row(case, expected, observed, tally.requested, tally.delivered, tally.failed,
+                   len(tally.lost), ok and not problems))
+        if check:
+            assert not problems, "; ".join(problems)
+            assert ok, observed
+        return ok and not problems
+
+
+@pytest.fixture
+def campaign() -> Campaign:
+    return Campaign()
+
+
+def worker_pids(service: ServiceProcess) -> list[int]:
+    return [worker["pid"] for worker in (service.snapshot() or {}).get("workers", [])]
+
+
+def stop_at_step(service: ServiceProcess, name: str, step: str,
+                 timeout: float = 30.0) -> tuple[int, str | None]:
+    """SIGSTOP the worker of ``name`` as soon as the service shows it at ``step``.
+
+    Returns its pid and the step it is really in once stopped (messages it sent
+    before the stop are read by the supervisor first): the caller decides
+    whether the stop landed where it wanted.
+    """
+    def at_step() -> dict | None:
+        for worker in (service.snapshot() or {}).get("workers", []):
+            if worker["frame"] == name and worker["step"] == step:
+                return worker
+        return None
+    pid = wait_until(at_step, timeout, what=f"{name} at {step}", interval=0.001)["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: _stopped(pid), 5, what=f"worker {pid} stopped")
+    for _ in range(2):  # the second snapshot is answered after the worker's last messages
+        snapshot = service.snapshot() or {}
+    steps = [w["step"] for w in snapshot.get("workers", []) if w["pid"] == pid]
+    return pid, steps[0] if steps else None
+
+
+def _stopped(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "T"
+
+
+@pytest.fixture
+def mounts(service_factory):
+    """Mounts made by a test, released before its service's folder is removed."""
+    from tests.reliability.mounts import Mounts
+
+    made = Mounts()
+    yield made
+    made.release_all()

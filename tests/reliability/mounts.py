@@ -1,0 +1,48 @@
+"""Small file systems for the disk faults: a tmpfs of a given size, or read-only.
+
+Mounting needs root (and a kernel that lets this container mount); a case
+that cannot have one is skipped with that reason rather than faked.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+class Mounts:
+    def __init__(self) -> None:
+        self.mounted: list[Path] = []
+
+    def _run(self, *args: str) -> None:
+        result = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+        if result.returncode:
+            pytest.skip(f"cannot mount here ({result.stderr.strip() or result.returncode}): "
+                        "needs root and a kernel that allows mounts in this container")
+
+    def tmpfs(self, where: Path, size: str, *, read_only: bool = False) -> Path:
+        """A fresh tmpfs of ``size`` (e.g. ``1m``) over ``where``."""
+        where.mkdir(parents=True, exist_ok=True)
+        self._run("-t", "tmpfs", "-o", f"size={size},mode=755" + (",ro" if read_only else ""),
+                  "tmpfs", str(where))
+        self.mounted.append(where)
+        return where
+
+    def resize(self, where: Path, size: str) -> None:
+        self._run("-o", f"remount,size={size}", str(where))
+
+    def read_only(self, where: Path) -> None:
+        """``where`` becomes a read-only view of itself (a bind mount)."""
+        self._run("--bind", str(where), str(where))
+        self.mounted.append(where)
+        self._run("-o", "remount,ro,bind", str(where))
+
+    def release(self, where: Path) -> None:
+        subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
+        self.mounted.remove(where)
+
+    def release_all(self) -> None:
+        for where in reversed(list(self.mounted)):
+            self.release(where)

@@ -1,0 +1,84 @@
+"""kill -9 of the supervisor, then a restart: every frame delivered exactly once.
+
+Two ways to die: with frames queued and in flight, and -- the hard one -- after
+a worker reserved a UNIQNAME and delivered the frame but before the supervisor
+journaled either (it is stopped first, so the worker's messages stay unread).
+The retry must find the reservation and replace its own outputs: no duplicate
+in repoDir and no ``<uniqname>.fits`` copy made by the retry itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from astropy.io import fits
+
+from dataman.core.naming import RESERVATIONS
+from tests.service.test_service import frames
+from tests.service_harness import wait_until
+
+pytestmark = pytest.mark.slow
+FULL = {"roi": "full", "binning": 1}
+EXPECTED = "after restart every frame delivered exactly once, no UNIQNAME copy"
+
+
+def test_kill_9_of_the_supervisor_with_frames_queued_and_in_flight(service_factory, campaign):
+    service = service_factory().start()
+    raws = frames(service, 6, **FULL)
+    for raw in raws:
+        service.send(raw)
+    names = [raw.name for raw in raws]
+
+    def two_in_flight() -> bool:
+        workers = (service.snapshot() or {}).get("workers", [])
+        return sum(w["step"] in ("otm", "write") for w in workers) == 2
+
+    wait_until(two_in_flight, 60, what="two frames in flight", interval=0.005)
+    states = service.states()
+    service.kill()
+    service.start()
+    campaign.settle(service, names, timeout=120)
+    tally = campaign.count(service, names)
+    running = sorted(n for n, s in states.items() if s == "running")
+    observed = (f"killed with {len(running)} running, "
+                f"{sum(s == 'queued' for s in states.values())} queued; restart swept the "
+                f"slots and delivered {tally.delivered}/{len(names)}")
+    ok = tally.delivered == len(names) and all(
+        service.record(name)["attempts"] == 1 for name in running)
+    campaign.conclude("kill -9 supervisor, frames queued + in flight", EXPECTED, observed,
+                      tally, ok)
+    assert "shared-memory slots left by a killed run" in service.log_text()
+
+
+def test_kill_9_of_the_supervisor_after_delivery_before_the_journal(service_factory,
+                                                                     campaign):
+    service = service_factory(workers={"count": 1}).start()
+    raw = frames(service, 1, **FULL)[0]
+    paths = service.config.paths
+    service.send(raw)
+    wait_until(lambda: any(w["frame"] == raw.name and w["step"] == "otm"
+                           for w in (service.snapshot() or {}).get("workers", [])),
+               30, what="OTM", interval=0.002)
+    os.kill(service.process.pid, signal.SIGSTOP)  # from here nothing the worker says is read
+    last_data = paths.repo_dir / "MODS1B.new"
+    wait_until(lambda: last_data.exists() and last_data.read_text() == f"{raw.name}\n", 30,
+               what="the worker to deliver")
+    first_uniqname = fits.getval(paths.repo_dir / raw.name, "UNIQNAME")
+    before = service.record(raw.name)
+    service.kill()  # SIGKILL reaches a stopped process
+    service.start()
+    campaign.settle(service, [raw.name])
+    tally = campaign.count(service, [raw.name])
+    after = service.record(raw.name)
+    uniqname = fits.getval(paths.repo_dir / raw.name, "UNIQNAME")
+    markers = list((paths.proc_dir / "20251230" / RESERVATIONS).iterdir())
+    observed = (f"journal had {before['state']}, uniqname {before['uniqname']}, while "
+                f"repoDir had it as {first_uniqname}; retry reused {uniqname}, "
+                f"{len(markers)} reservation, replaced its own outputs")
+    ok = (before["state"] == "running" and before["uniqname"] is None
+          and uniqname == first_uniqname == after["uniqname"] and len(markers) == 1
+          and after["attempts"] == 1)
+    campaign.conclude("kill -9 supervisor after delivery, before journaling", EXPECTED,
+                      observed, tally, ok)

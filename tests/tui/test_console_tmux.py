@@ -1,0 +1,110 @@
+"""``dataman-console`` in a real terminal (tmux), driven by keys, read from the screen."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.conftest import make_frame
+from tests.service_harness import wait_until
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(importlib.util.find_spec("dataman.commands.run") is None,
+                       reason="the service (dataman.commands.run) is not there yet"),
+]
+
+CONSOLE = Path(sys.executable).with_name("dataman-console")
+#: The issue's budget for an idle console, percent of one CPU.
+IDLE_CPU_PERCENT = 3.0
+
+
+class Terminal:
+    """One tmux session on a private server socket, running ``command``."""
+
+    def __init__(self, socket: Path, command: str, size: tuple[int, int]) -> None:
+        self.base = ["tmux", "-S", str(socket)]
+        self._tmux("new-session", "-d", "-s", "console", "-x", str(size[0]),
+                   "-y", str(size[1]), command)
+
+    def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*self.base, *args], capture_output=True, text=True,
+                              check=check, timeout=10)
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "console").stdout
+
+    def keys(self, *keys: str) -> None:
+        self._tmux("send-keys", "-t", "console", *keys)
+
+    def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
+        return wait_until(lambda: (lambda shown: shown if all(text in shown for text in texts)
+                                   else "")(self.screen()),
+                          timeout, what=f"{texts} on the screen", interval=0.1)
+
+    @property
+    def alive(self) -> bool:
+        return self._tmux("has-session", "-t", "console", check=False).returncode == 0
+
+    def pane_processes(self) -> list[psutil.Process]:
+        pid = int(self._tmux("display-message", "-p", "-t", "console", "#{pane_pid}").stdout)
+        pane = psutil.Process(pid)
+        return [pane, *pane.children(recursive=True)]
+
+    def close(self) -> None:
+        self._tmux("kill-server", check=False)
+
+
+def console_process(terminal: Terminal) -> psutil.Process:
+    return next(process for process in terminal.pane_processes()
+                if any("dataman-console" in part for part in process.cmdline()))
+
+
+def idle_cpu_percent(process: psutil.Process, seconds: float = 5.0) -> float:
+    """Average CPU use over a measuring window (a duration, not a wait for something)."""
+    start = process.cpu_times()
+    time.sleep(seconds)
+    end = process.cpu_times()
+    return 100 * ((end.user - start.user) + (end.system - start.system)) / seconds
+
+
+def test_console_in_tmux_shows_frames_obeys_keys_and_quits_leaving_the_service(
+        service_factory):
+    service = service_factory().start()
+    terminal = Terminal(service.folder / "tmux.sock",
+                        f"{CONSOLE} -c {service.config_path}", (100, 30))
+    try:
+        terminal.wait_for("RUNNING", "Workers", "Quit")
+        raws = [make_frame(service.config, roi="1kx1k", binning=2, night="20251230",
+                           number=number, seed=number) for number in (1, 2, 3)]
+        for raw in raws:
+            service.send(raw)
+        shown = terminal.wait_for("3 delivered", *(raw.name.removesuffix(".fits")
+                                                   for raw in raws))
+        assert "failed" in shown and "ok" in shown
+
+        cpu = idle_cpu_percent(console_process(terminal))
+        print(f"idle console CPU: {cpu:.2f}%")
+        assert cpu < IDLE_CPU_PERCENT, f"idle console used {cpu:.1f}% CPU"
+
+        terminal.keys("p")
+        terminal.wait_for("PAUSED")
+        terminal.keys("p")
+        terminal.wait_for("RUNNING")
+        terminal.keys("l")
+        terminal.wait_for("WARNING and above")
+
+        terminal.keys("q")
+        wait_until(lambda: not terminal.alive, 10, what="the console to quit")
+        assert service.snapshot()["service"]["state"] == "running"
+    finally:
+        terminal.close()
+    assert service.stop() == 0
