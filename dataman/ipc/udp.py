@@ -9,6 +9,7 @@ A single datagram is a batch of one and is handled as soon as it arrives.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Callable
 
@@ -51,6 +52,20 @@ class CommandSocket:
             self._sock.close()
 
 
+def _check_receive_buffer(sock: socket.socket) -> None:
+    """Say so when the kernel grants less than asked (capped by net.core.rmem_max).
+
+    A short buffer drops datagrams in the kernel during a burst, before dataMan
+    sees them (the raw-folder scan would still find those frames later).
+    """
+    granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) // 2  # Linux doubles it
+    if granted < RECEIVE_BUFFER:
+        logging.getLogger("dataman").warning(
+            "udp receive buffer is %d KiB, not the %d KiB asked for; raise it with "
+            "'sysctl -w net.core.rmem_max=%d'", granted >> 10, RECEIVE_BUFFER >> 10,
+            RECEIVE_BUFFER)
+
+
 async def bind_command_socket(host: str, port: int, handler: BatchHandler) -> CommandSocket:
     """Bind ``host:port`` and call ``handler(batch)`` with the datagrams as they come.
 
@@ -61,6 +76,7 @@ async def bind_command_socket(host: str, port: int, handler: BatchHandler) -> Co
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        _check_receive_buffer(sock)
         sock.setblocking(False)
         sock.bind((host, port))
         return CommandSocket(sock, handler)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 
 import pytest
 from textual.widgets import DataTable
@@ -19,8 +18,6 @@ from tests.tui.conftest import until
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("dataman.commands.run") is None,
-                       reason="the service (dataman.commands.run) is not there yet"),
 ]
 
 SIZE = (160, 48)

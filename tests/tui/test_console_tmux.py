@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -18,8 +17,6 @@ from tests.service_harness import wait_until
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-    pytest.mark.skipif(importlib.util.find_spec("dataman.commands.run") is None,
-                       reason="the service (dataman.commands.run) is not there yet"),
 ]
 
 CONSOLE = Path(sys.executable).with_name("dataman-console")
