@@ -28,7 +28,7 @@ LAST = "mods1b.20251230.0143.fits"
 CANNED_SERVICE = """
 import asyncio, json, os, sys, time
 from pathlib import Path
-from dataman.ipc.control import ControlServer
+from dataman.ipc.control_server import ControlServer
 from dataman.service.lock import InstanceLock
 
 state_dir, snapshot = Path(sys.argv[1]), json.loads(sys.argv[2])

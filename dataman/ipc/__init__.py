@@ -1,2 +1,2 @@
 """Everything that crosses a process boundary: command datagrams, shared-memory slots,
-the control-socket protocol and client helpers."""
+the control-socket protocol, its server and its clients."""

@@ -59,12 +59,14 @@ A subscriber that does not read never slows the service: its outgoing
 messages wait in a bounded per-subscriber buffer where replaceable events are
 coalesced and appended ones beyond the bound are dropped and counted; the
 ``dropped`` event comes once it has caught up, before any later event. A client
-whose socket takes nothing for ``STUCK_TIMEOUT`` seconds is disconnected.
+whose socket takes nothing for ``STUCK_TIMEOUT`` seconds (30) is disconnected.
+The service end is :class:`dataman.ipc.control_server.ControlServer`.
 
 Clients: :func:`request` (one synchronous request, bounded in time, for
 ``dataman health`` and scripts) and :class:`ControlConnection` (asyncio, for
-the console). Messages are built and parsed only by :func:`encode` and
-:func:`decode`.
+the console), which holds at most ``EVENT_LIMIT`` events its reader has not
+taken and reports any it had to drop with a ``dropped`` event of its own.
+Messages are built and parsed only by :func:`encode` and :func:`decode`.
 """
 
 from __future__ import annotations
@@ -73,13 +75,10 @@ import asyncio
 import contextlib
 import itertools
 import json
-import logging
 import os
 import socket
-import stat
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
@@ -92,17 +91,10 @@ MAX_MESSAGE = 16 * 1024 * 1024
 OPS = frozenset({"snapshot", "subscribe", "pause", "resume", "stop", "retry", "process"})
 REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health"})
 APPENDED = frozenset({"frame", "log"})
-SOCKET_MODE = 0o660
-#: A client whose socket accepts nothing for this long is disconnected, seconds.
-STUCK_TIMEOUT = 30.0
-#: At shutdown, how long clients get to receive what is queued for them (the reply to
-#: ``stop``, the last events), seconds.
-CLOSE_FLUSH = 0.5
-
-log = logging.getLogger("dataman")
-
-Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
-
+#: Most events a ControlConnection holds for a reader that falls behind (the service
+#: sends at most 1000 appended ones per subscriber before dropping, and a burst of
+#: replaceable ones besides).
+EVENT_LIMIT = 4000
 
 class ControlError(DataManError):
     """A request the service refuses; the message is the ``error`` of the reply."""
@@ -120,10 +112,12 @@ def encode(message: dict[str, Any]) -> bytes:
 
 def decode(line: bytes | str) -> dict[str, Any]:
     """The message in one line; ControlError says precisely what is wrong with it."""
-    return _check_version(_load(line))
+    return check_version(parse(line))
 
 
-def _load(line: bytes | str) -> dict[str, Any]:
+def parse(line: bytes | str) -> dict[str, Any]:
+    """The JSON object in one line, its version not checked yet (the server reads
+    the ``id`` first, to echo it in the error reply)."""
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -138,7 +132,8 @@ def _load(line: bytes | str) -> dict[str, Any]:
     return message
 
 
-def _check_version(message: dict[str, Any]) -> dict[str, Any]:
+def check_version(message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` itself if it speaks ``PROTOCOL_VERSION``, else ControlError."""
     version = message.get("v")
     if version is None:
         raise ControlError("missing protocol version 'v'")
@@ -147,267 +142,6 @@ def _check_version(message: dict[str, Any]) -> dict[str, Any]:
                            f"(this side speaks {PROTOCOL_VERSION})")
     return message
 
-
-def _reply(ident: Any, result: dict[str, Any] | None = None, error: str | None = None) -> bytes:
-    if error is not None:
-        return encode({"type": "reply", "id": ident, "ok": False, "error": error})
-    return encode({"type": "reply", "id": ident, "ok": True, "result": result})
-
-
-def _event(kind: str, data: dict[str, Any], now: float | None = None) -> bytes:
-    return encode({"type": "event", "event": kind,
-                   "time": time.time() if now is None else now, "data": data})
-
-
-class _Outbox:
-    """One client's bounded outgoing buffer and the task that writes it to the socket.
-
-    The queue holds replies and appended events as bytes, and each pending
-    replaceable kind once, as its name: the newest message of that kind waits in
-    ``_latest`` and replaces an older one that was not sent yet.
-    """
-
-    def __init__(self, writer: asyncio.StreamWriter, limit: int, stuck_timeout: float) -> None:
-        self.writer = writer
-        self.subscribed = False
-        self._limit = limit
-        self._stuck_timeout = stuck_timeout
-        self._queue: deque[bytes | str] = deque()
-        self._latest: dict[str, bytes] = {}
-        self._dropped = 0
-        self._wake = asyncio.Event()
-        self._progress = asyncio.Event()
-        self._closing = False
-        self._task = asyncio.create_task(self._write_loop())
-
-    def send(self, message: bytes) -> None:
-        """Queue a reply: never dropped (``wait_for_room`` bounds them)."""
-        self._queue.append(message)
-        self._wake.set()
-
-    def push_event(self, kind: str, message: bytes) -> None:
-        """Queue an event without waiting: coalesce, or drop and count."""
-        if kind in REPLACEABLE:
-            if kind not in self._latest:
-                self._queue.append(kind)
-            self._latest[kind] = message
-        elif len(self._queue) >= self._limit:
-            self._dropped += 1
-            return
-        else:
-            self._flush_dropped()
-            self._queue.append(message)
-        self._wake.set()
-
-    async def wait_for_room(self) -> None:
-        """Hold the next request of a client that does not read its replies."""
-        while len(self._queue) >= self._limit and not self._task.done():
-            self._progress.clear()
-            await self._progress.wait()
-        if self._task.done():
-            raise ConnectionResetError("the client stopped reading")
-
-    async def close(self, *, flush: float = 0.0) -> None:
-        """Stop writing after at most ``flush`` seconds spent sending what is queued."""
-        if self._closing:
-            return
-        self._closing = True
-        self._wake.set()
-        if flush > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._task), flush)
-        flushed = self._task.done() and not self._task.cancelled()
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        if flushed and not self._queue:
-            self.writer.close()  # the transport sends what it still holds, then closes
-        else:
-            self.writer.transport.abort()
-
-    def _flush_dropped(self) -> None:
-        if self._dropped:
-            self._queue.append(_event("dropped", {"count": self._dropped}))
-            self._dropped = 0
-
-    def _pop(self) -> bytes | None:
-        if not self._queue:
-            self._flush_dropped()  # caught up: say what was lost before anything else
-        if not self._queue:
-            return None
-        item = self._queue.popleft()
-        return self._latest.pop(item) if isinstance(item, str) else item
-
-    async def _write_loop(self) -> None:
-        try:
-            while (message := await self._next()) is not None:
-                if self.writer.is_closing():  # the client went away: writing would only log
-                    return
-                self.writer.write(message)
-                if self.writer.transport.get_write_buffer_size():  # the socket is full
-                    async with asyncio.timeout(self._stuck_timeout):
-                        await self.writer.drain()
-                self._progress.set()
-        except TimeoutError:
-            log.warning("control socket: a client read nothing for %.0f s, disconnected",
-                        self._stuck_timeout)
-            self.writer.transport.abort()
-        except (ConnectionError, OSError):
-            pass  # the client went away; the request loop sees it too
-        finally:
-            self._progress.set()  # release wait_for_room
-
-    async def _next(self) -> bytes | None:
-        """The next message to write, waiting for one; None once closing and empty."""
-        while (message := self._pop()) is None:
-            if self._closing:
-                return None
-            self._wake.clear()
-            await self._wake.wait()
-        return message
-
-
-class ControlServer:
-    """The service end of the control socket: answers requests, fans events out.
-
-    Runs in the supervisor's event loop; ``publish`` must be called from it.
-    """
-
-    def __init__(self, path: Path, handler: Handler, *, buffer_limit: int = 1000,
-                 stuck_timeout: float = STUCK_TIMEOUT) -> None:
-        self.path = Path(path)
-        self._handler = handler
-        self._buffer_limit = buffer_limit
-        self._stuck_timeout = stuck_timeout
-        self._server: asyncio.Server | None = None
-        self._inode: int | None = None
-        self._clients: dict[asyncio.Task[None], _Outbox] = {}
-        self._closing = False
-
-    async def start(self) -> None:
-        """Listen on ``path``, replacing a stale socket file (the caller holds the lock)."""
-        sock = _bind(self.path)
-        self._inode = os.stat(self.path).st_ino
-        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=MAX_REQUEST)
-
-    def publish(self, kind: str, data: dict[str, Any], *, now: float | None = None) -> None:
-        """Queue an event for every subscriber; never waits, never fails for a client."""
-        if kind not in REPLACEABLE and kind not in APPENDED:
-            raise ValueError(f"unknown event kind {kind!r}")
-        subscribers = [outbox for outbox in self._clients.values() if outbox.subscribed]
-        if subscribers:
-            message = _event(kind, data, now)
-            for outbox in subscribers:
-                outbox.push_event(kind, message)
-
-    @property
-    def subscriber_count(self) -> int:
-        return sum(outbox.subscribed for outbox in self._clients.values())
-
-    async def close(self) -> None:
-        """Stop accepting, send clients what is queued (briefly), drop them, remove the file."""
-        self._closing = True
-        if self._server is not None:
-            self._server.close()
-        await asyncio.gather(*(outbox.close(flush=CLOSE_FLUSH)
-                               for outbox in self._clients.values()))
-        tasks = list(self._clients)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-        with contextlib.suppress(OSError):
-            if os.stat(self.path).st_ino == self._inode:
-                self.path.unlink()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        outbox = self._clients[task] = _Outbox(writer, self._buffer_limit, self._stuck_timeout)
-        try:
-            await self._read_requests(reader, outbox)
-        except (ConnectionError, OSError):
-            pass
-        except asyncio.CancelledError:
-            if not self._closing:
-                raise
-            # Cancelled by close(): end normally, as Python 3.11's stream callback
-            # logs a spurious error for a cancelled connection task.
-        finally:
-            del self._clients[task]
-            await outbox.close(flush=CLOSE_FLUSH)
-
-    async def _read_requests(self, reader: asyncio.StreamReader, outbox: _Outbox) -> None:
-        while True:
-            await outbox.wait_for_room()
-            try:
-                line = await reader.readuntil(b"\n")
-            except asyncio.IncompleteReadError as end:  # EOF; a last unterminated line counts
-                if end.partial.strip():
-                    await self._answer(end.partial, outbox)
-                return
-            except asyncio.LimitOverrunError:
-                outbox.send(_reply(None, error=f"request longer than {MAX_REQUEST} bytes; "
-                                               "closing the connection"))
-                return
-            if line.strip():
-                await self._answer(line, outbox)
-
-    async def _answer(self, line: bytes, outbox: _Outbox) -> None:
-        ident: Any = None
-        op: str | None = None
-        try:
-            message = _load(line)
-            ident = message.get("id")
-            op = _check_request(_check_version(message))
-            reply = _reply(ident, await self._call(op, message))
-        except ControlError as error:
-            op, reply = None, _reply(ident, error=str(error))
-        except Exception as error:
-            text = f"internal error: {type(error).__name__}: {error}"
-            log.warning("control socket: %s (op %r)", text, op)
-            op, reply = None, _reply(ident, error=text)
-        outbox.send(reply)
-        if op == "subscribe":
-            outbox.subscribed = True  # no await since the snapshot was made: no event is lost
-
-    async def _call(self, op: str, message: dict[str, Any]) -> dict[str, Any]:
-        if op == "subscribe":
-            return await self._handler("snapshot", {})
-        return await self._handler(op, {key: value for key, value in message.items()
-                                        if key not in ("v", "id", "op")})
-
-
-def _check_request(message: dict[str, Any]) -> str:
-    op = message.get("op")
-    if op is None:
-        raise ControlError("missing 'op'")
-    if not isinstance(op, str) or op not in OPS:
-        raise ControlError(f"unknown op {op!r}")
-    return op
-
-
-def _bind(path: Path) -> socket.socket:
-    """A bound, not yet listening socket at ``path``, mode 0660 before anyone can connect."""
-    try:
-        if stat.S_ISSOCK(os.lstat(path).st_mode):
-            path.unlink()  # a killed service's socket: the lock says nobody owns it now
-    except FileNotFoundError:
-        pass
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        mask = os.umask(0o117)
-        try:
-            sock.bind(os.fspath(path))
-        finally:
-            os.umask(mask)
-        os.chmod(path, SOCKET_MODE)
-    except OSError as error:
-        sock.close()
-        raise OSError(error.errno, f"cannot create control socket {path}: "
-                                   f"{error.strerror or error}") from error
-    return sock
 
 
 def request(path: Path, op: str, /, *, timeout: float = 1.0, **fields: Any) -> dict[str, Any]:
@@ -468,24 +202,101 @@ def _why(error: OSError, path: Path, timeout: float) -> str:
         return f"no reply within {timeout:g} s"
     if isinstance(error, BlockingIOError):
         return f"{path}: connection backlog full, the service accepts no connection"
-    if isinstance(error, ConnectionAbortedError | ConnectionResetError):
+    if isinstance(error, ConnectionAbortedError | ConnectionResetError | BrokenPipeError):
         return "connection closed by the service before its reply"
     return f"{path}: {error.strerror or error}"
+
+
+class _EventBuffer:
+    """The events a ControlConnection received and its reader did not take yet.
+
+    Holds at most ``limit``, so a console that stalls costs bounded memory. Full,
+    it drops first the oldest replaceable event that a newer one of its kind makes
+    worthless (nothing lost), else the oldest appended one, which it counts (a
+    ``dropped`` event from the service adds its own count). What was lost is older
+    than anything still held, so ``get`` reports it before the next event, as a
+    ``dropped`` event like the service's.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit <= len(REPLACEABLE):
+            raise ValueError(f"an event buffer holds more than {len(REPLACEABLE)} events")
+        self._limit = limit
+        self._events: deque[tuple[str | None, dict[str, Any]]] = deque()  # (kind, event)
+        self._replaceable: Counter[str] = Counter()  # how many of each kind are held
+        self._dropped = 0
+        self._closed = False
+        self._arrived = asyncio.Event()
+
+    def put(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        kind = kind if isinstance(kind, str) else None
+        self._events.append((kind, event))
+        if kind in REPLACEABLE:
+            self._replaceable[kind] += 1
+        if len(self._events) > self._limit:
+            self._make_room()
+        self._arrived.set()
+
+    def close(self) -> None:
+        """No more events will come: ``get`` returns None once the held ones are taken."""
+        self._closed = True
+        self._arrived.set()
+
+    async def get(self) -> dict[str, Any] | None:
+        while not self._events and not self._dropped:
+            if self._closed:
+                return None
+            self._arrived.clear()
+            await self._arrived.wait()
+        if self._dropped:
+            count, self._dropped = self._dropped, 0
+            return {"v": PROTOCOL_VERSION, "type": "event", "event": "dropped",
+                    "time": time.time(), "data": {"count": count}}
+        kind, event = self._events.popleft()
+        if kind in REPLACEABLE:
+            self._replaceable[kind] -= 1
+        return event
+
+    def _make_room(self) -> None:
+        # With no kind superseded, at most one event of each replaceable kind is held,
+        # and limit exceeds their number: an appended event is there to drop.
+        superseded = {kind for kind, held in self._replaceable.items() if held > 1}
+        index = next(i for i, (kind, _) in enumerate(self._events)
+                     if (kind in superseded if superseded else kind not in REPLACEABLE))
+        kind, event = self._events[index]
+        del self._events[index]
+        if kind is not None and kind in superseded:
+            self._replaceable[kind] -= 1
+        else:
+            self._dropped += _lost(kind, event)
+
+
+def _lost(kind: str | None, event: dict[str, Any]) -> int:
+    """How many appended events dropping ``event`` loses (a ``dropped`` event stands for n)."""
+    data = event.get("data")
+    if kind == "dropped" and isinstance(data, dict):
+        count = data.get("count")
+        if isinstance(count, int) and count > 0:
+            return count
+    return 1
 
 
 class ControlConnection:
     """An asyncio client (the console's): replies and events interleave on one connection.
 
     A reader task routes each reply to the request waiting for its ``id`` and
-    queues events for ``next_event``.
+    keeps events for ``next_event``, at most ``event_limit`` (see ``_EventBuffer``):
+    the reader never waits for the console, or replies would wait behind events.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
+                 event_limit: int = EVENT_LIMIT) -> None:
         self._reader = reader
         self._writer = writer
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._events = _EventBuffer(event_limit)
         self._closed_because: str | None = None
         self._task = asyncio.create_task(self._read_loop())
 
@@ -522,10 +333,10 @@ class ControlConnection:
         return await self.request("subscribe")
 
     async def next_event(self) -> dict[str, Any]:
-        """The next whole event message; ControlUnavailable once the connection is closed."""
+        """The next whole event message, or a ``dropped`` one standing for those this
+        connection had to drop; ControlUnavailable once the connection is closed."""
         event = await self._events.get()
-        if event is None:
-            self._events.put_nowait(None)  # every later call fails the same way
+        if event is None:  # and every later call fails the same way
             raise ControlUnavailable(self._closed_because or "connection closed")
         return event
 
@@ -549,11 +360,11 @@ class ControlConnection:
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(ControlUnavailable(reason))
-            self._events.put_nowait(None)
+            self._events.close()
 
     def _route(self, message: dict[str, Any]) -> None:
         if message.get("type") == "event":
-            self._events.put_nowait(message)
+            self._events.put(message)
         elif message.get("type") == "reply":
             future = self._pending.get(message.get("id"))  # type: ignore[arg-type]
             if future is not None and not future.done():

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dataman.core.config import Config
-from dataman.ipc.control import ControlError, ControlServer
+from dataman.ipc.control import ControlError
+from dataman.ipc.control_server import ControlServer
 from dataman.ipc.datagram import (
     ProcRequest,
     QuitRequest,

@@ -22,12 +22,12 @@ from dataman.ipc.control import (
     MAX_REQUEST,
     ControlConnection,
     ControlError,
-    ControlServer,
     ControlUnavailable,
     decode,
     encode,
     request,
 )
+from dataman.ipc.control_server import ControlServer
 
 SNAPSHOT = {"service": {"state": "running", "pid": 4242},
             "counts": {"queued": 0, "running": 0, "processed": 3, "delivered": 3, "failed": 0}}
@@ -367,6 +367,44 @@ def test_next_event_raises_when_the_service_goes_away(sock_path: Path):
         await connection.close()
 
     asyncio.run(scenario())
+
+
+class NoWriter:
+    """The write side of a connection whose replies are not under test."""
+
+    def close(self) -> None:
+        pass
+
+    async def wait_closed(self) -> None:
+        pass
+
+
+def test_a_connection_holds_few_events_dropping_superseded_then_oldest_appended():
+    def event(kind: str, **data: Any) -> bytes:
+        return encode({"type": "event", "event": kind, "time": 1767064366.0, "data": data})
+
+    async def scenario():
+        reader = asyncio.StreamReader()
+        for line in [event("dropped", count=7), event("frame", n=0), event("counts", n=1),
+                     *(event("frame", n=n) for n in range(1, 6)),
+                     event("counts", n=2), event("frame", n=6)]:
+            reader.feed_data(line)
+        reader.feed_eof()  # the reader task takes all of it before next_event first runs
+        connection = ControlConnection(reader, NoWriter(), event_limit=7)  # type: ignore[arg-type]
+        received = []
+        with pytest.raises(ControlUnavailable, match="closed by the service"):
+            while True:
+                received.append(await connection.next_event())
+        await connection.close()
+        return received
+
+    # 10 events for 7 places: the service's "dropped" (7 lost) goes first, then counts 1
+    # (counts 2 supersedes it, nothing lost), then frame 0 (one more lost).
+    dropped, *rest = asyncio.run(scenario())
+    assert dropped["event"] == "dropped" and dropped["data"] == {"count": 7 + 1}
+    assert [(e["event"], e["data"]["n"]) for e in rest] == [
+        ("frame", 1), ("frame", 2), ("frame", 3), ("frame", 4), ("frame", 5), ("counts", 2),
+        ("frame", 6)]
 
 
 def test_the_socket_file_is_0660_whatever_the_umask(sock_path: Path):

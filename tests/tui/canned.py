@@ -1,6 +1,6 @@
 """Canned control-protocol snapshots and a real ControlServer that serves them.
 
-:class:`CannedService` runs ``dataman.ipc.control.ControlServer`` in a thread
+:class:`CannedService` runs ``dataman.ipc.control_server.ControlServer`` in a thread
 of its own (so it serves an app running in any event loop, snap_compare's
 included), answers ``snapshot``/``subscribe`` from a dict, records every other
 request, and publishes events on demand.
@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dataman.ipc.control import ControlServer
+from dataman.ipc.control_server import ControlServer
 
 #: 2025-12-30 03:12:46 UTC, the frozen "now" of the fixed-state tests.
 NOW = 1767064366.0
