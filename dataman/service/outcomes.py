@@ -1,12 +1,174 @@
-"""What the console and the log are told about a finished frame (``recent`` items)."""
+"""What became of each job: recorded in the journal, logged, and kept for the console.
+
+A worker's answer (``JobDone``, ``JobFailed``) or its death ends a job; so does a
+raw file that never came. :class:`Outcomes` turns each ending into the journal
+transition it stands for, hands an undelivered frame to the delivery backlog or
+a missing raw file to the wait, writes the operator's log line, and keeps the
+last frames (``recent``, control protocol) for the console::
+
+    JobDone ──▶ delivered, or processed and waiting in the backlog
+    JobFailed ─▶ postponed (raw file missing/incomplete, within waitForWrite)
+               └▶ failed (bad frame, or waited too long)
+    worker died ─▶ queued again once, then failed (a delivery: tried again later)
+
+The :class:`Supervisor` owns one :class:`Outcomes`; it frees the worker and its
+slot first and dispatches afterwards. The functions below describe a finished
+frame the same way for the console, the log and ``dataman demo``.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dataman.ipc.jobs import JobDone
-from dataman.service.records import FrameRecord
+from dataman.service.journal import IllegalTransition, JournalError
+from dataman.service.queue import QueuedFrame
+
+if TYPE_CHECKING:  # the demo client imports the functions below: keep its imports light
+    from dataman.ipc.jobs import JobDone, JobFailed
+    from dataman.service.backlog import DeliveryBacklog
+    from dataman.service.journal import Journal
+    from dataman.service.pool import Assignment
+    from dataman.service.queue import FrameQueue
+    from dataman.service.records import FrameRecord
+    from dataman.service.waiting import RawFileWait
+
+log = logging.getLogger("dataman")
+#: Finished frames kept for the console's ``recent`` list.
+RECENT_MAX = 100
+
+
+class Outcomes:
+    """Records how each job ended and remembers the last frames for the console.
+
+    ``changed(*sections)`` says which snapshot sections moved; ``finished(item)``
+    publishes a frame's ``recent`` item the moment it is known.
+    """
+
+    def __init__(self, journal: Journal, queue: FrameQueue, backlog: DeliveryBacklog,
+                 waiting: RawFileWait, *, changed: Callable[..., None],
+                 finished: Callable[[dict[str, Any]], None]) -> None:
+        self.journal, self.queue, self.backlog, self.waiting = journal, queue, backlog, waiting
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_MAX)
+        self.last_delivered: dict[str, Any] | None = None
+        self.last_by_channel: dict[str, str] = {}
+        self._changed, self._finished = changed, finished
+
+    def done(self, job: Assignment, done: JobDone, now: float) -> None:
+        """A job ended with ``JobDone``: a frame job, or a delivery from the backlog."""
+        (self._delivered_late if job.kind == "deliver" else self._processed)(job, done, now)
+
+    def failed(self, job: Assignment, failed: JobFailed, now: float) -> None:
+        """A job failed: a raw file not there or not complete yet waits, others fail."""
+        if failed.cause in ("missing", "incomplete"):
+            first = self.waiting.since(job.frame_id, now)
+            if not self.waiting.over(first, now):
+                self._postpone(job.frame_id, failed.reason, now, first)
+                return
+            reason = f"{failed.reason} (waited {now - first:.0f} s)"
+        else:
+            reason = failed.reason
+        self.waiting.forget(job.frame_id)
+        record = self.journal.failed(job.frame_id, reason, now)
+        log.error("%s: failed: %s", record.name, reason)
+        self._remember(frame_item(record, None, "failed", timings=failed.timings))
+        self._changed("counts")
+
+    def lost(self, job: Assignment, reason: str, now: float, *, stopping: bool) -> None:
+        """The worker died during ``job``: a frame is queued again once, then fails.
+
+        A delivery is tried again later; a frame lost to the stop is kept for the
+        next start, not counted as an attempt.
+        """
+        if job.kind == "deliver":
+            self.backlog.failed(job.frame_id, now, reason)
+            self.journal.delivery_retry(job.frame_id, reason, now)
+            log.error("%s: %s; delivery will be tried again", job.name, reason)
+        elif stopping:
+            self.journal.postpone(job.frame_id, f"service stopped: {reason}", now)
+            log.warning("%s: not finished before the stop; kept for the next start", job.name)
+        elif self.journal.get(job.frame_id).attempts == 0:
+            record = self.journal.requeue(job.frame_id, reason, now)
+            self.queue.add(QueuedFrame.from_record(record))
+            log.error("%s: %s; retrying once", job.name, reason)
+        else:
+            record = self.journal.failed(job.frame_id, f"{reason} (second attempt)", now)
+            log.error("%s: failed: %s (second attempt)", job.name, reason)
+            self._remember(frame_item(record, None, "failed"))
+        self._changed("queue", "counts", "transfers")
+
+    def fail_expired(self, now: float) -> None:
+        """Fail, in one journal transaction, the frames whose raw file never came."""
+        expired = self.waiting.take_expired()
+        if not expired:
+            return
+        try:
+            records = self.journal.expire(expired, now)
+        except (JournalError, IllegalTransition) as error:
+            log.error("%d frames whose raw file never came: cannot record that they failed:"
+                      " %s", len(expired), error)
+            return
+        for record in records:
+            log.error("%s: failed: %s", record.name, record.reason)
+            self._remember(frame_item(record, None, "failed"))
+        self._changed("queue", "counts")
+
+    def _processed(self, job: Assignment, done: JobDone, now: float) -> None:
+        """A frame job ended: delivered, or processed and waiting to be delivered."""
+        self.waiting.forget(job.frame_id)
+        record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
+                                        done.timings, len(done.warnings), now)
+        if done.delivered:
+            record = self.journal.delivered(job.frame_id, done.delivered, now)
+            self._note_delivery(record, done)
+            return
+        if done.delivery_error:
+            self.journal.delivery_retry(job.frame_id, done.delivery_error, now)
+            log.warning("%s: processed (%s) but not delivered: %s; it waits and is retried",
+                        record.name, done.processed, done.delivery_error)
+        else:
+            log.info("%s: processed (%s); delivery waits behind %d older frames",
+                     record.name, done.processed, len(self.backlog))
+        self.backlog.add(job.frame_id, record.name, now, done.delivery_error)
+        self._remember(frame_item(self.journal.get(job.frame_id), done, "waiting"))
+        self._changed("transfers", "counts")
+
+    def _delivered_late(self, job: Assignment, done: JobDone, now: float) -> None:
+        """A delivery job from the backlog ended: delivered, or retried after a pause."""
+        if not done.delivered:
+            reason = done.delivery_error or "delivery failed"
+            self.backlog.failed(job.frame_id, now, reason)
+            self.journal.delivery_retry(job.frame_id, reason, now)
+            log.warning("%s: delivery failed again: %s; next try in %.0f s", job.name, reason,
+                        self.backlog.next_attempt - now)
+        else:
+            self.backlog.succeeded(job.frame_id)
+            record = self.journal.delivered(job.frame_id, done.delivered, now)
+            self._note_delivery(record, done)
+        self._changed("transfers", "counts")
+
+    def _note_delivery(self, record: FrameRecord, done: JobDone) -> None:
+        item = frame_item(record, done, "warning" if done.warnings else "ok")
+        self.last_delivered = {"name": record.name, "latency": latency_of(record),
+                               "delivered_at": record.delivered_at}
+        if done.instrument and done.delivered:
+            self.last_by_channel[done.instrument] = Path(done.delivered).name
+        self._remember(item)
+        log.info("%s: delivered %s (%s; latency %.2f s)", record.name, done.delivered,
+                 step_timings(done.timings), item["latency"] or 0.0)
+
+    def _postpone(self, frame_id: int, reason: str, now: float, first: float) -> None:
+        record = self.journal.postpone(frame_id, reason, now)
+        self.waiting.postpone(QueuedFrame.from_record(record), reason, now, first)
+        self._changed("queue", "counts")
+
+    def _remember(self, item: dict[str, Any]) -> None:
+        self.recent.appendleft(item)
+        self._finished(item)
+        self._changed("health")
 
 
 def latency_of(record: FrameRecord) -> float | None:

@@ -96,7 +96,7 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
 
 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
-    start, end = night_window(sup.night, sup.config.site.utc_offset)
+    start, end = night_window(sup.night.date, sup.config.site.utc_offset)
     counts = sup.journal.counts(start, end)
     return {str(state): counts[state] for state in FrameState}
 
@@ -123,7 +123,7 @@ def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
 
 
 def _recent(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
-    return list(sup.recent)
+    return list(sup.outcomes.recent)
 
 
 def _transfers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
@@ -131,7 +131,7 @@ def _transfers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -
     return {"repo_dir": str(sup.config.paths.repo_dir),
             "repo_reachable": backlog.reason is None, "repo_reason": backlog.reason,
             "proc_free": gauges.proc_free, "repo_free": gauges.repo_free,
-            "last": dict(sup.last_by_channel), "awaiting_delivery": backlog.names,
+            "last": dict(sup.outcomes.last_by_channel), "awaiting_delivery": backlog.names,
             "next_retry_at": backlog.next_attempt if len(backlog) else None}
 
 
@@ -140,7 +140,7 @@ def _log(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list
 
 
 def _last(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict | None:
-    return sup.last_delivered
+    return sup.outcomes.last_delivered
 
 
 _BUILDERS = {"service": _service, "counts": _counts, "queue": _queue, "workers": _workers,

@@ -1,10 +1,16 @@
-"""The night summary the log gets at the end of each observing night and on ``quit``."""
+"""The night summary the log gets at the end of each observing night and on ``quit``.
+
+:class:`ObservingNight` notices the night's end (the supervisor asks at each
+tick); the functions compute the night's window and the summary's lines.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from dataman.core.nightlog import observing_date
 from dataman.service.journal import Journal
 from dataman.service.records import NightSummary
 
@@ -45,3 +51,31 @@ def log_night_summary(journal: Journal, date: str, utc_offset: float, *,
     start, end = night_window(date, utc_offset)
     for line in summary_lines(date, journal.night_summary(start, end), partial=partial):
         log.info("%s", line)
+
+
+class ObservingNight:
+    """Which observing night it is now; its summary is logged once it has ended.
+
+    ``date`` is the night being counted (the console's counts cover it); it moves
+    on at the first :meth:`check` after local noon, which logs the summary of the
+    night that ended.
+    """
+
+    def __init__(self, journal: Journal, utc_offset: float, now: Callable[[], float]) -> None:
+        self._journal, self._utc_offset, self._now = journal, utc_offset, now
+        self.date = self.current()
+
+    def current(self) -> str:
+        """YYYYMMDD of the observing night at this moment (SPEC §6)."""
+        return observing_date(datetime.fromtimestamp(self._now(), UTC), self._utc_offset)
+
+    def check(self) -> None:
+        """Log the summary of ``date`` if that night has ended, and move on to the new one."""
+        date = self.current()
+        if date != self.date:
+            log_night_summary(self._journal, self.date, self._utc_offset)
+            self.date = date
+
+    def log_so_far(self) -> None:
+        """Log the summary of the night in progress, marked partial (on stop)."""
+        log_night_summary(self._journal, self.current(), self._utc_offset, partial=True)

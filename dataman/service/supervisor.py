@@ -1,18 +1,25 @@
-"""The supervisor: turns requests into jobs for its workers and records every outcome.
+"""The supervisor: runs the workers and the jobs it gives them, one event at a time.
 
 It owns the queue, the journal, the shared-memory slots and the workers, and
 never touches pixels, so it answers datagrams, the console and ``dataman
 health`` at once however busy the workers are. Everything happens on one
-asyncio loop; each event (a datagram, a worker message, a worker exit, a tick)
+asyncio loop; each event (a request, a worker message, a worker exit, a tick)
 changes state through the journal first and then calls :meth:`dispatch`.
 Time comes from the injectable ``now`` so the bookkeeping is testable.
 
+What stays here is the job lifecycle: dispatch, worker messages and states,
+time limits, respawns, stop. The bookkeeping at either end of a job is kept
+apart so this cycle stays readable: :class:`~dataman.service.intake.Intake`
+journals and queues requests, :class:`~dataman.service.outcomes.Outcomes`
+records how each job ended; :class:`~dataman.service.summary.ObservingNight`
+logs each night's summary when the night ends.
+
 Frame flow::
 
-    request ─journal─▶ queue ─dispatch─▶ worker ─JobDone─▶ delivered (or backlog)
-                                   │         └─JobFailed─▶ postponed (missing/incomplete)
-                                   │                       or failed (bad frame)
-                                   └─worker died─▶ queued again once, then failed
+    request ─Intake─▶ queue ─dispatch─▶ worker ─JobDone─▶ delivered (or backlog)
+                                  │         └─JobFailed─▶ postponed (missing/incomplete)
+                                  │                       or failed (bad frame)
+                                  └─worker died─▶ queued again once, then failed
 """
 
 from __future__ import annotations
@@ -20,16 +27,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from dataman.core.config import Config
-from dataman.core.nightlog import observing_date
 from dataman.ipc.jobs import (
     DeliverJob,
     Hello,
@@ -43,9 +47,10 @@ from dataman.ipc.jobs import (
 )
 from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
+from dataman.service.intake import Intake
 from dataman.service.journal import IllegalTransition, Journal, JournalError
 from dataman.service.leftovers import sweep
-from dataman.service.outcomes import frame_item, latency_of, step_timings
+from dataman.service.outcomes import Outcomes
 from dataman.service.pool import (
     Assignment,
     WorkerHandle,
@@ -58,9 +63,8 @@ from dataman.service.pool import (
     stop_worker,
 )
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
-from dataman.service.records import FrameState, Source
-from dataman.service.repeats import RepeatedRequests
-from dataman.service.summary import log_night_summary
+from dataman.service.records import Source
+from dataman.service.summary import ObservingNight
 from dataman.service.waiting import RawFileWait
 
 log = logging.getLogger("dataman")
@@ -71,6 +75,8 @@ PRESENCE_BUDGET = 0.02
 
 
 class ServiceState(StrEnum):
+    """What the console header shows; only RUNNING dispatches new jobs."""
+
     STARTING = "starting"
     RUNNING = "running"
     PAUSED = "paused"  # requests are journaled and queued, no new job starts
@@ -78,6 +84,8 @@ class ServiceState(StrEnum):
 
 
 class Supervisor:
+    """Owns queue, workers and slots; every event goes journal first, then ``dispatch``."""
+
     def __init__(self, config: Config, journal: Journal, slots: SlotPool, *,
                  now: Callable[[], float] = time.time) -> None:
         self.config, self.journal, self.slots, self.now = config, journal, slots, now
@@ -86,17 +94,18 @@ class Supervisor:
         self.workers: list[WorkerHandle] = []
         self.state = ServiceState.STARTING
         self.started_at = now()
-        self.recent: deque[dict[str, Any]] = deque(maxlen=100)
-        self.last_delivered: dict[str, Any] | None = None
-        self.last_by_channel: dict[str, str] = {}
-        self.night = self.observing_date()
+        self.night = ObservingNight(journal, config.site.utc_offset, now)
         self.log_file: Path | None = None
         # Set by the service: a section of the snapshot changed / a frame finished.
         self.changed: Callable[..., None] = lambda *sections: None
         self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None
         self.wake = asyncio.Event()
         self.waiting = RawFileWait(self.queue, config.service.wait_for_write)
-        self._repeats = RepeatedRequests()
+        self.intake = Intake(journal, self.queue, self.waiting)
+        # Looked up at each call, not bound here: the service sets them after construction.
+        self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
+                                 changed=lambda *sections: self.changed(*sections),
+                                 finished=lambda item: self.frame_finished(item))
         self._respawn_delay = 0.0
         self._background: set[asyncio.Future[None]] = set()
 
@@ -127,36 +136,10 @@ class Supervisor:
     def request_frames(self, requests: list[FrameRequest]) -> None:
         """Journal requests in one transaction (one disk sync per burst), then queue them."""
         now = self.now()
-        try:
-            answers = self.journal.request_many(
-                [(r.name, r.path, r.channel, r.source) for r in requests], now)
-        except JournalError as error:
-            for request in requests:
-                log.error("%s: request from %s NOT recorded: %s", request.name,
-                          request.origin, error)
-            return
-        for request, answer in zip(requests, answers, strict=True):
-            self._take(request, answer.id, answer.is_new, now)
-        self._fail_expired(now)  # waitForWrite 0: a missing raw file fails at once
-        self.changed("queue", "counts")
-        self.dispatch()
-
-    def _take(self, request: FrameRequest, frame_id: int, is_new: bool, now: float) -> None:
-        record = self.journal.get(frame_id)
-        name, origin = request.name, request.origin
-        if is_new:
-            log.info("%s: requested by %s (%d queued)", name, origin, len(self.queue) + 1)
-            frame = QueuedFrame.from_record(record)
-            if self.waiting.there(frame, now):  # else it waits behind frames that are there
-                self.queue.add(frame)
-        elif record.state is FrameState.QUEUED and record.id in self.queue:
-            self.queue.promote(record.id, record.source)  # a scan find, live after all
-        elif request.source is not Source.SCAN and self._repeats.should_log(name, now):
-            where = record.delivered_path or record.processed_path or ""
-            more = self._repeats.suppressed(name)
-            log.info("%s: requested by %s, already %s %s; not processed again%s",
-                     name, origin, record.state, where,
-                     f" ({more} more such requests not logged)" if more else "")
+        if self.intake.take(requests, now):
+            self.outcomes.fail_expired(now)  # waitForWrite 0: a missing raw file fails at once
+            self.changed("queue", "counts")
+            self.dispatch()
 
     def pause(self) -> None:
         if self.state is ServiceState.RUNNING:
@@ -173,9 +156,7 @@ class Supervisor:
 
     def retry(self, name: str) -> None:
         """The operator asks for a failed frame again (``UnknownFrame``/``IllegalTransition``)."""
-        record = self.journal.retry(name, self.now())
-        self.queue.add(QueuedFrame.from_record(record))
-        log.info("%s: retry requested from the console", name)
+        self.intake.retry(name, self.now())
         self.changed("queue", "counts")
         self.dispatch()
 
@@ -198,23 +179,7 @@ class Supervisor:
             if frame is None:
                 break
             self._assign_frame(worker, frame, now)
-        self._fail_expired(now)
-
-    def _fail_expired(self, now: float) -> None:
-        """Fail, in one journal transaction, the frames whose raw file never came."""
-        expired = self.waiting.take_expired()
-        if not expired:
-            return
-        try:
-            records = self.journal.expire(expired, now)
-        except (JournalError, IllegalTransition) as error:
-            log.error("%d frames whose raw file never came: cannot record that they failed:"
-                      " %s", len(expired), error)
-            return
-        for record in records:
-            log.error("%s: failed: %s", record.name, record.reason)
-            self._remember(frame_item(record, None, "failed"))
-        self.changed("queue", "counts")
+        self.outcomes.fail_expired(now)
 
     def _assign_frame(self, worker: WorkerHandle, frame: QueuedFrame, now: float) -> None:
         self.queue.remove(frame.id)
@@ -247,7 +212,7 @@ class Supervisor:
     def on_worker_message(self, worker: WorkerHandle, message: Message) -> None:
         try:
             self._handle(worker, message)
-        except JournalError as error:
+        except (JournalError, IllegalTransition) as error:
             log.error("journal: %s", error)
         self.wake.set()
         self.dispatch()
@@ -271,10 +236,10 @@ class Supervisor:
             self.journal.set_uniqname(job.frame_id, message.uniqname)
         elif isinstance(message, JobDone):
             self._finish(worker)
-            (self._delivered_late if job.kind == "deliver" else self._processed)(job, message)
+            self.outcomes.done(job, message, self.now())
         elif isinstance(message, JobFailed):
             self._finish(worker)
-            self._job_failed(job, message)
+            self.outcomes.failed(job, message, self.now())
 
     def _finish(self, worker: WorkerHandle) -> None:
         job, worker.assignment = worker.assignment, None
@@ -290,76 +255,6 @@ class Supervisor:
             self._background.add(task := asyncio.ensure_future(stop_worker(worker, grace=10.0)))
             task.add_done_callback(self._background.discard)
         self.changed("workers")
-
-    def _processed(self, job: Assignment, done: JobDone) -> None:
-        now = self.now()
-        self.waiting.forget(job.frame_id)
-        record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
-                                        done.timings, len(done.warnings), now)
-        if done.delivered:
-            record = self.journal.delivered(job.frame_id, done.delivered, now)
-            self._note_delivery(record, done)
-            return
-        if done.delivery_error:
-            self.journal.delivery_retry(job.frame_id, done.delivery_error, now)
-            log.warning("%s: processed (%s) but not delivered: %s; it waits and is retried",
-                        record.name, done.processed, done.delivery_error)
-        else:
-            log.info("%s: processed (%s); delivery waits behind %d older frames",
-                     record.name, done.processed, len(self.backlog))
-        self.backlog.add(job.frame_id, record.name, now, done.delivery_error)
-        self._remember(frame_item(self.journal.get(job.frame_id), done, "waiting"))
-        self.changed("transfers", "counts")
-
-    def _delivered_late(self, job: Assignment, done: JobDone) -> None:
-        now = self.now()
-        if not done.delivered:
-            reason = done.delivery_error or "delivery failed"
-            self.backlog.failed(job.frame_id, now, reason)
-            self.journal.delivery_retry(job.frame_id, reason, now)
-            log.warning("%s: delivery failed again: %s; next try in %.0f s", job.name, reason,
-                        self.backlog.next_attempt - now)
-        else:
-            self.backlog.succeeded(job.frame_id)
-            record = self.journal.delivered(job.frame_id, done.delivered, now)
-            self._note_delivery(record, done)
-        self.changed("transfers", "counts")
-
-    def _note_delivery(self, record, done: JobDone) -> None:
-        item = frame_item(record, done, "warning" if done.warnings else "ok")
-        self.last_delivered = {"name": record.name, "latency": latency_of(record),
-                               "delivered_at": record.delivered_at}
-        if done.instrument and done.delivered:
-            self.last_by_channel[done.instrument] = Path(done.delivered).name
-        self._remember(item)
-        log.info("%s: delivered %s (%s; latency %.2f s)", record.name, done.delivered,
-                 step_timings(done.timings), item["latency"] or 0.0)
-
-    def _job_failed(self, job: Assignment, failed: JobFailed) -> None:
-        now = self.now()
-        if failed.cause in ("missing", "incomplete"):
-            first = self.waiting.since(job.frame_id, now)
-            if not self.waiting.over(first, now):
-                self._postpone(job.frame_id, failed.reason, now, first)
-                return
-            reason = f"{failed.reason} (waited {now - first:.0f} s)"
-        else:
-            reason = failed.reason
-        self.waiting.forget(job.frame_id)
-        record = self.journal.failed(job.frame_id, reason, now)
-        log.error("%s: failed: %s", record.name, reason)
-        self._remember(frame_item(record, None, "failed", timings=failed.timings))
-        self.changed("counts")
-
-    def _postpone(self, frame_id: int, reason: str, now: float, first: float) -> None:
-        record = self.journal.postpone(frame_id, reason, now)
-        self.waiting.postpone(QueuedFrame.from_record(record), reason, now, first)
-        self.changed("queue", "counts")
-
-    def _remember(self, item: dict[str, Any]) -> None:
-        self.recent.appendleft(item)
-        self.frame_finished(item)
-        self.changed("health")
 
     # --- worker lifecycle ---------------------------------------------------------------
 
@@ -379,7 +274,11 @@ class Supervisor:
             reason = worker.exit_reason or (
                 f"worker {worker.index} (pid {worker.pid}) {describe_exit(worker.returncode)}"
                 f" during {job.step or 'start'}")
-            self._lost_job(job, reason)
+            try:  # whatever the journal says, the worker is replaced below
+                self.outcomes.lost(job, reason, self.now(),
+                                   stopping=self.state is ServiceState.STOPPING)
+            except (JournalError, IllegalTransition) as error:
+                log.error("%s: %s; could not record it: %s", job.name, reason, error)
             self._background.add(task := asyncio.ensure_future(
                 sweep(self.config.paths, [job.name], f"by worker pid {worker.pid}")))
             task.add_done_callback(self._background.discard)
@@ -398,25 +297,6 @@ class Supervisor:
                 await self.spawn_worker(worker.index)
         self.dispatch()
 
-    def _lost_job(self, job: Assignment, reason: str) -> None:
-        now = self.now()
-        if job.kind == "deliver":
-            self.backlog.failed(job.frame_id, now, reason)
-            self.journal.delivery_retry(job.frame_id, reason, now)
-            log.error("%s: %s; delivery will be tried again", job.name, reason)
-        elif self.state is ServiceState.STOPPING:
-            self.journal.postpone(job.frame_id, f"service stopped: {reason}", now)
-            log.warning("%s: not finished before the stop; kept for the next start", job.name)
-        elif self.journal.get(job.frame_id).attempts == 0:
-            record = self.journal.requeue(job.frame_id, reason, now)
-            self.queue.add(QueuedFrame.from_record(record))
-            log.error("%s: %s; retrying once", job.name, reason)
-        else:
-            record = self.journal.failed(job.frame_id, f"{reason} (second attempt)", now)
-            log.error("%s: failed: %s (second attempt)", job.name, reason)
-            self._remember(frame_item(record, None, "failed"))
-        self.changed("queue", "counts", "transfers")
-
     # --- time ---------------------------------------------------------------------------
 
     def tick(self) -> None:
@@ -429,18 +309,8 @@ class Supervisor:
                 worker.exit_reason = (f"time limit of {limit:.0f} s exceeded during "
                                       f"{job.step or 'start'} (worker pid {worker.pid} killed)")
                 kill(worker)
-        night = self.observing_date()
-        if night != self.night:
-            self.log_summary(self.night)
-            self.night = night
+        self.night.check()
         self.dispatch()
-
-    def observing_date(self) -> str:
-        return observing_date(datetime.fromtimestamp(self.now(), UTC),
-                              self.config.site.utc_offset)
-
-    def log_summary(self, night: str, *, partial: bool = False) -> None:
-        log_night_summary(self.journal, night, self.config.site.utc_offset, partial=partial)
 
     # --- stop ---------------------------------------------------------------------------
 
@@ -458,4 +328,4 @@ class Supervisor:
             log.warning("stop: %s still in progress after %.0f s; stopping anyway",
                         ", ".join(busy), self.config.service.stop_timeout)
         await stop_all(self.workers, grace=2.0)
-        self.log_summary(self.observing_date(), partial=True)
+        self.night.log_so_far()

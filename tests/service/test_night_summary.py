@@ -47,7 +47,7 @@ def test_the_night_summary_is_logged_when_the_night_ends(config, caplog):
     assert ("night 20251231 summary: 2 requested, 1 delivered, 1 failed, "
             "latency median 2.00s max 2.00s") in caplog.text
     assert "night 20251231 failed: mods1b.20251231.0002.fits: not FITS" in caplog.text
-    assert supervisor.night == "20260101"
+    assert supervisor.night.date == "20260101"
 
 
 def test_a_retry_finds_the_uniqname_its_first_attempt_reserved(tmp_path):
