@@ -34,7 +34,7 @@ from dataman.core.config import Config
 from dataman.core.errors import DataManError
 from dataman.core.geometry import ROI_MODES
 from dataman.core.naming import RAW_NAME
-from dataman.core.nightlog import default_hostid, observing_date
+from dataman.core.nightlog import default_hostid, night_log_path, observing_date
 from dataman.ipc.control import ControlConnection, ControlError, ControlUnavailable, request
 from dataman.sim.camera import SendFailed, simulate_camera
 from dataman.sim.frames import FrameSpec
@@ -282,9 +282,10 @@ def _summary(config: Config, tally: Tally, snapshot: dict[str, Any]) -> None:
 
 
 def _night_log(config: Config) -> Path:
-    """Where the service's night log is today (``NightLogHandler``'s naming)."""
+    """Where the night log is tonight, when the service said nothing (it stopped early)."""
     night = observing_date(datetime.now(UTC), config.site.utc_offset)
-    return config.paths.log_dir / f"{config.server.hostid or default_hostid()}dm.{night}.txt"
+    return night_log_path(config.paths.log_dir, config.server.hostid or default_hostid(),
+                          night)
 
 
 def _count(text: str) -> int:

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from dataman.core.timings import format_step_timings
 from dataman.ipc.control import ControlConnection, ControlUnavailable
-from dataman.service.outcomes import step_timings
 
 #: Results that end a frame; ``waiting`` (processed, delivery pending) does not.
 FINAL = frozenset({"ok", "warning", "failed"})
@@ -108,7 +108,7 @@ def frame_line(item: dict[str, Any], tally: Tally) -> str:
     latency = item.get("latency")
     line = (f"{count} {item['result']:<8} {item['name']}  {mode:<9}  "
             f"latency {'?' if latency is None else f'{latency:.2f}'} s  "
-            f"{step_timings(item.get('timings') or {})}")
+            f"{format_step_timings(item.get('timings') or {})}")
     if item.get("warnings"):
         line += f"  warnings: {'; '.join(item['warnings'])}"
     return line

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     state_dir = config.paths.state_dir
     holder = lock.holder(state_dir)
     sample = _start_sample(holder)
-    snapshot, trouble = _ask(state_dir / config.server.control_socket)
+    snapshot, trouble = _ask(config.server.control_socket)
     if snapshot is None and holder is None:
         print(down_line(state_dir))
         return 2

@@ -105,7 +105,6 @@ def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]],
         raise BadFrame(f"{path.name}: cannot open: {error.strerror}") from error
     if size == 0:
         raise FrameIncomplete(f"{path.name}: file is empty (0 bytes)")
-    _require_fits_signature(path, size)
     headers: list[fits.Header] = []
     locations: list[tuple[int, int]] = []
     try:
@@ -123,6 +122,7 @@ def _scan_headers(path: Path) -> tuple[list[fits.Header], list[tuple[int, int]],
             raise FrameIncomplete(  # astropy: the data of the next HDU end past the file
                 f"{path.name}: truncated in the data after {_extname(headers[-1])}, "
                 f"still being written? ({' '.join(str(error).split())})") from error
+        _require_fits_signature(path, size)  # only now: it costs another open (NFS)
         raise _classify_open_error(path, size, error) from error
     return headers, locations, size
 

@@ -36,6 +36,11 @@ def observing_date(moment: datetime, utc_offset: float) -> str:
     return utc.strftime("%Y%m%d")
 
 
+def night_log_path(log_dir: Path, hostid: str, date: str) -> Path:
+    """``<logDir>/<hostid>dm.<obsdate>.txt`` (SPEC §6)."""
+    return log_dir / f"{hostid}dm.{date}.txt"
+
+
 def default_hostid() -> str:
     """The first five characters of the host name (``mods1`` on mods1.lbto.org)."""
     return socket.gethostname()[:5]
@@ -74,7 +79,7 @@ class NightLogHandler(logging.Handler):
         self.setFormatter(UtcFormatter())
 
     def path_for(self, date: str) -> Path:
-        return self.log_dir / f"{self.hostid}dm.{date}.txt"
+        return night_log_path(self.log_dir, self.hostid, date)
 
     @property
     def current_path(self) -> Path:

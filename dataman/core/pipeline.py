@@ -35,14 +35,15 @@ from dataman.core.output import merged_header, output_pieces, size_of
 from dataman.core.publish import copy_of, publish, replace_text, write_pieces
 from dataman.core.readout import Readout, readout_of
 from dataman.core.temps import fix_temps
+from dataman.core.timings import STEPS as STEPS  # re-exported: the step names
+from dataman.core.timings import format_step_timings
 
-STEPS = ("read", "fixes", "otm", "write", "deliver")
 log = logging.getLogger("dataman")
 
 
 @dataclass
 class FrameResult:
-    """What happened to one frame; timings in seconds per step of ``STEPS``."""
+    """What happened to one frame; timings in seconds per step of ``core.timings.STEPS``."""
 
     name: str
     instrument: str | None = None
@@ -201,7 +202,6 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
     """
     frame, start = prepared.frame, time.perf_counter()
     night_dir = assign_uniqname(prepared, config, result, now, retry=retry)
-    result.notify("step", "write")
     pieces = file_pieces(prepared)
     names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
     options = {"fsync": config.processing.fsync, "expected_size": size,
@@ -211,6 +211,7 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
             result.processed = publish(night_dir, names, write_pieces(pieces), **options)
         _note_rename(result, night_dir, frame.name, result.processed)
         return
+    result.notify("step", "write")  # both copies at once: timed by hand below
     processed = threading.Event()
     delivery = _pool().submit(publish, config.paths.repo_dir, names, write_pieces(pieces),
                               **options, before_link=_after(processed, result))
@@ -279,6 +280,4 @@ def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None =
 
 
 def format_timings(result: FrameResult) -> str:
-    parts = [f"{step} {result.timings[step] * 1e3:.0f}ms" for step in STEPS
-             if step in result.timings]
-    return " ".join([*parts, f"total {result.total * 1e3:.0f}ms"])
+    return format_step_timings(result.timings, total=True)

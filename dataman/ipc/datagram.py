@@ -9,6 +9,7 @@ camera server's own), and the file it names must resolve inside ``dataDir``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -164,7 +165,7 @@ def resolves_outside(target: Path, data_dir: Path) -> str | None:
     """
     name = target.name
     try:  # resolves what exists: the file itself may not be visible yet (delayed NFS)
-        root, resolved = os.path.realpath(data_dir), os.path.realpath(target)
+        root, resolved = _real_root(os.fspath(data_dir)), os.path.realpath(target)
     except (OSError, ValueError) as error:
         return f"{name}: cannot resolve its path in dataDir: {_quote(str(error))}"
     if os.path.commonpath([root, resolved]) != root or resolved == root:
@@ -182,3 +183,9 @@ def _quote(text: str, limit: int = 80) -> str:
     """``text`` as a one-line, ASCII repr, shortened for the log."""
     quoted = ascii(text)
     return quoted if len(quoted) <= limit else quoted[: limit - 4] + "...'"
+
+
+@functools.lru_cache(maxsize=8)
+def _real_root(data_dir: str) -> str:
+    """dataDir resolved once, not per datagram (on NFS each resolution is I/O)."""
+    return os.path.realpath(data_dir)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dataman.core.frame import BLOCK
 from dataman.core.publish import TEMPORARY
-
-BLOCK = 2880
+from dataman.service.records import FILE_NAME as JOURNAL_FILE
 
 
 @dataclass
@@ -36,13 +36,9 @@ class Tally:
     def clean(self) -> bool:
         return not (self.lost or self.partial or self.extra or self.leftovers)
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 def journal_rows(state_dir: Path) -> dict[str, dict[str, Any]]:
     """name -> row of the journal, read-only (the service may be running)."""
-    path = state_dir / "journal.sqlite3"
+    path = state_dir / JOURNAL_FILE
     if not path.exists():
         return {}
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:

@@ -67,11 +67,6 @@ class DeliveryBacklog:
             self.in_flight = None
         self._back_off(now, reason)
 
-    def remove(self, frame_id: int) -> None:
-        self._waiting = [item for item in self._waiting if item.frame_id != frame_id]
-        if self.in_flight == frame_id:
-            self.in_flight = None
-
     def _back_off(self, now: float, reason: str) -> None:
         self.reason = reason
         self.next_attempt = now + self.delay

@@ -18,7 +18,7 @@ import logging
 
 from dataman.service.journal import Journal, JournalError
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
-from dataman.service.records import FrameState, Source
+from dataman.service.records import FrameRecord, FrameState, Source
 from dataman.service.repeats import RepeatedRequests
 from dataman.service.waiting import RawFileWait
 
@@ -48,12 +48,11 @@ class Intake:
                           request.origin, error)
             return False
         for request, answer in zip(requests, answers, strict=True):
-            self._take_one(request, answer.id, answer.is_new, now)
+            self._take_one(request, answer.record, answer.is_new, now)
         return True
 
-    def _take_one(self, request: FrameRequest, frame_id: int, is_new: bool,
+    def _take_one(self, request: FrameRequest, record: FrameRecord, is_new: bool,
                   now: float) -> None:
-        record = self.journal.get(frame_id)
         name, origin = request.name, request.origin
         if is_new:
             log.info("%s: requested by %s (%d queued)", name, origin, len(self.queue) + 1)

@@ -108,16 +108,17 @@ class Journal:
                 " requested_at, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (name, str(path), channel, source, source.priority, FrameState.QUEUED,
                  now, now))
-            return Request(cursor.lastrowid or 0, True, FrameState.QUEUED)
+            return Request(True, self.get(cursor.lastrowid or 0))
         requeued = {"path": str(path), "source": source, "priority": source.priority}
         if record.state is FrameState.FAILED:
             self._apply(record, Transition.RETRY, now,
                         requeued | {"attempts": record.attempts + 1})
-            return Request(record.id, True, FrameState.QUEUED)
+            return Request(True, self.get(record.id))
         if record.state is FrameState.QUEUED and source.priority < record.priority:
             # A scan find whose datagram came late: it is live after all.
             self._update(record.id, requeued)
-        return Request(record.id, False, record.state)
+            return Request(False, self.get(record.id))
+        return Request(False, record)
 
     def start(self, frame_id: int, pid: int, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.START, now, {"pid": pid, "started_at": now})
@@ -133,10 +134,17 @@ class Journal:
             return record.uniqname or uniqname
 
     def processed(self, frame_id: int, processed_path: str | Path, uniqname: str,
-                  timings: dict[str, float], warnings: int, now: float) -> FrameRecord:
-        return self._move(frame_id, Transition.PROCESS, now, lambda record: {
-            "processed_path": str(processed_path), "uniqname": record.uniqname or uniqname,
-            "timings": json.dumps(timings), "warnings": warnings, "processed_at": now})
+                  timings: dict[str, float], warnings: int, now: float, *,
+                  delivered_path: str | Path | None = None) -> FrameRecord:
+        """Processed, and with ``delivered_path`` also delivered: one transaction, one sync."""
+        with self._transaction():
+            self._apply(self.get(frame_id), Transition.PROCESS, now, lambda record: {
+                "processed_path": str(processed_path), "uniqname": record.uniqname or uniqname,
+                "timings": json.dumps(timings), "warnings": warnings, "processed_at": now})
+            if delivered_path is not None:
+                self._apply(self.get(frame_id), Transition.DELIVER, now,
+                            {"delivered_path": str(delivered_path), "delivered_at": now})
+            return self.get(frame_id)
 
     def delivered(self, frame_id: int, delivered_path: str | Path, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.DELIVER, now,
@@ -200,6 +208,16 @@ class Journal:
         if not records:
             raise UnknownFrame(f"{self.path}: no frame with id {frame_id}")
         return records[0]
+
+    def known_names(self, names: list[str]) -> set[str]:
+        """Which of ``names`` the journal has, in one query per 500 names (the scan)."""
+        known: set[str] = set()
+        for start in range(0, len(names), 500):
+            chunk = names[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            known.update(row[0] for row in self._read(
+                f"SELECT name FROM frames WHERE name IN ({marks})", tuple(chunk)))
+        return known
 
     def is_known(self, name: str) -> FrameRecord | None:
         return next(iter(self._select("WHERE name = ?", (name,))), None)

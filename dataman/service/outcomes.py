@@ -24,10 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dataman.core.timings import format_step_timings
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
 
-if TYPE_CHECKING:  # the demo client imports the functions below: keep its imports light
+if TYPE_CHECKING:  # annotations only
     from dataman.ipc.jobs import JobDone, JobFailed
     from dataman.service.backlog import DeliveryBacklog
     from dataman.service.journal import Journal
@@ -120,9 +121,9 @@ class Outcomes:
         """A frame job ended: delivered, or processed and waiting to be delivered."""
         self.waiting.forget(job.frame_id)
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
-                                        done.timings, len(done.warnings), now)
+                                        done.timings, len(done.warnings), now,
+                                        delivered_path=done.delivered)
         if done.delivered:
-            record = self.journal.delivered(job.frame_id, done.delivered, now)
             self._note_delivery(record, done)
             return
         if done.delivery_error:
@@ -158,7 +159,7 @@ class Outcomes:
             self.last_by_channel[done.instrument] = Path(done.delivered).name
         self._remember(item)
         log.info("%s: delivered %s (%s; latency %.2f s)", record.name, done.delivered,
-                 step_timings(done.timings), item["latency"] or 0.0)
+                 format_step_timings(done.timings), item["latency"] or 0.0)
 
     def _postpone(self, frame_id: int, reason: str, now: float, first: float) -> None:
         record = self.journal.postpone(frame_id, reason, now)
@@ -199,8 +200,3 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: str, *,
 
 def _text(path: Path | None) -> str | None:
     return str(path) if path is not None else None
-
-
-def step_timings(timings: dict[str, float]) -> str:
-    """``read 13ms fixes 2ms otm 19ms write 40ms deliver 5ms`` for the log."""
-    return " ".join(f"{step} {seconds * 1e3:.0f}ms" for step, seconds in timings.items())

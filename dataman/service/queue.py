@@ -96,9 +96,6 @@ class FrameQueue:
             frame.source = source
             self.add(frame)
 
-    def get(self, frame_id: int) -> QueuedFrame | None:
-        return self._frames.get(frame_id)
-
     def remove(self, frame_id: int) -> QueuedFrame | None:
         return self._frames.pop(frame_id, None)  # its heap entries die lazily
 

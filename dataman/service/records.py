@@ -99,9 +99,16 @@ class Source(StrEnum):
 class Request:
     """Answer to :meth:`Journal.request`: ``is_new`` False means it is already known."""
 
-    id: int
     is_new: bool
-    state: FrameState
+    record: FrameRecord  # as it stands after the request
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def state(self) -> FrameState:
+        return self.record.state
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ class Service:
                 self.notifier.stopping()
             finally:
                 udp.close()  # intake stops first
-            await self.sup.stop()
+                await self.sup.stop()  # whatever ended the loop, workers are stopped
         finally:
             for task in tasks:
                 task.cancel()
@@ -118,7 +118,10 @@ class Service:
         while self.stop_reason is None:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.stop_event.wait(), TICK)
-            self.sup.tick()
+            try:
+                self.sup.tick()
+            except Exception as error:  # a failed tick must not end the service
+                log.error("periodic duties failed: %r", error)
 
     def request_stop(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -126,7 +129,8 @@ class Service:
             self.stop_event.set()
 
     def status(self) -> str:
-        counts = self.sup.journal.counts()
+        """Tonight's numbers, as the health line and the console count them."""
+        counts = section(self.sup, "counts", self.gauges, self.log_ring, self.sup.now())
         return status_text(len(self.sup.queue), counts[FrameState.DELIVERED],
                            counts[FrameState.FAILED])
 
@@ -155,16 +159,22 @@ class Service:
         if not interval:
             return
         while True:
-            moment = datetime.fromtimestamp(self.sup.now(), UTC)
-            nights = nights_to_scan(moment, self.sup.config.site.utc_offset)
-            paths = await asyncio.to_thread(raw_frames, self.sup.config.paths.data_dir, nights)
-            found = [path for path in paths if self.sup.journal.is_known(path.name) is None]
-            if found:
-                log.info("scan: %d frames on disk were never requested", len(found))
-            if found:
-                self.sup.request_frames([FrameRequest(path.name, path.parent.name, path,
-                                                      Source.SCAN, "scan") for path in found])
+            try:
+                await self._scan_once()
+            except Exception as error:  # the next scan may succeed (NFS back, ...)
+                log.error("scan failed: %r", error)
             await asyncio.sleep(interval)
+
+    async def _scan_once(self) -> None:
+        moment = datetime.fromtimestamp(self.sup.now(), UTC)
+        nights = nights_to_scan(moment, self.sup.config.site.utc_offset)
+        paths = await asyncio.to_thread(raw_frames, self.sup.config.paths.data_dir, nights)
+        known = self.sup.journal.known_names([path.name for path in paths])
+        found = [path for path in paths if path.name not in known]
+        if found:
+            log.info("scan: %d frames on disk were never requested", len(found))
+            self.sup.request_frames([FrameRequest(path.name, path.parent.name, path,
+                                                  Source.SCAN, "scan") for path in found])
 
     # --- control socket -----------------------------------------------------------------
 
@@ -205,20 +215,24 @@ class Service:
         if not self.control.subscriber_count:
             return  # nobody to tell: building a section of 10,000 queued frames costs
         now = self.sup.now()
-        built = {name: section(self.sup, name, self.gauges, self.log_ring, now)
-                 for name in sorted(dirty - {"health"})}
-        for name, data in built.items():
-            self.control.publish(name, data)
-        if "health" in dirty:
-            body = snapshot(self.sup, self.gauges, self.log_ring, now)
-            self.control.publish("health", body["health"])
+        if "health" in dirty:  # health needs every section: build them all, once
+            built = snapshot(self.sup, self.gauges, self.log_ring, now)
+        else:
+            built = {name: section(self.sup, name, self.gauges, self.log_ring, now)
+                     for name in dirty}
+        for name in sorted(dirty):
+            self.control.publish(name, built[name])
 
     async def measure(self) -> None:
         """Refresh disk space and worker CPU/memory, off the loop, once a second."""
         paths = self.sup.config.paths
         while True:
             pids = [worker.pid for worker in self.sup.workers]
-            await asyncio.to_thread(self.gauges.refresh, paths.proc_dir, paths.repo_dir, pids)
+            try:
+                await asyncio.to_thread(self.gauges.refresh, paths.proc_dir, paths.repo_dir,
+                                        pids)
+            except Exception as error:  # gauges are informative: never fatal
+                log.error("measuring disks and workers failed: %r", error)
             self.mark_changed("workers", "transfers", "health", "counts")
             await asyncio.sleep(GAUGE_PERIOD)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from dataman import __version__
-from dataman.core.nightlog import default_hostid
+from dataman.core.nightlog import default_hostid, night_log_path
 from dataman.service.health import assess
 from dataman.service.records import FrameState
 from dataman.service.summary import night_window
@@ -89,9 +89,10 @@ def health_section(body: dict[str, Any], now: float) -> dict[str, Any]:
 
 def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
     config = sup.config
+    hostid = config.server.hostid or default_hostid()
     return {"state": str(sup.state), "pid": os.getpid(), "started_at": sup.started_at,
-            "hostid": config.server.hostid or default_hostid(), "config": str(config.source),
-            "version": __version__, "log_file": str(sup.log_file) if sup.log_file else None,
+            "hostid": hostid, "config": str(config.source), "version": __version__,
+            "log_file": str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
             "workers_expected": config.workers.count}
 
 

@@ -95,7 +95,6 @@ class Supervisor:
         self.state = ServiceState.STARTING
         self.started_at = now()
         self.night = ObservingNight(journal, config.site.utc_offset, now)
-        self.log_file: Path | None = None
         # Set by the service: a section of the snapshot changed / a frame finished.
         self.changed: Callable[..., None] = lambda *sections: None
         self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None
@@ -222,6 +221,8 @@ class Supervisor:
         if isinstance(message, LogLine):
             log.log(message.level, "%s", message.message)
         elif isinstance(message, Hello):
+            if worker.state is not WorkerState.STARTING:  # retired before it said hello
+                return
             worker.move(WorkerTransition.READY)
             self._respawn_delay = 0.0
             log.info("worker %d started (pid %d)", worker.index, message.pid)
@@ -234,21 +235,24 @@ class Supervisor:
             self.changed("workers")
         elif isinstance(message, UniqnameReserved):
             self.journal.set_uniqname(job.frame_id, message.uniqname)
-        elif isinstance(message, JobDone):
-            self._finish(worker)
-            self.outcomes.done(job, message, self.now())
-        elif isinstance(message, JobFailed):
-            self._finish(worker)
-            self.outcomes.failed(job, message, self.now())
+        elif isinstance(message, JobDone | JobFailed):
+            try:  # the outcome first, and the worker is free again whatever the journal says
+                record = self.outcomes.done if isinstance(message, JobDone) else \
+                    self.outcomes.failed
+                record(job, message, self.now())
+            finally:
+                self._finish(worker)
 
     def _finish(self, worker: WorkerHandle) -> None:
         job, worker.assignment = worker.assignment, None
         if job is not None and job.slot is not None:
             self.slots.release(job.slot)
-        worker.move(WorkerTransition.FINISH)
+        if worker.state is WorkerState.BUSY:  # a retiring (STOPPING) worker stays so
+            worker.move(WorkerTransition.FINISH)
         worker.frames_done += job is not None and job.kind == "job"
         limit = self.config.workers.recycle_after
-        if limit and worker.frames_done >= limit and self.state is not ServiceState.STOPPING:
+        if (limit and worker.frames_done >= limit and worker.state is WorkerState.IDLE
+                and self.state is not ServiceState.STOPPING):
             log.info("worker %d (pid %d): recycled after %d frames", worker.index, worker.pid,
                      worker.frames_done)
             worker.move(WorkerTransition.RETIRE)

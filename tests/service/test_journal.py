@@ -321,3 +321,12 @@ def test_journal_of_a_newer_dataman_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 1"):
         Journal.open(tmp_path)
+
+
+def test_processed_and_delivered_can_be_recorded_in_one_step(journal: Journal) -> None:
+    journal.request(raw(1), "/data/mods1b/" + raw(1), "mods1b", "datagram", 100.0)
+    journal.start(1, pid=4242, now=101.0)
+    record = journal.processed(1, "/proc/20251230/" + raw(1), "u.fits", {"read": 0.5}, 0,
+                               now=102.0, delivered_path="/newdata/" + raw(1))
+    assert (record.state, record.processed_at, record.delivered_at, record.delivered_path) == (
+        DELIVERED, 102.0, 102.0, Path("/newdata/" + raw(1)))
