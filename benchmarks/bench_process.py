@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from dataman.core.config import Config, load_config  # noqa: E402
 from dataman.core.pipeline import Buffers, process_frame  # noqa: E402
+from dataman.ipc.slots import FrameBudget  # noqa: E402
 from dataman.sim.frames import FrameSpec, write_raw_frame  # noqa: E402
 
 iers.conf.auto_download = False  # the baseline must not touch the network either
@@ -48,6 +50,34 @@ def write_config(folder: Path) -> Config:
         "[paths]\ndataDir = data\nprocDir = proc\nrepoDir = newdata\nlogDir = log\n"
         "stateDir = state\nmakeDirs = True\n[server]\nhostid = bench\n")
     return load_config(folder / "dataman.ini")
+
+
+@dataclass
+class Prepared:
+    """A full frame ready to time, with what processing it needs, as a service worker has it."""
+
+    config: Config
+    raw: Path
+    buffers: Buffers
+    output: Path  # the warm-up's delivered file: a file of the output's size
+
+
+def prepare(work: Path) -> Prepared:
+    """Config, a full raw frame, slot-sized buffers and one warm-up run (not counted).
+
+    The warm-up's processed file is deleted; its delivered file is kept, renamed to
+    ``work/output-sized.fits``, for the caller to use or delete.
+    """
+    config = write_config(work)
+    folder = config.paths.data_dir / "mods1b"
+    raw = write_raw_frame(folder, FrameSpec(roi="full", binning=1, night="20251230", number=1))
+    budget = FrameBudget.largest()  # the size of a service slot
+    buffers = Buffers(raw=memoryview(bytearray(budget.raw_size)),
+                      merged=memoryview(bytearray(budget.merged_size)))
+    sample = process_frame(raw, config, buffers=buffers)
+    sample.processed.unlink()
+    output = sample.delivered.rename(work / "output-sized.fits")
+    return Prepared(config, raw, buffers, output)
 
 
 class Clock:
@@ -156,18 +186,10 @@ def run_floor(source: Path, config: Config) -> dict[str, float]:
 
 
 def measure(runs: int, work: Path) -> dict[str, list[dict[str, float]]]:
-    config = write_config(work)
-    folder = config.paths.data_dir / "mods1b"
-    raw = write_raw_frame(folder, FrameSpec(roi="full", binning=1, night="20251230", number=1))
-    slot = memoryview(bytearray(4 * 12902400)), memoryview(bytearray(3088 * 8292 * 4))
-    buffers = Buffers(raw=slot[0], merged=slot[1])
-    sample = process_frame(raw, config, buffers=buffers)  # warm-up; also the output size
-    source = work / "output-sized.fits"
-    shutil.copy(sample.delivered, source)
-    sample.processed.unlink()
-    sample.delivered.unlink()
+    bench = prepare(work)
+    raw, config, source = bench.raw, bench.config, bench.output
     contenders: dict[str, Callable[[], dict[str, float]]] = {
-        "dataman": lambda: run_dataman(raw, config, buffers),
+        "dataman": lambda: run_dataman(raw, config, bench.buffers),
         "baseline": lambda: run_baseline(raw, config),
         "io-floor": lambda: run_floor(source, config),
     }

@@ -43,9 +43,9 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import service_probe as probe  # noqa: E402
-from bench_process import run_dataman, write_config  # noqa: E402
+from bench_process import prepare, run_dataman  # noqa: E402
 
-from dataman.core.pipeline import STEPS, Buffers, process_frame  # noqa: E402
+from dataman.core.pipeline import STEPS, process_frame  # noqa: E402
 from dataman.ipc.slots import PREFIX, FrameBudget, instance_id  # noqa: E402
 from dataman.sim.frames import DEFAULT_START, FrameSpec, write_raw_frame  # noqa: E402
 from tests.service_harness import ServiceProcess  # noqa: E402
@@ -197,16 +197,10 @@ class CoreRunner:
     """bench_process's ``process_frame`` run, on a full frame of its own, in this process."""
 
     def __init__(self, work: Path) -> None:
-        self.config = write_config(work)
-        folder = self.config.paths.data_dir / "mods1b"
-        self.raw = write_raw_frame(folder, FrameSpec(roi="full", binning=1, number=1))
-        budget = FrameBudget.largest()  # the size of a service slot
-        self.buffers = Buffers(raw=memoryview(bytearray(budget.raw_size)),
-                               merged=memoryview(bytearray(budget.merged_size)))
-        warmup = process_frame(self.raw, self.config, buffers=self.buffers)  # not counted
-        self.output_size = warmup.delivered.stat().st_size
-        for path in (warmup.processed, warmup.delivered):
-            path.unlink()
+        bench = prepare(work)
+        self.config, self.raw, self.buffers = bench.config, bench.raw, bench.buffers
+        self.output_size = bench.output.stat().st_size
+        bench.output.unlink()
         self.runs: list[dict[str, float]] = []
         self.bursts: list[tuple[int, float]] = []  # (frames, wall seconds)
 

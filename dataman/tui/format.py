@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from dataman.service import health
+
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
 
@@ -20,12 +22,7 @@ def duration(seconds: float | None) -> str:
         return f"{seconds:.2f} s"
     if seconds < 60:
         return f"{seconds:.0f} s"
-    whole = int(seconds)
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    if whole < 86400:
-        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-    return f"{whole // 86400}d{whole % 86400 // 3600:02d}h"
+    return health.duration(seconds)  # from a minute on, as ``dataman health`` writes it
 
 
 def seconds(value: object) -> str:

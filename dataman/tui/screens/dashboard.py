@@ -47,7 +47,6 @@ class DashboardScreen(Screen[None]):
     def __init__(self, view: ServiceView, socket: str) -> None:
         super().__init__()
         self.view, self.socket = view, socket
-        self._ready = False
         self.header, self.queue_table = StatusHeader(id="header"), QueueTable(id="queue")
         self.workers_table, self.recent = WorkersTable(id="workers"), RecentFrames(id="recent")
         self.detail, self.latency = FrameDetail(id="detail"), LatencyChart(id="latency")
@@ -68,12 +67,8 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._ready = True
         self.show(EVERYTHING, self.app.now())
         self.post_message(self.Ready())
-
-    def on_unmount(self) -> None:
-        self._ready = False
 
     @property
     def compact(self) -> bool:
@@ -84,8 +79,8 @@ class DashboardScreen(Screen[None]):
 
     def show(self, sections: Collection[str], now: float) -> None:
         """Redraw the panels that draw any of ``sections`` (all after an attach)."""
-        if not self._ready or not self.header.is_attached:
-            return  # drawn in full when mounted; nothing to draw once the app closes
+        if not self.header.is_attached:
+            return  # not composed yet (drawn in full when mounted), or the app is closing
         view = self.view
         self.header.show(view, now, self.socket, self.compact)
         if "queue" in sections:
@@ -103,14 +98,14 @@ class DashboardScreen(Screen[None]):
 
     def tick(self, now: float) -> None:
         """Once a second: the elapsed times (uptime, waited, step elapsed, next retry)."""
-        ticking = {"service"}
-        if self.view.queue:
-            ticking.add("queue")
-        if any(worker.get("state") == "busy" for worker in self.view.workers):
-            ticking.add("workers")
-        if self.view.transfers.get("awaiting_delivery"):
-            ticking.add("transfers")
-        self.show(ticking, now)
+        if not self.header.is_attached:
+            return
+        view = self.view
+        self.header.show(view, now, self.socket, self.compact)
+        self.queue_table.tick(now)
+        self.workers_table.tick(now)
+        if view.transfers.get("awaiting_delivery"):
+            self.transfers.show(view, now)
 
     def append_log(self, records: list[dict]) -> None:
         for record in records:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import deque
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -10,13 +10,17 @@ from textual.widgets import RichLog
 
 from dataman.tui import palette
 from dataman.tui.format import clock
-from dataman.tui.model import LEVELS, level_rank
+from dataman.tui.model import LEVELS, MAX_LOG, level_rank
 
 FILTERS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class LogView(RichLog):
-    """Log records at :attr:`level` and above, newest at the bottom."""
+    """Log records at :attr:`level` and above, newest at the bottom.
+
+    The records are the model's log (``ServiceView.log``, the last
+    :data:`~dataman.tui.model.MAX_LOG`), handed over by :meth:`reload`.
+    """
 
     DEFAULT_CSS = """
     LogView { height: 1fr; min-height: 3; overflow-x: hidden; }
@@ -25,8 +29,9 @@ class LogView(RichLog):
     level: reactive[str] = reactive("INFO")
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_lines=500, wrap=True, markup=False, auto_scroll=True, **kwargs)
-        self._records: list[dict] = []
+        super().__init__(max_lines=MAX_LOG, wrap=True, markup=False, auto_scroll=True, **kwargs)
+        self._records: deque[dict] = deque()
+        self._newest: dict | None = None  # the last record written
         self.shown = 0
         self._title()
 
@@ -42,20 +47,36 @@ class LogView(RichLog):
         self.level = FILTERS[(FILTERS.index(self.level) + 1) % len(FILTERS)]
         return self.level
 
-    def reload(self, records: Iterable[dict]) -> None:
-        """Redraw from all records (after attach, a filter change, a theme change)."""
-        self._records = list(records)
+    def reload(self, records: deque[dict]) -> None:
+        """Redraw from all of the model's log (after attach, a filter change, a theme change)."""
+        self._records = records
         self.clear()
         self.shown = 0
-        for record in self._records:
+        for record in records:
             self._write(record)
+        self._newest = records[-1] if records else None
         self._title()
 
     def append(self, record: dict) -> None:
-        self._records.append(record)
-        del self._records[:-self.max_lines]
+        """Write ``record``, just added to the model's log, unless a reload has written it."""
+        if self._written(record):
+            return
+        self._newest = record
         self._write(record)
         self._title()
+
+    def _written(self, record: dict) -> bool:
+        """Is ``record`` the newest record written or older than it?
+
+        The app hands new records over at its next redraw, and a reload in between
+        (a filter change, a resize) writes what the model's log holds by then.
+        """
+        for item in reversed(self._records):
+            if item is self._newest:
+                return True
+            if item is record:
+                return False
+        return False
 
     def _write(self, record: dict) -> None:
         level = str(record.get("level", "INFO")).upper()
@@ -64,11 +85,14 @@ class LogView(RichLog):
         self.shown += 1
         variables = self.app.theme_variables
         tone = palette.LEVEL.get(level)
+        if tone:
+            label = palette.rich_style(variables, tone, bold=True)
+            text = palette.rich_style(variables, tone)
+        else:
+            label = text = "dim" if level == "DEBUG" else ""
         line = Text(f"{clock(record.get('time'))} ", style="dim")
-        line.append(f"{level[:4]:<4} ", style=palette.rich_style(variables, tone, bold=True)
-                    if tone else ("dim" if level == "DEBUG" else ""))
-        line.append(str(record.get("message", "")), style=palette.rich_style(variables, tone)
-                    if tone else ("dim" if level == "DEBUG" else ""))
+        line.append(f"{level[:4]:<4} ", style=label)
+        line.append(str(record.get("message", "")), style=text)
         # Wrap at the panel's width (RichLog would wrap at the console's, 80 in tests).
         self.write(line, width=self.scrollable_content_region.width or None)
 

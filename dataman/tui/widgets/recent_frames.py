@@ -83,7 +83,7 @@ class RecentFrames(DataTable):
         values = {
             "done": clock(frame.get("finished_at")), "frame": Text(short_name(frame.get("name"))),
             "instr": str(frame.get("instrument") or ""), "roi": str(frame.get("roi") or ""),
-            "bin": _binning(frame.get("binning")), "total": _seconds(frame.get("latency")),
+            "bin": str(frame.get("binning") or ""), "total": _seconds(frame.get("latency")),
             "result": Text(result, style=palette.rich_style(variables, palette.RESULT.get(result),
                                                             bold=True)),
         }
@@ -104,9 +104,3 @@ class RecentFrames(DataTable):
 
 def _seconds(value: object) -> Text:
     return Text(seconds(value), justify="right")
-
-
-def _binning(value: object) -> str:
-    if isinstance(value, (list, tuple)):
-        return "x".join(str(part) for part in value)
-    return "" if value is None else f"{value}x{value}" if isinstance(value, int) else str(value)

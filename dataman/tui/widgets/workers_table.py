@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from dataman.tui import palette
 from dataman.tui.format import short_name, since, size
 from dataman.tui.model import ServiceView
+from dataman.tui.widgets.live_table import LiveTable
+
+COLUMNS = ("#", "pid", "state", "frame", "step", "for", "cpu", "mem", "done")
 
 
-class WorkersTable(DataTable):
+class WorkersTable(LiveTable):
     """One row per worker: index, pid, state, frame, step, step elapsed, CPU, memory, done."""
 
     can_focus = False
@@ -22,16 +25,20 @@ class WorkersTable(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="none", **kwargs)
         self.border_title = "Workers"
-        self.add_columns("#", "pid", "state", "frame", "step", "for", "cpu", "mem", "done")
+        for column in COLUMNS:
+            self.add_column(column, key=column)
+        self._busy: list[tuple[RowKey, dict]] = []
 
     def show(self, view: ServiceView, now: float) -> None:
+        """Rebuild the rows from the workers (they changed, or the theme did)."""
         self.clear()
+        self._busy = []
         variables = self.app.theme_variables
         for worker in view.workers:
             state = str(worker.get("state", "?"))
             busy = state == "busy"
             cpu = worker.get("cpu_percent")
-            self.add_row(
+            row = self.add_row(
                 str(worker.get("index", "?")), str(worker.get("pid") or "-"),
                 Text(state, style=palette.rich_style(variables, palette.WORKER.get(state))),
                 Text(short_name(worker.get("frame")) if busy else ""),
@@ -39,6 +46,12 @@ class WorkersTable(DataTable):
                 since(worker.get("step_started"), now) if busy else "",
                 "-" if cpu is None else f"{cpu:.0f}%", size(worker.get("rss")),
                 str(worker.get("frames_done", 0)))
-        busy = sum(1 for worker in view.workers if worker.get("state") == "busy")
+            if busy:
+                self._busy.append((row, worker))
         expected = view.service.get("workers_expected") or len(view.workers)
-        self.border_title = f"Workers ({busy} busy / {expected})"
+        self.border_title = f"Workers ({len(self._busy)} busy / {expected})"
+
+    def tick(self, now: float) -> None:
+        """Once a second: only how long each busy worker has been on its step."""
+        for row, worker in self._busy:
+            self.set_cell(row, "for", since(worker.get("step_started"), now))

@@ -1,0 +1,100 @@
+"""The once-a-second tick changes only the elapsed-time cells; the log writes each record once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.app import App, ComposeResult
+from textual.widgets.data_table import ColumnKey
+
+from dataman.tui.model import ServiceView
+from dataman.tui.widgets.log_view import LogView
+from dataman.tui.widgets.queue_table import QueueTable
+from dataman.tui.widgets.workers_table import WorkersTable
+from tests.tui.canned import NOW, busy_snapshot
+
+DAY = 86400.0
+
+
+class Panels(App[None]):
+    def compose(self) -> ComposeResult:
+        yield QueueTable()
+        yield WorkersTable()
+        yield LogView()
+
+
+def run(scenario) -> None:
+    async def main() -> None:
+        app = Panels()
+        async with app.run_test(size=(120, 40)) as pilot:
+            view = ServiceView()
+            view.attach(busy_snapshot())
+            await scenario(pilot, view)
+    asyncio.run(main())
+
+
+def column(table, key: str) -> list[str]:
+    return [str(cell) for cell in table.get_column(key)]
+
+
+def test_queue_tick_updates_waited_and_retry_in_place():
+    async def scenario(pilot, view: ServiceView) -> None:
+        table = pilot.app.query_one(QueueTable)
+        table.show(view, NOW)
+        rows = list(table.rows)
+        assert column(table, "waited") == ["4.20 s", "1m15s"]
+        assert column(table, "note") == ["", "file still growing; retry in 20 s"]
+        table.tick(NOW + 10)
+        assert list(table.rows) == rows
+        assert column(table, "waited") == ["14 s", "1m25s"]
+        assert column(table, "note") == ["", "file still growing; retry in 10 s"]
+    run(scenario)
+
+
+def test_queue_tick_widens_a_column_but_never_narrows_it():
+    async def scenario(pilot, view: ServiceView) -> None:
+        table = pilot.app.query_one(QueueTable)
+        table.show(view, NOW)
+        await pilot.pause()
+        note, waited = table.columns[ColumnKey("note")], table.columns[ColumnKey("waited")]
+        assert note.content_width == len("file still growing; retry in 20 s")
+        table.tick(NOW + 30)
+        await pilot.pause()
+        assert column(table, "note") == ["", "file still growing"]
+        assert note.content_width == len("file still growing; retry in 20 s")
+        table.tick(NOW + 123 * DAY)
+        await pilot.pause()
+        assert column(table, "waited")[0] == "123d00h"
+        assert waited.content_width == len("123d00h")
+    run(scenario)
+
+
+def test_workers_tick_updates_busy_workers_only():
+    async def scenario(pilot, view: ServiceView) -> None:
+        table = pilot.app.query_one(WorkersTable)
+        table.show(view, NOW)
+        rows = list(table.rows)
+        assert column(table, "for") == ["0.40 s", "12 s", ""]
+        table.tick(NOW + 60)
+        assert list(table.rows) == rows
+        assert column(table, "for") == ["1m00s", "1m12s", ""]
+        assert table.border_title == "Workers (2 busy / 3)"
+    run(scenario)
+
+
+def test_log_record_written_once_when_a_reload_runs_ahead_of_the_append():
+    async def scenario(pilot, view: ServiceView) -> None:
+        log = pilot.app.query_one(LogView)
+        log.reload(view.log)
+        assert log.border_title == "Log (INFO and above: 6 of 7)"
+        record = {"time": NOW, "level": "ERROR", "message": "mods1b.20251230.0146.fits failed"}
+        view.apply({"event": "log", "data": record})
+        log.reload(view.log)  # a filter change or a resize before the app's next redraw
+        log.append(record)
+        assert log.shown == 7
+        assert log.border_title == "Log (INFO and above: 7 of 8)"
+        later = {"time": NOW + 1, "level": "INFO", "message": "mods1b.20251230.0147.fits ok"}
+        view.apply({"event": "log", "data": later})
+        log.append(later)
+        assert log.shown == 8
+    run(scenario)
