@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +47,16 @@ def config(tmp_path: Path) -> Config:
 
 
 @pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A folder under /tmp: AF_UNIX socket paths must stay under 108 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="dm-", dir="/tmp"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
 def python() -> str:
     return sys.executable
 
@@ -58,6 +71,16 @@ def make_frame(config: Config, **spec: object) -> Path:
     return write_raw_frame(folder, frame_spec)
 
 
+def fitsverify_counts(path: Path) -> tuple[int, int, str]:
+    """(warnings, errors, report) from fitsverify's summary line."""
+    if shutil.which("fitsverify") is None:
+        pytest.skip("fitsverify is not installed")
+    run = subprocess.run(["fitsverify", str(path)], capture_output=True, text=True, check=False)
+    found = re.search(r"Verification found (\d+) warning\(s\) and (\d+) error\(s\)", run.stdout)
+    assert found, run.stdout + run.stderr
+    return int(found[1]), int(found[2]), run.stdout
+
+
 def _processes_of(folder: str) -> list[psutil.Process]:
     found = []
     for process in psutil.process_iter(["cmdline"]):
@@ -69,8 +92,7 @@ def _processes_of(folder: str) -> list[psutil.Process]:
 @pytest.fixture
 def service_factory() -> Iterator[Callable[..., ServiceProcess]]:
     """Make ``ServiceProcess`` objects; afterwards /dev/shm and the process table are clean."""
-    from dataman.ipc.slots import instance_id
-    from tests.service_harness import ServiceProcess, dataman_shm, wait_until
+    from tests.service_harness import ServiceProcess, wait_until
 
     made: list[ServiceProcess] = []
 
@@ -86,8 +108,7 @@ def service_factory() -> Iterator[Callable[..., ServiceProcess]]:
         wait_until(lambda s=service: not _processes_of(str(s.folder)), 10,
                    what="service processes to exit")
     # Only this test's services count: other test runs may share the machine.
-    prefixes = tuple(f"dataman-{instance_id(s.config.paths.state_dir)}-" for s in made)
-    leaked = {name for name in dataman_shm() if name.startswith(prefixes)}
+    leaked = set().union(*(service.slots() for service in made))
     for service in made:
         shutil.rmtree(service.folder, ignore_errors=True)
     assert not leaked, f"shared memory left behind: {sorted(leaked)}"

@@ -23,9 +23,11 @@ from dataman.core.config import Config, load_config
 from dataman.ipc.client import send_datagram
 from dataman.ipc.control import ControlError, ControlUnavailable, request
 from dataman.ipc.datagram import encode_proc
-from tests.conftest import write_config
+from dataman.ipc.slots import SHM_DIR, instance_id
+from tests.conftest import make_frame, write_config
 
-SHM = Path("/dev/shm")
+#: Small raw frames (1kx1k binned 2x2): quick to write and to process.
+SMALL = {"roi": "1kx1k", "binning": 2}
 
 
 def free_udp_port() -> int:
@@ -48,7 +50,28 @@ def wait_until(condition: Callable[[], Any], timeout: float = 30.0, *,
 
 
 def dataman_shm() -> set[str]:
-    return {path.name for path in SHM.iterdir() if path.name.startswith("dataman-")}
+    return {path.name for path in SHM_DIR.iterdir() if path.name.startswith("dataman-")}
+
+
+def shm_segments(state_dir: Path) -> set[str]:
+    """The /dev/shm segments of the dataman whose stateDir is ``state_dir``."""
+    prefix = f"dataman-{instance_id(state_dir)}-"
+    return {name for name in dataman_shm() if name.startswith(prefix)}
+
+
+def dataman_health(config_path: Path) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Run ``dataman health -c config_path``: its result and wall time (Python start included)."""
+    begun = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "dataman", "health", "-c", str(config_path)],
+                         capture_output=True, text=True, check=False, timeout=30)
+    return run, time.monotonic() - begun
+
+
+def frames(service: ServiceProcess, count: int, *, start: int = 1, instrument: str = "MODS1B",
+           night: str = "20251230", **spec: object) -> list[Path]:
+    """``count`` small raw frames numbered from ``start`` in the service's dataDir."""
+    return [make_frame(service.config, instrument=instrument, night=night, number=number,
+                       seed=number, **(SMALL | spec)) for number in range(start, start + count)]
 
 
 class ServiceProcess:
@@ -166,6 +189,10 @@ class ServiceProcess:
             states = self.states()
             return all(states.get(name) == state for name in names)
         wait_until(reached, timeout, what=f"{len(names)} frames {state}", interval=0.05)
+
+    def slots(self) -> set[str]:
+        """This instance's shared-memory segments in /dev/shm."""
+        return shm_segments(self.config.paths.state_dir)
 
     def log_text(self) -> str:
         return "".join(path.read_text() for path in sorted(self.config.paths.log_dir.glob("*")))

@@ -9,12 +9,10 @@ demo keeps from the service's events, with literal items.
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,10 +20,9 @@ import psutil
 import pytest
 
 from dataman.commands.demo_progress import Tally, frame_line, summary_lines
-from dataman.ipc.slots import instance_id
 from dataman.service.records import FrameState
 from tests.conftest import _processes_of, write_config
-from tests.service_harness import ServiceProcess, dataman_shm, free_udp_port, wait_until
+from tests.service_harness import ServiceProcess, free_udp_port, shm_segments, wait_until
 
 SMALL = ("--roi", "1kx1k", "--cadence", "0.2")
 DEADLINE = 120.0
@@ -34,28 +31,20 @@ LATENCY = re.compile(r"^latency \(datagram to delivered copy\): "
 
 
 @pytest.fixture
-def home() -> Iterator[Path]:
+def home(short_dir: Path) -> Iterator[Path]:
     """A configuration of its own: free UDP port, no raw-folder scan."""
-    folder = Path(tempfile.mkdtemp(prefix="dmd", dir="/tmp"))
-    write_config(folder, server={"hostid": "mods1", "port": free_udp_port()},
+    write_config(short_dir, server={"hostid": "mods1", "port": free_udp_port()},
                  service={"scanInterval": 0})
     try:
-        yield folder
+        yield short_dir
     finally:
-        for process in _processes_of(str(folder)):  # only if a test failed half-way
+        for process in _processes_of(str(short_dir)):  # only if a test failed half-way
             process.kill()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def dataman_demo(config: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dataman", "demo", "-c", str(config), *options],
                           capture_output=True, text=True, timeout=DEADLINE)
-
-
-def slots_of(folder: Path) -> set[str]:
-    """This configuration's shared-memory segments (other services may run meanwhile)."""
-    prefix = f"dataman-{instance_id(folder / 'state')}"
-    return {name for name in dataman_shm() if name.startswith(prefix)}
 
 
 def service_pid(stdout: str) -> int:
@@ -133,7 +122,7 @@ def test_demo_starts_the_service_delivers_every_frame_and_stops_it(home: Path) -
     assert re.search(rf"^stopped the service \(pid {pid}, exit status 0\)$", run.stdout, re.M)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert not _processes_of(str(home))
-    assert not slots_of(home)
+    assert not shm_segments(home / "state")
 
 
 @pytest.mark.slow
@@ -203,4 +192,4 @@ def test_ctrl_c_stops_the_camera_and_the_service_cleanly(home: Path) -> None:
     assert re.search(r"^delivered \d+ of 200 frames, failed 0$", text, re.M), text
     assert re.search(r"^stopped the service \(pid \d+, exit status 0\)$", text, re.M), text
     assert not _processes_of(str(home))
-    assert not slots_of(home)
+    assert not shm_segments(home / "state")

@@ -7,20 +7,17 @@ import json
 import os
 import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import write_config
+from tests.service_harness import dataman_health
 
 LAST = "mods1b.20251230.0143.fits"
 #: A stand-in service: holds the instance lock and serves one snapshot (its own pid and
@@ -64,23 +61,11 @@ PROCESS_FIELDS = r"pid (\d+) up \w+ cpu \d+% rss \d+MB"
 
 
 @pytest.fixture
-def home() -> Iterator[Path]:
+def home(short_dir: Path) -> Path:
     """A configuration folder with a short path: the socket path must fit in 108 bytes."""
-    folder = Path(tempfile.mkdtemp(prefix="dmh", dir="/tmp"))
-    write_config(folder, paths={"makeDirs": False})
-    (folder / "state").mkdir()
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def dataman_health(home: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    begun = time.monotonic()
-    run = subprocess.run([sys.executable, "-m", "dataman", "health", "-c",
-                          str(home / "dataman.ini")],
-                         capture_output=True, text=True, check=False, timeout=30)
-    return run, time.monotonic() - begun
+    write_config(short_dir, paths={"makeDirs": False})
+    (short_dir / "state").mkdir()
+    return short_dir
 
 
 def start_service(home: Path, snapshot: dict[str, Any]) -> subprocess.Popen[str]:
@@ -105,7 +90,7 @@ def stop_service(service: subprocess.Popen[str]) -> None:
 
 
 def test_down_when_nothing_runs(home: Path):
-    run, _ = dataman_health(home)
+    run, _ = dataman_health(home / "dataman.ini")
     assert (run.returncode, run.stdout, run.stderr) == (
         2, f"dataMan DOWN: not running (state {(home / 'state').resolve()})\n", "")
 
@@ -113,7 +98,7 @@ def test_down_when_nothing_runs(home: Path):
 def test_down_when_only_a_stale_socket_is_left(home: Path):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as stale:
         stale.bind(os.fspath(home / "state" / "dataman.sock"))  # as a killed service leaves it
-    run, _ = dataman_health(home)
+    run, _ = dataman_health(home / "dataman.ini")
     assert run.returncode == 2
     assert run.stdout.startswith("dataMan DOWN: not running")
 
@@ -121,7 +106,7 @@ def test_down_when_only_a_stale_socket_is_left(home: Path):
 def test_ok_when_the_service_answers(home: Path):
     service = start_service(home, SNAPSHOT)
     try:
-        run, _ = dataman_health(home)
+        run, _ = dataman_health(home / "dataman.ini")
     finally:
         stop_service(service)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -138,7 +123,7 @@ def test_warning_with_the_problems_when_the_service_reports_them(home: Path):
                              "awaiting_delivery": ["a.fits", "b.fits", "c.fits"]}
     service = start_service(home, snapshot)
     try:
-        run, _ = dataman_health(home)
+        run, _ = dataman_health(home / "dataman.ini")
     finally:
         stop_service(service)
     assert run.returncode == 1, run.stdout + run.stderr
@@ -152,7 +137,7 @@ def test_a_hung_service_is_a_warning_within_a_second(home: Path):
     service = start_service(home, SNAPSHOT)
     try:
         service.send_signal(signal.SIGSTOP)
-        run, elapsed = dataman_health(home)
+        run, elapsed = dataman_health(home / "dataman.ini")
     finally:
         stop_service(service)
     assert run.returncode == 1, run.stdout + run.stderr

@@ -7,12 +7,10 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import socket
 import stat
-import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +45,9 @@ async def handler(op: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sock_path() -> Iterator[Path]:
+def sock_path(short_dir: Path) -> Path:
     """A socket path well under the 108-byte AF_UNIX limit, whatever tmp_path is."""
-    folder = Path(tempfile.mkdtemp(prefix="dm", dir="/tmp"))
-    try:
-        yield folder / "dataman.sock"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    return short_dir / "dataman.sock"
 
 
 @contextlib.asynccontextmanager

@@ -32,6 +32,7 @@ from dataman.ipc.slots import (
     sweep_stale,
 )
 from tests.conftest import REPO, make_frame
+from tests.service_harness import dataman_shm
 
 SPAWN = mp.get_context("spawn")
 SMALL = FrameBudget(raw_size=10_000, merged_size=8_192)
@@ -61,19 +62,15 @@ sys.exit(worker.exitcode)
 """
 
 
-def slots_in_shm() -> set[str]:
-    return {path.name for path in SHM_DIR.iterdir() if path.name.startswith("dataman-")}
-
-
 @pytest.fixture(autouse=True)
 def shm_and_children_as_before() -> Iterator[None]:
-    before = slots_in_shm()
+    before = dataman_shm()
     yield
     children = mp.active_children()
     for child in children:
         child.kill()
         child.join(DEADLINE)
-    assert slots_in_shm() - before == set(), "test left segments in /dev/shm"
+    assert dataman_shm() - before == set(), "test left segments in /dev/shm"
     assert children == [], "test left child processes"
 
 
@@ -166,9 +163,9 @@ def test_acquire_release_bookkeeping(instance: str) -> None:
             pool.release(second)
         with pytest.raises(SlotError, match="not in use"):
             pool.release(SlotRef(f"dataman-{instance}-7", 1, 4096, 1))
-        assert {f"dataman-{instance}-0", f"dataman-{instance}-1"} <= slots_in_shm()
+        assert {f"dataman-{instance}-0", f"dataman-{instance}-1"} <= dataman_shm()
     pool.close()  # a second close is harmless
-    assert not {f"dataman-{instance}-0", f"dataman-{instance}-1"} & slots_in_shm()
+    assert not {f"dataman-{instance}-0", f"dataman-{instance}-1"} & dataman_shm()
 
 
 def test_pool_larger_than_dev_shm_is_refused(instance: str) -> None:
@@ -176,7 +173,7 @@ def test_pool_larger_than_dev_shm_is_refused(instance: str) -> None:
     count = stats.f_bavail * stats.f_frsize // FrameBudget.largest().size + 1
     with pytest.raises(SlotError, match=r"needs [\d,]+ MiB, [\d,]+ MiB free"):
         SlotPool.create(instance, count)
-    assert not any(name.startswith(f"dataman-{instance}-") for name in slots_in_shm())
+    assert not any(name.startswith(f"dataman-{instance}-") for name in dataman_shm())
 
 
 @pytest.mark.slow
@@ -188,11 +185,11 @@ def test_sweep_stale_removes_a_killed_owners_segments_only(instance: str) -> Non
     os.kill(owner.pid, signal.SIGKILL)
     owner.join(DEADLINE)
     stale = [f"dataman-{instance}-0", f"dataman-{instance}-1"]
-    assert set(stale) <= slots_in_shm()
+    assert set(stale) <= dataman_shm()
     with SlotPool.create(instance + "1", 1, SMALL) as neighbour:  # same prefix, other service
         assert sweep_stale(instance) == stale
-        assert not set(stale) & slots_in_shm()
-        assert f"dataman-{instance}1-0" in slots_in_shm()
+        assert not set(stale) & dataman_shm()
+        assert f"dataman-{instance}1-0" in dataman_shm()
     assert neighbour.free_count == 0
 
 
@@ -222,14 +219,14 @@ def test_killed_worker_leaves_its_slot_usable(instance: str) -> None:
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(DEADLINE)
         assert worker.exitcode == -signal.SIGKILL
-        assert ref.name in slots_in_shm()
+        assert ref.name in dataman_shm()
         pool.release(ref)
         ref = pool.acquire()
         assert ref is not None
         run_worker(write_pattern, ref.to_dict(), 7, 8)
         with attach(ref) as buffers:
             assert filled_with(buffers.raw, 7) and filled_with(buffers.merged, 8)
-    assert ref.name not in slots_in_shm()
+    assert ref.name not in dataman_shm()
 
 
 @pytest.mark.slow
@@ -242,7 +239,7 @@ def test_process_with_own_tracker_neither_unlinks_nor_warns(instance: str, how: 
         done = subprocess.run([sys.executable, "-c", ATTACH_AND_END, json.dumps(ref.to_dict()),
                                how], cwd=REPO, capture_output=True, text=True, timeout=DEADLINE)
         assert done.returncode == (-signal.SIGKILL if how == "kill" else 0), done.stderr
-        assert ref.name in slots_in_shm()
+        assert ref.name in dataman_shm()
         assert done.stderr == ""
         with attach(ref) as buffers:
             assert bytes(buffers.raw[:4]) == b"live"

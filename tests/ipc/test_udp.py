@@ -17,9 +17,12 @@ def test_a_burst_of_datagrams_arrives_in_batches_and_oversize_ones_whole():
             for number in range(3 * BATCH):
                 sender.sendto(f"proc {number}".encode(), ("127.0.0.1", port))
             sender.sendto(b"x" * 5000, ("127.0.0.1", port))
-        while sum(map(len, batches)) < 3 * BATCH + 1:
-            await asyncio.sleep(0.01)
-        command.close()
+        try:
+            async with asyncio.timeout(10):
+                while sum(map(len, batches)) < 3 * BATCH + 1:
+                    await asyncio.sleep(0.01)
+        finally:
+            command.close()
         return batches
 
     batches = asyncio.run(scenario())

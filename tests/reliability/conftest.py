@@ -54,10 +54,6 @@ def campaign() -> Campaign:
     return Campaign()
 
 
-def worker_pids(service: ServiceProcess) -> list[int]:
-    return [worker["pid"] for worker in (service.snapshot() or {}).get("workers", [])]
-
-
 def stop_at_step(service: ServiceProcess, name: str, step: str,
                  timeout: float = 30.0) -> tuple[int, str | None]:
     """SIGSTOP the worker of ``name`` as soon as the service shows it at ``step``.
@@ -73,14 +69,15 @@ def stop_at_step(service: ServiceProcess, name: str, step: str,
         return None
     pid = wait_until(at_step, timeout, what=f"{name} at {step}", interval=0.001)["pid"]
     os.kill(pid, signal.SIGSTOP)
-    wait_until(lambda: _stopped(pid), 5, what=f"worker {pid} stopped")
+    wait_until(lambda: stopped(pid), 5, what=f"worker {pid} stopped")
     for _ in range(2):  # the second snapshot is answered after the worker's last messages
         snapshot = service.snapshot() or {}
     steps = [w["step"] for w in snapshot.get("workers", []) if w["pid"] == pid]
     return pid, steps[0] if steps else None
 
 
-def _stopped(pid: int) -> bool:
+def stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped (state T): a SIGSTOP has taken effect."""
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().rsplit(")", 1)[1].split()[0] == "T"
 

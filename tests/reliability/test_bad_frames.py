@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from tests.service.test_service import frames
+from tests.service_harness import frames
 
 pytestmark = pytest.mark.slow
 

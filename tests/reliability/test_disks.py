@@ -10,8 +10,7 @@ import sys
 
 import pytest
 
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
 WAITS = "frames wait in procDir, delivered in order once the disk is back; none lost"

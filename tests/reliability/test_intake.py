@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from tests.service_harness import dataman_health, frames, wait_until
 
 pytestmark = pytest.mark.slow
 REFUSED = "refused: log line names sender + reason; nothing journaled"
@@ -111,11 +108,7 @@ def test_control_socket_abuse(service_factory, campaign):
     for raw in raws:
         service.send(raw)
     names = [raw.name for raw in raws]
-    started = time.monotonic()
-    health = subprocess.run([sys.executable, "-m", "dataman.cli", "health", "-c",
-                             str(service.config_path)], capture_output=True, text=True,
-                            timeout=30, check=False)
-    health_time = time.monotonic() - started
+    health, health_time = dataman_health(service.config_path)
     campaign.settle(service, names)
     seen = [_frames_seen(console, set(names)) for console in consoles]
     stuck.close()

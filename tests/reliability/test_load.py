@@ -4,17 +4,13 @@ that appear late or are still being written. The service stays responsive throug
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import psutil
 import pytest
 
-from dataman.ipc.slots import instance_id
-from tests.service.test_service import frames
-from tests.service_harness import dataman_shm, wait_until
+from tests.service_harness import dataman_health, frames, wait_until
 
 pytestmark = pytest.mark.slow
 FLOOD = 10_000
@@ -29,11 +25,8 @@ class HealthProbe(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            started = time.monotonic()
-            result = subprocess.run([sys.executable, "-m", "dataman.cli", "health", "-c",
-                                     str(self.service.config_path)], capture_output=True,
-                                    text=True, timeout=30, check=False)
-            self.times.append(time.monotonic() - started)
+            result, elapsed = dataman_health(self.service.config_path)
+            self.times.append(elapsed)
             self.lines.append((result.returncode, result.stdout.strip()))
 
     def finish(self) -> str:
@@ -76,8 +69,7 @@ def test_200_frames_requested_within_one_second(service_factory, campaign):
 
     wait_until(settled, 180, what="200 frames", interval=0.2)
     tally = campaign.count(service, names)
-    segments = {s for s in dataman_shm()
-                if s.startswith(f"dataman-{instance_id(service.config.paths.state_dir)}-")}
+    segments = service.slots()
     growth = (peak_rss - rss_before) / 2**20
     observed = (f"sent in {took:.2f} s; queue peaked at {peak_queue}, {len(segments)} slots "
                 f"(fixed), supervisor RSS +{growth:.0f} MB; {tally.delivered} delivered")

@@ -16,8 +16,7 @@ import pytest
 from astropy.io import fits
 
 from dataman.core.naming import RESERVATIONS
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
 FULL = {"roi": "full", "binning": 1}

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from dataman.core.publish import TEMPORARY
-from tests.reliability.conftest import stop_at_step
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from tests.reliability.conftest import stop_at_step, stopped
+from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
 FULL = {"roi": "full", "binning": 1}
@@ -79,13 +78,18 @@ def test_kill_9_of_a_worker_during_write(service_factory, campaign):
     wait_until(lambda: temporaries(night), 30, what="the write to start", interval=0.001)
     pid = busy_pid(service, raw.name)
     os.kill(pid, signal.SIGSTOP)
-    evidence = f"{len(temporaries(night, repo))} hidden temporaries being written"
+    wait_until(lambda: stopped(pid), 5, what=f"worker {pid} stopped")
+    left = temporaries(night, repo)  # procDir and repoDir are written at once
+    evidence = f"{len(left)} hidden temporaries being written"
     os.kill(pid, signal.SIGKILL)
     record = conclude_kill(service, campaign, [raw.name], raw.name, "stopped mid-file in write",
                            evidence)
     assert record["attempts"] == 1
-    assert f"removed 1 temporary files left by worker pid {pid}" in service.log_text() or \
-        "temporary files left by worker" in service.log_text()
+    removed = [line for line in service.log_text().splitlines()
+               if f"temporary files left by worker pid {pid}: " in line]
+    assert len(removed) == 1, removed
+    assert f"removed {len(left)} temporary files" in removed[0], (removed[0], left)
+    assert sorted(removed[0].rsplit(": ", 1)[1].split()) == sorted(map(str, left))
 
 
 def test_kill_9_of_a_worker_during_delivery(service_factory, campaign):

@@ -17,6 +17,26 @@ def queued(frame_id: int, source: Source = Source.DATAGRAM, folder: Path = Path(
     return QueuedFrame(frame_id, name, "mods1b", folder / name, source, 0.0, **fields)
 
 
+def test_live_requests_run_before_scan_finds_then_in_request_order():
+    queue = FrameQueue()
+    for frame in (queued(1, Source.SCAN), queued(2, Source.SCAN), queued(3, Source.DATAGRAM),
+                  queued(4, Source.CONSOLE)):
+        queue.add(frame)
+    assert [f.id for f in queue.ordered()] == [3, 4, 1, 2]
+    assert queue.next_ready(now=0.0).id == 3
+
+
+def test_a_postponed_frame_waits_and_does_not_block_the_next_one():
+    queue = FrameQueue()
+    queue.add(queued(1, not_before=10.0))
+    queue.add(queued(2))
+    assert queue.next_ready(now=5.0).id == 2
+    assert queue.next_wakeup(now=5.0) == 10.0
+    queue.remove(2)
+    assert queue.next_ready(now=5.0) is None
+    assert queue.next_ready(now=10.0).id == 1
+
+
 def test_a_frame_that_waited_for_its_file_goes_behind_frames_not_tried_yet():
     queue = FrameQueue()
     queue.add(queued(1, waiting_since=0.0, not_before=1.0))

@@ -12,18 +12,9 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from dataman.ipc.slots import instance_id
-from tests.conftest import make_frame
-from tests.service_harness import dataman_shm, wait_until
+from tests.service_harness import dataman_shm, frames, wait_until
 
 pytestmark = pytest.mark.slow
-
-SMALL = {"roi": "1kx1k", "binning": 2}
-
-
-def frames(service, count, *, start=1, instrument="MODS1B", night="20251230", **spec):
-    return [make_frame(service.config, instrument=instrument, night=night, number=number,
-                       seed=number, **(SMALL | spec)) for number in range(start, start + count)]
 
 
 def test_a_requested_frame_is_processed_delivered_and_logged(service_factory):
@@ -85,8 +76,7 @@ def test_a_second_service_on_the_same_configuration_refuses_to_start(service_fac
 def test_after_kill_9_of_the_supervisor_a_restart_clears_lock_and_slots_and_finishes_work(
         service_factory):
     service = service_factory().start()
-    ours = f"dataman-{instance_id(service.config.paths.state_dir)}-"
-    slots = {name for name in dataman_shm() if name.startswith(ours)}
+    slots = service.slots()
     assert len(slots) == service.config.workers.slots
     service.control("pause")
     raws = frames(service, 3)

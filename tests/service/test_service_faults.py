@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from dataman.core.nightlog import observing_date
+from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -103,30 +104,40 @@ def test_a_corrupt_frame_fails_with_its_reason_and_the_service_goes_on(service_f
     assert [p.name for p in service.config.paths.repo_dir.glob("*.fits")] == [good.name]
 
 
+def tonight(service) -> str:
+    """The observing night in progress, the first of the two nights the scan looks at."""
+    return observing_date(datetime.now(UTC), service.config.site.utc_offset)
+
+
 def test_the_scan_queues_frames_whose_datagram_never_came(service_factory):
     service = service_factory(service={"scanInterval": 1})
-    today = time.strftime("%Y%m%d", time.gmtime(time.time() + 12 * 3600))
-    before = frames(service, 2, night=today)  # written while the service was down
+    before = frames(service, 2, night=tonight(service))  # written while the service was down
+    old = frames(service, 1, start=9, night="20200101")[0]  # not this night or the last
     service.start()
     service.wait_states([raw.name for raw in before])
-    later = frames(service, 1, start=3, night=today)  # a datagram lost on the way
+    later = frames(service, 1, start=3, night=tonight(service))  # a datagram lost on the way
     service.wait_states([raw.name for raw in later], timeout=30)
     assert all(service.record(raw.name)["source"] == "scan" for raw in before + later)
-    old = frames(service, 1, start=9, night="20200101")[0]  # not this night or the last
     assert "scan:" in service.log_text()
     assert old.name not in service.states()
 
 
 def test_a_scan_does_not_requeue_a_delivered_frame(service_factory):
     service = service_factory(service={"scanInterval": 1})
-    today = time.strftime("%Y%m%d", time.gmtime(time.time() + 12 * 3600))
     service.start()
-    raw = frames(service, 1, night=today)[0]
+    raw = frames(service, 1, night=tonight(service))[0]
     service.send(raw)
     service.wait_states([raw.name])
-    service.stop()
+    delivered = service.record(raw.name)
+    assert service.stop() == 0
     service.start()
-    service.stop()
-    assert json.loads(service.record(raw.name)["timings"])
-    assert service.record(raw.name)["source"] == "datagram"
-    assert len(list(service.config.paths.repo_dir.glob("*.fits"))) == 1
+    # The canary gets no datagram: once it is delivered, a scan has run since the restart.
+    canary = frames(service, 1, start=2, night=tonight(service))[0]
+    service.wait_states([canary.name], timeout=30)
+    assert service.record(canary.name)["source"] == "scan"
+    assert service.stop() == 0
+    assert service.record(raw.name) == delivered
+    assert delivered["source"] == "datagram" and json.loads(delivered["timings"])
+    repo = service.config.paths.repo_dir
+    assert sorted(p.name for p in repo.iterdir()) == ["MODS1B.new", raw.name, canary.name]
+    assert (repo / "MODS1B.new").read_text() == f"{canary.name}\n"

@@ -6,24 +6,18 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from tests.service_harness import dataman_health, frames, wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def health(service) -> tuple[int, str, float]:
-    begun = time.monotonic()
-    run = subprocess.run([sys.executable, "-m", "dataman.cli", "health", "-c",
-                          str(service.config_path)], capture_output=True, text=True, timeout=30)
-    return run.returncode, run.stdout.strip(), time.monotonic() - begun
+    run, elapsed = dataman_health(service.config_path)
+    return run.returncode, run.stdout.strip(), elapsed
 
 
 def test_health_reports_ok_warning_and_down_as_the_service_changes(service_factory):
@@ -90,15 +84,17 @@ def test_health_warns_while_a_killed_worker_has_no_working_replacement(service_f
     wait_until(lambda: health(service)[0] == 0, 20, what="health OK again")
 
 
-def test_ready_watchdog_and_status_reach_a_real_notify_socket(service_factory, tmp_path):
+def test_ready_watchdog_and_status_reach_a_real_notify_socket(service_factory, monkeypatch):
     address = f"/tmp/dmnotify-{os.getpid()}.sock"
     receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     receiver.bind(address)
     try:
         service = service_factory()
-        env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000",
-               "WATCHDOG_PID": ""}
-        started = _start_with_env(service, env)
+        with monkeypatch.context() as env:  # systemd's variables, for the service only
+            env.setenv("NOTIFY_SOCKET", address)
+            env.setenv("WATCHDOG_USEC", "1000000")
+            env.delenv("WATCHDOG_PID", raising=False)
+            started = service.start(wait=False)
         messages = []
         receiver.settimeout(20)
         while not {"READY=1", "WATCHDOG=1"} <= set(messages) or \
@@ -117,17 +113,3 @@ def test_ready_watchdog_and_status_reach_a_real_notify_socket(service_factory, t
         receiver.close()
         Path(address).unlink(missing_ok=True)
 
-
-def _start_with_env(service, env):
-    old = {key: os.environ.get(key) for key in env}
-    os.environ.update({key: value for key, value in env.items() if value})
-    for key in (key for key, value in env.items() if not value):
-        os.environ.pop(key, None)
-    try:
-        return service.start(wait=False)
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

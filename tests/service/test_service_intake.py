@@ -10,8 +10,8 @@ import time
 import pytest
 
 from dataman.ipc.control import ControlError
-from tests.service.test_service import frames
-from tests.service_harness import wait_until
+from dataman.service.runner import TICK
+from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +65,17 @@ def test_pause_keeps_requests_queued_and_resume_runs_them(service_factory):
     raw = frames(service, 1)[0]
     service.send(raw)
     wait_until(lambda: service.states().get(raw.name) == "queued", 10, what="queued")
-    time.sleep(0.5)  # nothing may start while paused (a short look, not a wait for success)
+    requested_at = service.record(raw.name)["requested_at"]
+
+    def two_ticks_without_a_start() -> bool:
+        """Each answer comes from the loop that would start the frame: still queued, all idle."""
+        two_ticks_passed = time.time() > requested_at + 2 * TICK  # before the round trip
+        snapshot = service.snapshot()
+        assert snapshot is not None, "the service stopped answering"
+        assert [frame["name"] for frame in snapshot["queue"]] == [raw.name]
+        assert {worker["state"] for worker in snapshot["workers"]} == {"idle"}
+        return two_ticks_passed
+    wait_until(two_ticks_without_a_start, 10, what="two ticks of the paused service")
     assert service.states()[raw.name] == "queued"
     assert service.control("resume") == {"state": "running"}
     service.wait_states([raw.name])

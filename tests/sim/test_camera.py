@@ -75,7 +75,7 @@ def test_stop_ends_the_pause_and_returns_the_frames_written(tmp_path: Path) -> N
                              on_frame=lambda _: stop.set(), stop=stop)
         frames = camera.result(timeout=DEADLINE)
     assert [frame.name for frame in frames] == ["mods1b.20251230.0001.fits"]
-    assert time.monotonic() - began < DEADLINE  # not an hour: the pause heard the stop
+    assert time.monotonic() - began < 10  # not an hour: the pause heard the stop
 
 
 def test_failed_datagram_keeps_the_frame_and_says_which(tmp_path: Path) -> None:

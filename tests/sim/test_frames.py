@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ from dataman.sim.frames import (
     raw_name,
     write_raw_frame,
 )
+from tests.conftest import fitsverify_counts
 
 AMPS = ("IM1", "IM2", "IM3", "IM4")
 
@@ -289,16 +287,6 @@ def test_failed_write_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_frame_spec_rejects_impossible_frames(fields: dict) -> None:
     with pytest.raises(ValueError):
         FrameSpec(**fields)
-
-
-def fitsverify_counts(path: Path) -> tuple[int, int, str]:
-    """(warnings, errors, report) from fitsverify's summary line."""
-    if shutil.which("fitsverify") is None:
-        pytest.skip("fitsverify is not installed")
-    run = subprocess.run(["fitsverify", str(path)], capture_output=True, text=True, check=False)
-    found = re.search(r"Verification found (\d+) warning\(s\) and (\d+) error\(s\)", run.stdout)
-    assert found, run.stdout + run.stderr
-    return int(found[1]), int(found[2]), run.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,24 +1,9 @@
-"""Fixtures of the console tests: short socket folders, a canned service, waiting on a Pilot."""
+"""The console tests' helper: let a Pilot run until a condition holds (deadline included)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """A folder under /tmp: AF_UNIX socket paths must stay under 108 bytes."""
-    folder = Path(tempfile.mkdtemp(prefix="dmc-", dir="/tmp"))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+from collections.abc import Callable
 
 
 async def until(pilot, condition: Callable[[], object], timeout: float = 5.0,

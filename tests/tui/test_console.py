@@ -170,11 +170,13 @@ def test_waits_for_a_service_and_attaches_when_it_appears(short_dir):
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, WaitingScreen), what="waiting")
             assert "DISCONNECTED" in header_text(app)
-            await pilot.press("p")  # no service: the action is disabled, nothing breaks
+            assert app.check_action("toggle_pause", ()) is None  # no service: disabled
+            await pilot.press("p")  # ... so the key sends nothing, and nothing breaks
             await asyncio.to_thread(service.start)
             await until(pilot, lambda: app.view.connected, timeout=3, what="attach")
             await until(pilot, lambda: not isinstance(app.screen, WaitingScreen),
                         what="the waiting screen to go")
+            assert app.check_action("toggle_pause", ()) is True
         assert service.requests == []
     with CannedService(short_dir / "s.sock", quiet_snapshot(), serving=False) as service:
         asyncio.run(scenario(service))

@@ -13,7 +13,7 @@ from dataman.tui.screens.waiting import WaitingScreen
 from dataman.tui.widgets.frame_detail import FrameDetail
 from dataman.tui.widgets.recent_frames import RecentFrames
 from dataman.tui.widgets.status_header import StatusHeader
-from tests.conftest import make_frame
+from tests.service_harness import frames
 from tests.tui.conftest import until
 
 pytestmark = [
@@ -21,11 +21,6 @@ pytestmark = [
 ]
 
 SIZE = (160, 48)
-SMALL = {"roi": "1kx1k", "binning": 2, "night": "20251230"}
-
-
-def raw_frame(service, number, **spec):
-    return make_frame(service.config, number=number, seed=number, **(SMALL | spec))
 
 
 def header(app: DatamanConsole) -> str:
@@ -51,7 +46,7 @@ def test_frames_flow_into_the_console(service_factory):
             assert "RUNNING" in header(app) and "mods1" in header(app)
             workers = app.dashboard.query_one("#workers", DataTable)
             await until(pilot, lambda: workers.row_count == 2, what="two workers")
-            raws = [raw_frame(service, number) for number in (1, 2, 3)]
+            raws = frames(service, 3)
             for raw in raws:
                 service.send(raw)
             await until(pilot, lambda: all(results(app).get(raw.name) == "ok" for raw in raws),
@@ -68,7 +63,7 @@ def test_frames_flow_into_the_console(service_factory):
 
 def test_a_failed_frame_shows_why_and_is_retried(service_factory):
     service = service_factory(service={"waitForWrite": 0.5}).start()
-    raw = raw_frame(service, 7)
+    raw = frames(service, 1, start=7)[0]
     whole = raw.read_bytes()
     raw.write_bytes(whole[:100_000])  # truncated: fails once waitForWrite is over
 
@@ -99,7 +94,7 @@ def test_pause_holds_frames_in_the_queue_until_resume(service_factory):
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.press("p")
             await until(pilot, lambda: "PAUSED" in header(app), what="paused")
-            raw = raw_frame(service, 11)
+            raw = frames(service, 1, start=11)[0]
             service.send(raw)
             queue = app.dashboard.query_one("#queue", DataTable)
             await until(pilot, lambda: queue.row_count == 1, timeout=10, what="a queued frame")

@@ -6,13 +6,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.conftest import make_frame
-from tests.service_harness import wait_until
+from tests.service_harness import frames, wait_until
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,9 +43,17 @@ class Terminal:
         self._tmux("send-keys", "-t", "console", *keys)
 
     def wait_for(self, *texts: str, timeout: float = 30.0) -> str:
-        return wait_until(lambda: (lambda shown: shown if all(text in shown for text in texts)
-                                   else "")(self.screen()),
-                          timeout, what=f"{texts} on the screen", interval=0.1)
+        return self.wait_screen(lambda shown: all(text in shown for text in texts),
+                                f"{texts} on the screen", timeout)
+
+    def wait_screen(self, holds: Callable[[str], bool], what: str,
+                    timeout: float = 30.0) -> str:
+        """The first screen for which ``holds(screen)``; fail after ``timeout``, showing it."""
+        try:
+            return wait_until(lambda: (lambda shown: shown if holds(shown) else "")(
+                self.screen()), timeout, what=what, interval=0.1)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the screen:\n{self.screen()}") from None
 
     @property
     def alive(self) -> bool:
@@ -65,6 +73,13 @@ def console_process(terminal: Terminal) -> psutil.Process:
                 if any("dataman-console" in part for part in process.cmdline()))
 
 
+def result_on_screen(shown: str, frame: str) -> str | None:
+    """The result cell of ``frame``'s one row in the recent frames table (``None``: no
+    single row). Log lines name the frame too, but always with its ``.fits``."""
+    rows = [line for line in shown.splitlines() if f" {frame} " in line]
+    return rows[0].strip(" │").split()[-1] if len(rows) == 1 else None
+
+
 def idle_cpu_percent(process: psutil.Process, seconds: float = 5.0) -> float:
     """Average CPU use over a measuring window (a duration, not a wait for something)."""
     start = process.cpu_times()
@@ -80,13 +95,13 @@ def test_console_in_tmux_shows_frames_obeys_keys_and_quits_leaving_the_service(
                         f"{CONSOLE} -c {service.config_path}", (100, 30))
     try:
         terminal.wait_for("RUNNING", "Workers", "Quit")
-        raws = [make_frame(service.config, roi="1kx1k", binning=2, night="20251230",
-                           number=number, seed=number) for number in (1, 2, 3)]
+        raws = frames(service, 3)
         for raw in raws:
             service.send(raw)
-        shown = terminal.wait_for("3 delivered", *(raw.name.removesuffix(".fits")
-                                                   for raw in raws))
-        assert "failed" in shown and "ok" in shown
+        stems = [raw.name.removesuffix(".fits") for raw in raws]
+        terminal.wait_screen(lambda shown: "3 delivered" in shown and all(
+            result_on_screen(shown, stem) == "ok" for stem in stems),
+            "3 delivered, each frame's own row ending in ok")
 
         cpu = idle_cpu_percent(console_process(terminal))
         print(f"idle console CPU: {cpu:.2f}%")
