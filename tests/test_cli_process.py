@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+from astropy.io import fits
+
 from tests.conftest import make_frame
 
 
@@ -42,3 +44,43 @@ def test_bad_configuration_exits_78(tmp_path):
     run = run_dataman("process", "nothing.fits", "-c", tmp_path / "bad.ini")
     assert run.returncode == 78
     assert "[workers] count" in run.stderr
+
+
+def _repo_state(config):
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in config.paths.repo_dir.iterdir()}
+
+
+def test_a_delivered_frame_is_skipped_and_forced_it_replaces_its_own_outputs(config):
+    frame = make_frame(config, roi="1kx1k", binning=2, number=5)
+    first = run_dataman("process", frame, "-c", config.source)
+    assert first.returncode == 0, first.stdout + first.stderr
+    delivered = config.paths.repo_dir / frame.name
+    uniqname = fits.getval(delivered, "UNIQNAME")
+    before = _repo_state(config)
+    night = sorted(p.name for p in (config.paths.proc_dir / "20251230").iterdir())
+
+    again = run_dataman("process", frame, "-c", config.source)
+    assert again.returncode == 0
+    assert again.stdout.startswith(f"skip   {frame.name}: already delivered as {delivered}")
+    assert _repo_state(config) == before
+
+    forced = run_dataman("process", "--force", frame, "-c", config.source)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert forced.stdout.startswith(f"redone {frame.name} -> {delivered}")
+    after = _repo_state(config)
+    assert sorted(after) == sorted(before) == ["MODS1B.new", frame.name]
+    assert after[frame.name] != before[frame.name]  # a new file under the same name
+    assert fits.getval(delivered, "UNIQNAME") == uniqname
+    assert sorted(p.name for p in (config.paths.proc_dir / "20251230").iterdir()) == night
+
+
+def test_a_file_not_named_as_a_raw_frame_is_refused(config):
+    frame = make_frame(config, roi="1kx1k", binning=2, instrument="MODS2R")
+    copy = frame.with_name("x.fits")
+    copy.write_bytes(frame.read_bytes())
+    run = run_dataman("process", copy, "-c", config.source)
+    assert run.returncode == 1
+    assert run.stdout.strip() == (f"REFUSED {copy}: not a raw frame name (<chan>.<YYYYMMDD>."
+                                  "<NNNN>.fits, e.g. mods1b.20251230.0012.fits)")
+    assert list(config.paths.repo_dir.iterdir()) == []

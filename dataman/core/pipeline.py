@@ -19,20 +19,22 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-from astropy.io import fits
 
 from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
 from dataman.core.detsec import fix_detsec
+from dataman.core.earlier import uniqname_in
 from dataman.core.errors import BadFrame, DeliveryFailed
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
+from dataman.core.identity import UniqnameRegistry
+from dataman.core.lastdata import record_newest
 from dataman.core.misc import fix_misc
-from dataman.core.naming import find_reservation, instrument_of, night_of, reserve_uniqname
+from dataman.core.naming import instrument_of, night_of
 from dataman.core.nightlog import observing_date
 from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of
-from dataman.core.publish import copy_of, publish, replace_text, write_pieces
+from dataman.core.publish import copy_of, publish, write_pieces
 from dataman.core.readout import Readout, readout_of
 from dataman.core.temps import fix_temps
 from dataman.core.timings import STEPS as STEPS  # re-exported: the step names
@@ -148,34 +150,42 @@ def prepare(path: Path, config: Config, result: FrameResult,
 
 
 def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult,
-                    now: datetime, *, retry: bool = False) -> Path:
-    """Keep the frame's UNIQNAME or reserve a new one; returns the night folder.
+                    now: datetime) -> Path:
+    """Give the frame its UNIQNAME, the same on every attempt; returns the night folder.
 
-    A ``retry`` first looks for the name an earlier attempt of this frame reserved.
+    A file that carries a UNIQNAME keeps it; otherwise the installation's
+    registry gives the name this frame got before (a retry, a restart, a
+    reprocessing) or claims a new one, unique across every night and process.
     """
     frame = prepared.frame
     night = night_of(frame.name) or observing_date(now, config.site.utc_offset)
     night_dir = config.paths.proc_dir / night
     night_dir.mkdir(parents=True, exist_ok=True)
-    uniqname = frame.primary.get("UNIQNAME")
-    if not isinstance(uniqname, str) or not uniqname.strip():
-        uniqname = find_reservation(night_dir, frame.name) if retry else None
-    if not isinstance(uniqname, str) or not uniqname.strip():
-        uniqname = reserve_uniqname(prepared.instrument or "mods", now, night_dir,
-                                    config.paths.repo_dir, frame.name)
-    frame.primary["UNIQNAME"] = (uniqname.strip(), "Unique file name at the LBT Archive")
-    result.uniqname = frame.primary["UNIQNAME"]
-    result.notify("uniqname", result.uniqname)
+    registry = UniqnameRegistry(config.paths.state_dir)
+    carried = frame.primary.get("UNIQNAME")
+    if isinstance(carried, str) and carried.strip():
+        uniqname = registry.bind(frame.name, carried.strip())
+    else:
+        uniqname = registry.assign(frame.name, prepared.instrument or "mods", now,
+                                   taken=_file_exists(night_dir, config.paths.repo_dir))
+    frame.primary["UNIQNAME"] = (uniqname, "Unique file name at the LBT Archive")
+    result.uniqname = uniqname
+    result.notify("uniqname", uniqname)
     return night_dir
+
+
+def _file_exists(*folders: Path) -> Callable[[str], bool]:
+    """Whether a file of that name is already in one of ``folders`` (written before
+    the registry existed, or by something else): its name is not given again."""
+    def taken(name: str) -> bool:
+        return any((folder / name).exists() for folder in folders)
+    return taken
 
 
 def same_uniqname(uniqname: str) -> Callable[[Path], bool]:
     """Whether a file on disk is an output with this UNIQNAME (an earlier attempt's)."""
     def is_ours(path: Path) -> bool:
-        try:
-            return fits.getval(path, "UNIQNAME", ext=0) == uniqname
-        except (OSError, KeyError, ValueError, IndexError):
-            return False
+        return bool(uniqname) and uniqname_in(path) == uniqname
     return is_ours
 
 
@@ -196,16 +206,16 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
     A failed delivery raises ``DeliveryFailed`` after the processed file is
     safe, so the frame can be delivered later with ``deliver``. With
     ``deliver=False`` only procDir is written and ``result.delivered`` stays
-    None (the service keeps deliveries in order while older frames wait). A
-    ``retry`` replaces what an earlier attempt of this frame left instead of
-    writing a second copy.
+    None (the service keeps deliveries in order while older frames wait). An
+    earlier output of this frame (same UNIQNAME) is replaced, never doubled;
+    a ``retry`` first removes what an abandoned attempt left.
     """
     frame, start = prepared.frame, time.perf_counter()
-    night_dir = assign_uniqname(prepared, config, result, now, retry=retry)
+    night_dir = assign_uniqname(prepared, config, result, now)
     pieces = file_pieces(prepared)
     names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
     options = {"fsync": config.processing.fsync, "expected_size": size,
-               "ours": same_uniqname(result.uniqname) if retry else None}
+               "ours": same_uniqname(result.uniqname or ""), "take_over": retry}
     if not deliver:
         with timed(result, "write"):
             result.processed = publish(night_dir, names, write_pieces(pieces), **options)
@@ -251,7 +261,8 @@ def _record_delivery(path: Path, raw_name: str, instrument: str | None, config: 
         result.warnings.append(f"{config.paths.repo_dir / raw_name} exists; "
                                f"delivered as {path.name}")
     if instrument:
-        replace_text(config.paths.repo_dir / f"{instrument}.new", path.name + "\n")
+        record_newest(config.paths.repo_dir, config.paths.state_dir, instrument, raw_name,
+                      path.name)
     return path
 
 
@@ -260,18 +271,24 @@ def deliver(processed: Path, raw_name: str, uniqname: str, instrument: str | Non
     """Deliver an already processed file later (staging disk was down): copy, then record."""
     path = publish(config.paths.repo_dir, [raw_name, uniqname], copy_of(processed),
                    fsync=config.processing.fsync, expected_size=processed.stat().st_size,
-                   ours=same_uniqname(uniqname))
+                   ours=same_uniqname(uniqname), take_over=True)
     return _record_delivery(path, raw_name, instrument, config, result)
 
 
 def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None = None,
-                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> FrameResult:
-    """Process one raw frame completely; raises a named ``DataManError`` on failure."""
+                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                  redo: bool = False) -> FrameResult:
+    """Process one raw frame completely; raises a named ``DataManError`` on failure.
+
+    ``redo`` says the frame was processed before: what an abandoned attempt
+    left is cleared first (its earlier outputs are replaced in any case).
+    """
     path = Path(path)
     result = FrameResult(path.name)
     log.info("%s: processing", path.name)
     try:
-        write_and_deliver(prepare(path, config, result, buffers), config, result, now())
+        write_and_deliver(prepare(path, config, result, buffers), config, result, now(),
+                          retry=redo)
     finally:
         for warning in result.warnings:
             log.warning("%s: %s", path.name, warning)

@@ -1,10 +1,12 @@
 """Hidden temporaries a killed worker left in procDir or repoDir, removed.
 
-``publish`` writes ``.<name>.<pid>.part`` and links it to its final name, so a
-worker killed mid-write (SIGKILL, time limit, power cut) never leaves a partial
-file under a final name, but it does leave that hidden temporary. The
-supervisor removes those of the frame a dead worker held, and at start those
-of every frame it takes over from the journal, in a thread (repoDir is NFS).
+``publish`` writes ``.<name>.<host>-<pid>-<token>.part`` and links it to its
+final name, so a worker killed mid-write (SIGKILL, time limit, power cut)
+never leaves a partial file under a final name, but it does leave that hidden
+temporary. The supervisor removes those of the frame a dead worker held, and
+at start every abandoned temporary of this host in repoDir and the night
+folders, in a thread (repoDir is NFS). The start also takes over the name
+reservations an older dataMan kept inside the night folders.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dataman.core.config import PathsConfig
+from dataman.core.identity import UniqnameRegistry
 from dataman.core.naming import channel_of, night_of
-from dataman.core.publish import remove_stale_temporaries
+from dataman.core.publish import remove_abandoned_temporaries
 
 log = logging.getLogger("dataman")
 
@@ -37,7 +40,7 @@ def folders_and_names(paths: PathsConfig, frames: Iterable[str]) -> dict[Path, s
 
 def remove_leftovers(paths: PathsConfig, frames: Iterable[str]) -> list[Path]:
     return [path for folder, names in folders_and_names(paths, frames).items()
-            for path in remove_stale_temporaries(folder, names)]
+            for path in remove_abandoned_temporaries(folder, names)]
 
 
 async def sweep(paths: PathsConfig, frames: list[str], why: str) -> None:
@@ -51,4 +54,24 @@ async def sweep(paths: PathsConfig, frames: list[str], why: str) -> None:
         return
     if removed:
         log.warning("removed %d temporary files left %s: %s", len(removed), why,
+                    " ".join(str(path) for path in removed))
+
+
+def clear_installation(paths: PathsConfig) -> list[Path]:
+    """Every abandoned temporary of this host in repoDir and the night folders, removed;
+    dataMan 0.1's reservations moved into the registry."""
+    UniqnameRegistry(paths.state_dir).import_legacy(paths.proc_dir)
+    folders = [paths.repo_dir, *sorted(paths.proc_dir.glob("[0-9]" * 8))]
+    return [path for folder in folders for path in remove_abandoned_temporaries(folder)]
+
+
+async def sweep_installation(paths: PathsConfig) -> None:
+    """``clear_installation`` off the loop, at start; logs what was removed."""
+    try:
+        removed = await asyncio.to_thread(clear_installation, paths)
+    except Exception as error:  # housekeeping must never stop the service
+        log.warning("could not look for temporary files left by a killed run: %r", error)
+        return
+    if removed:
+        log.warning("removed %d temporary files left by a killed run: %s", len(removed),
                     " ".join(str(path) for path in removed))

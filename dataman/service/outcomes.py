@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dataman.core.naming import exposure_order
 from dataman.core.timings import format_step_timings
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
@@ -56,6 +57,7 @@ class Outcomes:
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_MAX)
         self.last_delivered: dict[str, Any] | None = None
         self.last_by_channel: dict[str, str] = {}
+        self._newest_raw: dict[str, tuple[str, int]] = {}
         self._changed, self._finished = changed, finished
 
     def done(self, job: Assignment, done: JobDone, now: float) -> None:
@@ -155,11 +157,22 @@ class Outcomes:
         item = frame_item(record, done, "warning" if done.warnings else "ok")
         self.last_delivered = {"name": record.name, "latency": latency_of(record),
                                "delivered_at": record.delivered_at}
-        if done.instrument and done.delivered:
+        if done.instrument and done.delivered and self._is_newest(done.instrument, record.name):
             self.last_by_channel[done.instrument] = Path(done.delivered).name
         self._remember(item)
         log.info("%s: delivered %s (%s; latency %.2f s)", record.name, done.delivered,
                  format_step_timings(done.timings), item["latency"] or 0.0)
+
+    def _is_newest(self, instrument: str, raw_name: str) -> bool:
+        """Whether ``raw_name`` is the newest exposure delivered on its channel so far
+        (what ``<CHAN>.new`` names: an older frame delivered late does not count)."""
+        newest = self._newest_raw.get(instrument)
+        order = exposure_order(raw_name)
+        if newest is not None and order is not None and order < newest:
+            return False
+        if order is not None:
+            self._newest_raw[instrument] = order
+        return True
 
     def _postpone(self, frame_id: int, reason: str, now: float, first: float) -> None:
         record = self.journal.postpone(frame_id, reason, now)

@@ -49,7 +49,7 @@ from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
 from dataman.service.journal import IllegalTransition, Journal, JournalError
-from dataman.service.leftovers import sweep
+from dataman.service.leftovers import sweep, sweep_installation
 from dataman.service.outcomes import Outcomes
 from dataman.service.pool import (
     Assignment,
@@ -120,8 +120,7 @@ class Supervisor:
         if len(self.queue) or len(self.backlog):
             log.info("journal: %d frames queued again, %d awaiting delivery",
                      len(self.queue), len(self.backlog))
-            taken_over = [frame.name for frame in self.queue.ordered()] + self.backlog.names
-            await sweep(self.config.paths, taken_over, "by a killed run")
+        await sweep_installation(self.config.paths)
         for index in range(self.config.workers.count):
             await self.spawn_worker(index)
         self.state = ServiceState.RUNNING

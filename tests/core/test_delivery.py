@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dataman.core.errors import DeliveryFailed
-from dataman.core.naming import reserve_uniqname
+from dataman.core.identity import UniqnameRegistry
 from dataman.core.pipeline import process_frame
 from dataman.core.publish import publish, write_pieces
 from tests.conftest import make_frame
@@ -37,13 +37,11 @@ def test_existing_targets_are_never_overwritten_but_written_under_uniqname(confi
     assert (config.paths.repo_dir / "MODS1B.new").read_text() == result.uniqname + "\n"
 
 
-def test_uniqname_skips_names_taken_in_night_folder_or_staging(tmp_path):
-    night, repo = tmp_path / "proc" / "20251230", tmp_path / "newdata"
-    night.mkdir(parents=True)
-    repo.mkdir()
-    (night / "mods1r.20251230.031301.fits").touch()
-    (repo / "mods1r.20251230.031301_2.fits").touch()
-    names = [reserve_uniqname("MODS1R", NOW, night, repo) for _ in range(2)]
+def test_uniqname_skips_names_taken_by_files_the_registry_does_not_know(tmp_path):
+    on_disk = {"mods1r.20251230.031301.fits", "mods1r.20251230.031301_2.fits"}
+    registry = UniqnameRegistry(tmp_path / "state")
+    names = [registry.assign(f"mods1r.20251230.000{n}.fits", "MODS1R", NOW,
+                             taken=on_disk.__contains__) for n in (1, 2)]
     assert names == ["mods1r.20251230.031301_3.fits", "mods1r.20251230.031301_4.fits"]
 
 

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import errno
 import os
-from pathlib import Path
 
 import pytest
 
 from dataman.core.errors import DeliveryFailed
 from dataman.core.pipeline import process_frame
-from dataman.core.publish import publish, remove_stale_temporaries, write_pieces
+from dataman.core.publish import publish, remove_abandoned_temporaries, write_pieces
 from tests.conftest import make_frame
 
 
-def test_a_read_only_folder_is_a_delivery_failure_not_an_internal_error(tmp_path, monkeypatch):
-    real_open = open
+def test_a_read_only_folder_is_a_delivery_failure_not_an_internal_error(tmp_path):
+    from tests.reliability.mounts import Mounts
 
-    def read_only_open(path, mode="r", *args, **kwargs):
-        if "x" in mode:
-            raise OSError(errno.EROFS, "Read-only file system", str(path))
-        return real_open(path, mode, *args, **kwargs)
-
-    def read_only_unlink(self, missing_ok=False):  # EROFS even for a missing file
-        raise OSError(errno.EROFS, "Read-only file system", str(self))
-
-    monkeypatch.setattr("builtins.open", read_only_open)
-    monkeypatch.setattr(Path, "unlink", read_only_unlink)
-    with pytest.raises(DeliveryFailed, match="Read-only file system"):
-        publish(tmp_path, ["a.fits"], write_pieces([b"x" * 2880]))
+    mounts = Mounts()
+    folder = tmp_path / "newdata"
+    folder.mkdir()
+    mounts.read_only(folder)  # a real read-only file system (skipped where mounts are refused)
+    try:
+        with pytest.raises(DeliveryFailed, match="Read-only file system"):
+            publish(folder, ["a.fits"], write_pieces([b"x" * 2880]))
+    finally:
+        mounts.release_all()
+    assert list(folder.iterdir()) == []
 
 
 def test_when_proc_dir_cannot_be_written_nothing_is_delivered(config, monkeypatch):
@@ -47,12 +43,12 @@ def test_when_proc_dir_cannot_be_written_nothing_is_delivered(config, monkeypatc
     assert list(config.paths.repo_dir.iterdir()) == []
 
 
-def test_only_the_temporaries_of_dead_writers_of_the_given_names_are_removed(tmp_path):
+def test_old_style_temporaries_of_dead_writers_of_the_given_names_are_removed(tmp_path):
     alive = os.getpid()
     for name in (f".a.fits.{alive}.part", ".a.fits.999999999.part", ".b.fits.999999999.part",
                  ".MODS1B.new.999999999.part", "a.fits", ".a.fits.part"):
         (tmp_path / name).write_bytes(b"")
-    removed = remove_stale_temporaries(tmp_path, {"a.fits", "MODS1B.new"},
+    removed = remove_abandoned_temporaries(tmp_path, {"a.fits", "MODS1B.new"},
                                        alive=lambda pid: pid == alive)
     assert sorted(p.name for p in removed) == [".MODS1B.new.999999999.part",
                                                ".a.fits.999999999.part"]

@@ -15,7 +15,6 @@ import signal
 import pytest
 from astropy.io import fits
 
-from dataman.core.naming import RESERVATIONS
 from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
@@ -72,7 +71,7 @@ def test_kill_9_of_the_supervisor_after_delivery_before_the_journal(service_fact
     tally = campaign.count(service, [raw.name])
     after = service.record(raw.name)
     uniqname = fits.getval(paths.repo_dir / raw.name, "UNIQNAME")
-    markers = list((paths.proc_dir / "20251230" / RESERVATIONS).iterdir())
+    markers = list((paths.state_dir / "uniqnames" / "names").rglob("*.fits"))
     observed = (f"journal had {before['state']}, uniqname {before['uniqname']}, while "
                 f"repoDir had it as {first_uniqname}; retry reused {uniqname}, "
                 f"{len(markers)} reservation, replaced its own outputs")

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dataman.core.naming import find_reservation, reserve_uniqname
 from dataman.core.pipeline import process_frame, same_uniqname
 from dataman.core.publish import publish, write_pieces
 from dataman.ipc.slots import FrameBudget, SlotPool
@@ -48,18 +47,6 @@ def test_the_night_summary_is_logged_when_the_night_ends(config, caplog):
             "latency median 2.00s max 2.00s") in caplog.text
     assert "night 20251231 failed: mods1b.20251231.0002.fits: not FITS" in caplog.text
     assert supervisor.night.date == "20260101"
-
-
-def test_a_retry_finds_the_uniqname_its_first_attempt_reserved(tmp_path):
-    night, repo = tmp_path / "20251230", tmp_path / "newdata"
-    repo.mkdir()
-    when = datetime(2025, 12, 30, 3, 12, 45, tzinfo=UTC)
-    first = reserve_uniqname("MODS1B", when, night, repo, "mods1b.20251230.0001.fits")
-    other = reserve_uniqname("MODS1B", when, night, repo, "mods1b.20251230.0002.fits")
-    assert (first, other) == ("mods1b.20251230.031245.fits", "mods1b.20251230.031245_2.fits")
-    assert find_reservation(night, "mods1b.20251230.0001.fits") == first
-    assert find_reservation(night, "mods1b.20251230.0002.fits") == other
-    assert find_reservation(night, "mods1b.20251230.0003.fits") is None
 
 
 @pytest.mark.parametrize("ours", [True, False])
