@@ -39,6 +39,15 @@ class Mounts:
         self.mounted.append(where)
         self._run("-o", "remount,ro,bind", str(where))
 
+    def try_read_only(self, where: Path) -> bool:
+        """Whether a read-only bind mount can be made here (made and released at once)."""
+        result = subprocess.run(["mount", "--bind", str(where), str(where)],
+                                capture_output=True, check=False)
+        if result.returncode:
+            return False
+        subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
+        return True
+
     def release(self, where: Path) -> None:
         subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
         self.mounted.remove(where)
