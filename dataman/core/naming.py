@@ -1,4 +1,4 @@
-"""File names: the raw-name pattern, channels, instruments and UNIQNAME (SPEC §2, §5)."""
+"""File names: the raw-name pattern, channels, instruments and UNIQNAME (docs/processing.md)."""
 
 from __future__ import annotations
 
