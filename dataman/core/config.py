@@ -12,10 +12,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
+from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_extra_values
 from configobj.validate import Validator
 
 from dataman.core.errors import ConfigError
@@ -152,7 +153,8 @@ def _read_validated(source: Path) -> tuple[ConfigObj, list[tuple[str, ...]]]:
     return raw, missing
 
 
-def _missing_sections(raw, spec, above: tuple[str, ...] = ()):
+def _missing_sections(raw: Section, spec: Section,
+                      above: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Sections (as name paths) the configspec has and the file lacks, outermost only."""
     for name in spec.sections:
         if name not in raw:
@@ -163,7 +165,7 @@ def _missing_sections(raw, spec, above: tuple[str, ...] = ()):
 
 def _mark_defaulted(raw: ConfigObj, sections: tuple[str, ...]) -> None:
     """Say, in the effective text, that a section came from the defaults alone."""
-    parent = raw
+    parent: Section = raw
     for name in sections[:-1]:
         parent = parent[name]
     note = f"# {_key_path(sections, None)}: not in the file, every key at its default"

@@ -126,7 +126,7 @@ def test_lookup_order_system_then_current_folder_then_variable_then_option(nowhe
 def test_a_named_file_that_does_not_exist_is_an_error_not_skipped(nowhere, monkeypatch):
     monkeypatch.setenv("DATAMAN_CONFIG", str(nowhere / "typo.ini"))
     path, _ = find_config()
-    with pytest.raises(ConfigError, match="typo.ini: no such configuration file"):
+    with pytest.raises(ConfigError, match=r"typo\.ini: no such configuration file"):
         load_config(path)
 
 
