@@ -1,4 +1,4 @@
-"""The ``dataman`` command: one subcommand per face of the service (ARCHITECTURE "Faces")."""
+"""The ``dataman`` command: one subcommand per face of the service (docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from dataman.core.nightlog import NightLogHandler, UtcFormatter, default_hostid
 def add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", type=Path, default=None, metavar="FILE",
                         help="configuration file (default: $DATAMAN_CONFIG, ./dataman.ini, "
-                             "or the embedded default)")
+                             "/etc/dataman/dataman.ini, or the packaged default)")
 
 
 def config_or_exit(args: argparse.Namespace, *, create_dirs: bool = True,

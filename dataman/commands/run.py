@@ -1,4 +1,4 @@
-"""``dataman run``: the service itself, as systemd starts it (ARCHITECTURE "Faces")."""
+"""``dataman run``: the service itself, as systemd starts it (docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """``dataman send proc FILE`` / ``dataman send quit``: the datagrams azcam sends, by hand.
 
 For operators and tests: ask a running dataMan to (re)process a frame, or stop
-it, exactly as the camera server would (SPEC §3). Host and port come from
+it, exactly as the camera server would (docs/commands.md). Host and port come from
 ``[server]`` unless given; the working directories are not needed, so a
-configuration whose directories are missing (another host's) still works.
+configuration whose directories are missing (another host's) still works. When
+the host answers that nobody listens on the port (at once, for this machine),
+it says so and exits 1 instead of printing "sent".
 
     dataman send proc /home/data/mods1b/mods1b.20251230.0012.fits
     dataman send quit --host mods1 --port 10301
@@ -20,6 +22,8 @@ from dataman.core.naming import RAW_NAME
 from dataman.ipc.client import send_datagram
 from dataman.ipc.datagram import encode_proc, encode_quit
 
+#: How long to wait for the host to say that nobody listens on the port, seconds.
+REFUSAL_WAIT = 0.2
 #: A service bound to every interface is reached on the loopback one.
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
@@ -64,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
         port = port if port is not None else server.port
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        send_datagram(host, port, payload)
+        send_datagram(host, port, payload, refusal_wait=REFUSAL_WAIT)
+    except ConnectionRefusedError:
+        print(f"dataman send: nobody listens on {where} (the host refused the datagram): "
+              "is dataMan running, and on this port?", file=sys.stderr)
+        return 1
     except OSError as error:
         print(f"dataman send: cannot send to {where}: {error}", file=sys.stderr)
         return 1

@@ -1,6 +1,6 @@
 """MJD, heliocentric and barycentric dates of an exposure start, computed offline.
 
-The archive keywords ``MJD-OBS``, ``HJD-OBS`` and ``BJD-OBS`` (SPEC §4.2) are
+The archive keywords ``MJD-OBS``, ``HJD-OBS`` and ``BJD-OBS`` (docs/processing.md, fixDateTime) are
 written for every frame on the latency-critical path, and the mountain network
 may be down. So this module talks to ERFA (pyerfa, which astropy is built on)
 directly instead of going through ``astropy.time``/``astropy.coordinates``:
@@ -48,7 +48,7 @@ class Site:
     elevation: float
 
 
-#: Large Binocular Telescope, Mt. Graham (the default site of SPEC §4.2).
+#: Large Binocular Telescope, Mt. Graham (the default site, docs/processing.md, fixDateTime).
 LBT = Site(latitude=32.70131, longitude_east=-109.88906, elevation=3221.0)
 
 

@@ -12,15 +12,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from configobj import ConfigObj, ConfigObjError, flatten_errors, get_extra_values
+from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_extra_values
 from configobj.validate import Validator
 
 from dataman.core.errors import ConfigError
 
 SPEC_PATH = Path(__file__).with_name("configspec.ini")
+#: Used when no configuration is named and none is found; relative paths in it are
+#: relative to the per-user folder (``user_folder``), not to the file's own folder.
+PACKAGED_CONFIG = Path(__file__).with_name("default.ini")
+#: Where the systemd unit and the operators keep the instrument server's configuration.
+SYSTEM_CONFIG = Path("/etc/dataman/dataman.ini")
 #: Exit status of a service that refuses to start on a bad configuration (sysexits EX_CONFIG).
 EXIT_CONFIG = 78
 
@@ -100,6 +106,8 @@ class Config:
     site: SiteConfig
     temperatures: dict[str, SensorMap]
     text: str = dataclasses.field(repr=False, compare=False, default="")
+    #: Sections the file lacks, filled with defaults, e.g. ``("[workers]",)``.
+    defaulted: tuple[str, ...] = ()
 
 
 def snake_case(key: str) -> str:
@@ -116,14 +124,15 @@ def load_config(path: str | os.PathLike[str], *, check_dirs: bool = True,
     ``check_dirs``) a missing directory that ``makeDirs`` does not allow to create.
     """
     source = Path(path).resolve()
-    raw = _read_validated(source)
-    config = _build(raw, source)
+    raw, missing = _read_validated(source)
+    config = _build(raw, source, missing)
     if check_dirs:
         prepare_directories(config, create=create_dirs)
     return config
 
 
-def _read_validated(source: Path) -> ConfigObj:
+def _read_validated(source: Path) -> tuple[ConfigObj, list[tuple[str, ...]]]:
+    """The validated file, defaults filled in, and the sections that were missing."""
     if not source.is_file():
         raise ConfigError(f"{source}: no such configuration file")
     try:
@@ -131,6 +140,7 @@ def _read_validated(source: Path) -> ConfigObj:
                         raise_errors=True, encoding="utf-8")
     except (ConfigObjError, OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{source}: cannot parse: {error}") from error
+    missing = list(_missing_sections(raw, raw.configspec))
     result = raw.validate(Validator(), preserve_errors=True, copy=True)
     problems = [_describe_error(source, sections, key, error)
                 for sections, key, error in flatten_errors(raw, result)]
@@ -138,7 +148,28 @@ def _read_validated(source: Path) -> ConfigObj:
                  for sections, name in get_extra_values(raw)]
     if problems:
         raise ConfigError("\n".join(problems))
-    return raw
+    for sections in missing:
+        _mark_defaulted(raw, sections)
+    return raw, missing
+
+
+def _missing_sections(raw: Section, spec: Section,
+                      above: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Sections (as name paths) the configspec has and the file lacks, outermost only."""
+    for name in spec.sections:
+        if name not in raw:
+            yield (*above, name)
+        else:
+            yield from _missing_sections(raw[name], spec[name], (*above, name))
+
+
+def _mark_defaulted(raw: ConfigObj, sections: tuple[str, ...]) -> None:
+    """Say, in the effective text, that a section came from the defaults alone."""
+    parent: Section = raw
+    for name in sections[:-1]:
+        parent = parent[name]
+    note = f"# {_key_path(sections, None)}: not in the file, every key at its default"
+    parent.comments[sections[-1]] = [*parent.comments.get(sections[-1], []), note]
 
 
 def _key_path(sections: tuple[str, ...] | list[str], key: str | None) -> str:
@@ -161,8 +192,8 @@ def _section(cls, values, **overrides):
     return cls(**fields)
 
 
-def _build(raw: ConfigObj, source: Path) -> Config:
-    base = source.parent
+def _build(raw: ConfigObj, source: Path, missing: list[tuple[str, ...]]) -> Config:
+    base = user_folder() if source == PACKAGED_CONFIG.resolve() else source.parent
     paths = {key: (base / value).resolve() for key, value in raw["paths"].items()
              if key != "makeDirs"}
     path_config = _section(PathsConfig, {**paths, "makeDirs": raw["paths"]["makeDirs"]})
@@ -182,6 +213,7 @@ def _build(raw: ConfigObj, source: Path) -> Config:
         site=_section(SiteConfig, raw["site"]),
         temperatures=temperatures,
         text=_effective_text(raw),
+        defaulted=tuple(_key_path(sections, None) for sections in missing),
     )
 
 
@@ -216,10 +248,35 @@ def prepare_directories(config: Config, *, create: bool = True) -> None:
 
 
 def default_config_path() -> Path:
-    """``$DATAMAN_CONFIG``, else ``./dataman.ini``, else the repository's embedded default."""
-    if "DATAMAN_CONFIG" in os.environ:
-        return Path(os.environ["DATAMAN_CONFIG"])
-    local = Path("dataman.ini")
-    if local.is_file():
-        return local
-    return Path(__file__).resolve().parents[2] / "dataman.ini"
+    """The configuration to use when none is named; see :func:`find_config`."""
+    return find_config()[0]
+
+
+def find_config(named: str | os.PathLike[str] | None = None) -> tuple[Path, str]:
+    """The configuration file to use and why, in the documented order.
+
+    ``named`` (``-c``), ``$DATAMAN_CONFIG``, ``./dataman.ini``,
+    ``/etc/dataman/dataman.ini``, then the packaged default, whose folders lie
+    under :func:`user_folder`. A file named by ``-c`` or the variable is used
+    even if it does not exist, so a typo is reported rather than passed over.
+    """
+    if named is not None:
+        return Path(named), "given with -c"
+    if os.environ.get("DATAMAN_CONFIG"):
+        return Path(os.environ["DATAMAN_CONFIG"]), "from $DATAMAN_CONFIG"
+    for candidate, why in ((Path("dataman.ini"), "found in the current folder"),
+                           (SYSTEM_CONFIG, "the system configuration")):
+        if candidate.is_file():
+            return candidate, why
+    return PACKAGED_CONFIG, (f"the packaged default: none given with -c or $DATAMAN_CONFIG, "
+                             f"no ./dataman.ini, no {SYSTEM_CONFIG}; its relative paths are "
+                             f"under {user_folder()}")
+
+
+def user_folder() -> Path:
+    """Where the packaged default keeps everything: ``$XDG_STATE_HOME/dataman``,
+    else ``~/.local/state/dataman``."""
+    state_home = os.environ.get("XDG_STATE_HOME")
+    if state_home and Path(state_home).is_absolute():
+        return Path(state_home) / "dataman"
+    return Path.home() / ".local" / "state" / "dataman"

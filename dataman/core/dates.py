@@ -1,4 +1,4 @@
-"""fixDateTime: ISO DATE-OBS, MJD-OBS, HJD-OBS and BJD-OBS (SPEC §4.2).
+"""fixDateTime: ISO DATE-OBS, MJD-OBS, HJD-OBS and BJD-OBS (docs/processing.md, fixDateTime).
 
 HJD-OBS and BJD-OBS hold *modified* Julian dates, as the original MODS system
 wrote them; the keyword comments say so. Everything is computed locally: no
@@ -85,7 +85,7 @@ def _site(primary: fits.Header, default: SiteConfig) -> Site:
 
 
 def fix_date_time(primary: fits.Header, default_site: SiteConfig) -> list[str]:
-    """Apply §4.2 in place; a missing input skips only what depends on it."""
+    """Apply fixDateTime in place; a missing input skips only what depends on it."""
     warnings: list[str] = []
     start = _start_time(primary, warnings)
     if start is None:

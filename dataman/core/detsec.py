@@ -1,4 +1,4 @@
-"""fixDETSEC: detector sections and IRAF logical transforms of IM1..IM4 (SPEC §4.1).
+"""fixDETSEC: detector sections and IRAF logical transforms of IM1..IM4 (docs/processing.md).
 
 azcam anchors the sections of IM2..IM4 to the far detector edges in subframes
 and gets LTV slightly wrong for binned frames; both are recomputed here from
@@ -46,7 +46,7 @@ def amplifier_keywords(amp: int, readout: Readout) -> dict[str, str | float]:
 
 
 def fix_detsec(frame: RawFrame, readout: Readout) -> list[str]:
-    """Rewrite the §4.1 keywords of every IMn in place; returns warnings (none)."""
+    """Rewrite the fixDETSEC keywords of every IMn in place; returns warnings (none)."""
     for number, amp in enumerate(frame.amps, start=1):
         for key, value in amplifier_keywords(number, readout).items():
             amp.header[key] = value

@@ -83,7 +83,7 @@ def _axis_slice(start: int, stop: int) -> slice:
 
 
 def amplifier_section(amp: int, *, c0: int, r0: int, width: int, height: int) -> Section:
-    """Detector section (DETSEC = CCDSEC) of amplifier ``amp`` (1..4), SPEC §4.1.
+    """Detector section (DETSEC = CCDSEC) of amplifier ``amp`` (1..4); docs/processing.md.
 
     ``width`` and ``height`` are the quadrant's size in unbinned detector pixels;
     IM2 and IM4 are read out reversed in x, so their sections run backwards.

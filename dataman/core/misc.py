@@ -1,4 +1,4 @@
-"""fixMisc: keywords the LBT Archive and legacy MODS tools require (SPEC §4.4)."""
+"""fixMisc: keywords the LBT Archive and legacy MODS tools require (docs/processing.md, fixMisc)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ _FALSE = {"0", "F", "FALSE"}
 
 
 def fix_misc(primary: fits.Header, readout: Readout) -> list[str]:
-    """Apply every §4.4 fix to the primary header in place; returns warnings."""
+    """Apply every fixMisc change to the primary header in place; returns warnings."""
     warnings: list[str] = []
     altitude = _decimal_angle(primary, "TELALT", warnings)
     _decimal_angle(primary, "TELAZ", warnings)

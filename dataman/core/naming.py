@@ -1,4 +1,5 @@
-"""File names: the raw-name pattern, channels, instruments and exposure order (SPEC §2, §5)."""
+"""File names: the raw-name pattern, channels, instruments and exposure order
+(docs/processing.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The per-night log file (SPEC §6): ``<logDir>/<hostid>dm.<obsdate>.txt``.
+"""The per-night log file (docs/operations.md, "Logs"): ``<logDir>/<hostid>dm.<obsdate>.txt``.
 
 Afternoon calibrations belong to the coming night, so from local noon until
 local midnight-in-UTC the observing date is already the next UTC date. The
@@ -37,7 +37,7 @@ def observing_date(moment: datetime, utc_offset: float) -> str:
 
 
 def night_log_path(log_dir: Path, hostid: str, date: str) -> Path:
-    """``<logDir>/<hostid>dm.<obsdate>.txt`` (SPEC §6)."""
+    """``<logDir>/<hostid>dm.<obsdate>.txt`` (docs/operations.md, "Logs")."""
     return log_dir / f"{hostid}dm.{date}.txt"
 
 

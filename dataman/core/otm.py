@@ -1,4 +1,4 @@
-"""makeOTM: overscan subtraction, trimming and merging of the four quadrants (SPEC §4.5).
+"""makeOTM: overscan subtraction, trimming and merging of the four quadrants (docs/processing.md).
 
 The merged image keeps the orientation of the pre-Archon MODS controllers,
 which is the detector mirrored top to bottom (MERGED row 1 is detector row

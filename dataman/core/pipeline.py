@@ -103,7 +103,7 @@ def timed(result: FrameResult, step: str):
 
 
 def fix_headers(frame: RawFrame, config: Config) -> tuple[Readout, str | None, list[str]]:
-    """Run the enabled header fixes of SPEC §4.1-4.4; returns geometry, instrument, warnings."""
+    """Run the enabled header fixes (docs/processing.md); returns geometry, instrument, warnings."""
     options, warnings = config.processing, []
     readout = readout_of(frame, warnings)
     instrument = instrument_of(frame.primary, frame.name)

@@ -1,4 +1,4 @@
-"""Atomic, no-overwrite file publication (SPEC §5).
+"""Atomic, no-overwrite file publication (docs/processing.md, "Names, outputs and delivery").
 
 Every file is written under a hidden temporary name in its final directory
 and then *linked* to its final name: ``link(2)`` fails when the name exists,

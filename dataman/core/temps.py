@@ -1,4 +1,4 @@
-"""fixTemps: CCD, base and backplane temperatures from the CONPARS table (SPEC §4.3).
+"""fixTemps: CCD, base and backplane temperatures from the CONPARS table (docs/processing.md).
 
 Which Archon sensor is the CCD and which the base depends on how each MODS is
 wired; the mapping comes from the ``[temperatures]`` section of the configuration.

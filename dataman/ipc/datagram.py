@@ -1,4 +1,4 @@
-"""The UDP commands azcam sends (SPEC §3), validated before anything acts on them.
+"""The UDP commands azcam sends (docs/commands.md), validated before anything acts on them.
 
 A datagram is untrusted input arriving on a network port, so ``parse_datagram``
 never raises and never touches a shell: it returns a ``ProcRequest``, a
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dataman.core.naming import RAW_NAME
 
-#: Longest datagram accepted (SPEC §3); receivers read one byte more to see overlong ones.
+#: Longest datagram accepted (docs/commands.md); receivers read one byte more to see overlong ones.
 MAX_DATAGRAM = 1024
 #: Padding some senders add around the command (C strings, line-oriented clients).
 PADDING = " \t\r\n\v\f\x00"

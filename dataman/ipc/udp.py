@@ -1,4 +1,4 @@
-"""The UDP command socket azcam sends ``proc <file>`` / ``quit`` to (SPEC §3).
+"""The UDP command socket azcam sends ``proc <file>`` / ``quit`` to (docs/commands.md, "Datagrams").
 
 Datagrams are read in batches: each time the socket is readable, everything
 waiting (up to ``BATCH``) is read and handed over at once, so the service can

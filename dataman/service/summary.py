@@ -18,7 +18,7 @@ log = logging.getLogger("dataman")
 
 
 def night_window(date: str, utc_offset: float) -> tuple[float, float]:
-    """UTC epoch seconds [start, end) of observing date ``date`` (SPEC §6).
+    """UTC epoch seconds [start, end) of observing date ``date`` (docs/operations.md, "Logs").
 
     The night of ``20251231`` with utcOffset 7 runs from local noon on Dec 30
     (19:00 UTC) to local noon on Dec 31.
@@ -66,7 +66,7 @@ class ObservingNight:
         self.date = self.current()
 
     def current(self) -> str:
-        """YYYYMMDD of the observing night at this moment (SPEC §6)."""
+        """YYYYMMDD of the observing night at this moment (docs/operations.md, "Logs")."""
         return observing_date(datetime.fromtimestamp(self._now(), UTC), self._utc_offset)
 
     def check(self) -> None:

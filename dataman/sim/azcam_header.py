@@ -12,7 +12,7 @@ the real writer by ``tests/sim/test_azcam_conformance.py``. Known defects:
   detector edges (1kx1k IM2: ``[8292:7781,...]`` instead of ``[4658:4147,...]``);
   LTV1/LTV2 follow these wrong sections.
 * Binned frames: LTV = (1 - s)/b ignores where a binned pixel's centre lies,
-  off by (b - 1)/(2b) from the IRAF convention of SPEC §4.1.
+  off by (b - 1)/(2b) from the IRAF convention (docs/processing.md, fixDETSEC).
 * ATV2 of IM3/IM4 is -1544 wrapped to 63992: azcam keeps amplifier positions in
   ``uint16`` arrays, and NumPy 2 no longer widens the negation.
 * AMPSEC always names the full quadrant; CCDSEC1 mixes binned and unbinned units.

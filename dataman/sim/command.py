@@ -1,6 +1,6 @@
 """``dataman simulate``: write synthetic raw frames where the camera server would put them.
 
-Frames go to ``<out>/<chan>/<name>`` (SPEC §2: raw frames live at
+Frames go to ``<out>/<chan>/<name>`` (docs/processing.md, "The raw frame": raw frames live at
 ``<dataDir>/<chan>/<name>``), so pointing ``--out`` at a test dataDir gives
 dataMan exactly the tree it expects. With ``--instrument all`` the four
 channels take turns and each keeps its own frame numbers, as on the mountain.

@@ -1,4 +1,6 @@
-"""Synthetic MODS raw frames, laid out exactly as azcam writes them for the Archon (SPEC §2).
+"""Synthetic MODS raw frames, laid out exactly as azcam writes them for the Archon.
+
+The layout is described in docs/processing.md, "The raw frame".
 
 A test, a benchmark or ``dataman simulate`` needs frames that dataMan cannot
 tell from the camera's: same HDUs, shapes, BZERO, overscan position, and the

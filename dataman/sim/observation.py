@@ -1,7 +1,7 @@
 """What the MODS camera server knows about an observation: primary keywords and Archon status.
 
-These are the values dataMan reads from the primary header (SPEC §2) and the
-CONPARS table (SPEC §4.3), in the forms azcam receives them: telescope
+These are the values dataMan reads from the primary header and the CONPARS table
+(docs/processing.md: "The raw frame", fixTemps), in the forms azcam receives them: telescope
 coordinates as strings, LONGITUD in degrees *West*, blank NSTYPE/NSEPHFIL,
 lower-case IMAGETYP, temperatures that fixTemps must replace. The target is
 the Orion Nebula seen from the LBT near its meridian transit.

@@ -2,7 +2,7 @@
 
 A readout is a ROI mode and a binning factor. It fixes the size of each
 amplifier's image (data columns, rows, 32 overscan columns at the end of each
-row) and, through the true detector sections of SPEC §4.1, the detector
+row) and, through the true detector sections (docs/processing.md, fixDETSEC), the detector
 position of every stored pixel. The simulator paints pixels from this mapping;
 the header keywords it writes come from ``azcam_header``, which reproduces
 azcam's own (partly wrong) sections instead.
@@ -70,7 +70,7 @@ class ReadoutMode:
         return self.rows, self.data_columns + OVERSCAN_COLUMNS
 
     def section(self, amp: int) -> Section:
-        """True detector section (DETSEC = CCDSEC, SPEC §4.1) of amplifier ``amp`` (1..4)."""
+        """True detector section (DETSEC = CCDSEC, docs/processing.md) of amplifier ``amp``."""
         c0, r0 = REFERENCE_PIXEL
         return amplifier_section(amp, c0=c0, r0=r0, width=self.width, height=self.height)
 

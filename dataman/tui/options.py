@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("-c", "--config", type=Path, default=None, metavar="FILE",
                        help="configuration whose control socket to attach to (default: "
-                            "$DATAMAN_CONFIG, ./dataman.ini, or the embedded default)")
+                            "$DATAMAN_CONFIG, ./dataman.ini, /etc/dataman/dataman.ini, "
+                            "or the packaged default)")
     where.add_argument("--socket", type=Path, default=None, metavar="PATH",
                        help="the control socket itself")
     return parser

@@ -25,7 +25,7 @@ from astropy.utils.exceptions import AstropyWarning
 from dataman.core.barycentric import LBT, Site, observation_dates
 
 DAY_S = 86400.0
-#: The accuracy goal of SPEC §4.2: 1e-7 day = 8.6 ms.
+#: The accuracy goal of fixDateTime (docs/processing.md): 1e-7 day = 8.6 ms.
 TOLERANCE_DAYS = 1e-7
 #: What the two methods actually share (86 µs; they differ by ~3 µs, from UT1−UTC and polar
 #: motion): tight enough to catch a dropped TDB−TT (1.7 ms) that the goal would let through.

@@ -2,10 +2,12 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from dataman.core.config import load_config, snake_case
+from dataman.core import config as config_module
+from dataman.core.config import PACKAGED_CONFIG, find_config, load_config, snake_case
 from dataman.core.errors import ConfigError
 from tests.conftest import REPO, write_config
 
@@ -83,3 +85,74 @@ def test_snake_case_of_operator_keys():
     assert snake_case("fixDETSEC") == "fix_detsec"
     assert snake_case("makeOTM") == "make_otm"
     assert snake_case("utcOffset") == "utc_offset"
+
+
+# --- which file: -c, $DATAMAN_CONFIG, ./dataman.ini, /etc/dataman/dataman.ini, packaged ---
+
+@pytest.fixture
+def nowhere(tmp_path, monkeypatch):
+    """An empty current folder, no $DATAMAN_CONFIG, a system configuration path in tmp,
+    and a HOME of its own: nothing for the lookup to find."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("DATAMAN_CONFIG", raising=False)
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(config_module, "SYSTEM_CONFIG", tmp_path / "etc" / "dataman.ini")
+    return tmp_path
+
+
+def test_lookup_falls_back_to_the_packaged_default(nowhere):
+    path, why = find_config()
+    assert path == PACKAGED_CONFIG
+    assert PACKAGED_CONFIG.is_file()
+    assert why.startswith("the packaged default")
+    assert str(nowhere / "home" / ".local" / "state" / "dataman") in why
+
+
+def test_lookup_order_system_then_current_folder_then_variable_then_option(nowhere,
+                                                                          monkeypatch):
+    system = write_config(nowhere / "etc")
+    assert find_config() == (system, "the system configuration")
+    local = write_config(nowhere / "work")
+    assert find_config() == (Path("dataman.ini"), "found in the current folder")
+    assert Path("dataman.ini").resolve() == local
+    monkeypatch.setenv("DATAMAN_CONFIG", str(nowhere / "named.ini"))
+    assert find_config() == (nowhere / "named.ini", "from $DATAMAN_CONFIG")
+    assert find_config(nowhere / "option.ini") == (nowhere / "option.ini", "given with -c")
+
+
+def test_a_named_file_that_does_not_exist_is_an_error_not_skipped(nowhere, monkeypatch):
+    monkeypatch.setenv("DATAMAN_CONFIG", str(nowhere / "typo.ini"))
+    path, _ = find_config()
+    with pytest.raises(ConfigError, match=r"typo\.ini: no such configuration file"):
+        load_config(path)
+
+
+def test_packaged_default_keeps_every_folder_under_the_user_folder(nowhere, monkeypatch):
+    config = load_config(PACKAGED_CONFIG, check_dirs=False)
+    base = nowhere / "home" / ".local" / "state" / "dataman"
+    assert (config.paths.data_dir, config.paths.proc_dir, config.paths.repo_dir,
+            config.paths.log_dir, config.paths.state_dir) == (
+        base / "data", base / "proc", base / "newdata", base / "log", base / "state")
+    assert config.paths.make_dirs is True
+    assert config.server.control_socket == base / "state" / "dataman.sock"
+    monkeypatch.setenv("XDG_STATE_HOME", str(nowhere / "xdg"))
+    config = load_config(PACKAGED_CONFIG, check_dirs=False)
+    assert config.paths.state_dir == nowhere / "xdg" / "dataman" / "state"
+
+
+def test_sections_missing_from_the_file_are_named_and_marked(tmp_path):
+    path = tmp_path / "partial.ini"
+    path.write_text("[paths]\nmakeDirs = True\n[processing]\n"
+                    "[temperatures]\n[[MODS1B]]\nccd = X\n")
+    config = load_config(path, check_dirs=False)
+    assert config.defaulted == ("[server]", "[workers]", "[service]", "[site]",
+                                "[temperatures][MODS1R]", "[temperatures][MODS2B]",
+                                "[temperatures][MODS2R]")
+    assert "# [workers]: not in the file, every key at its default\n[workers]\n" in config.text
+    assert "# [temperatures][MODS2B]: not in the file" in config.text
+    assert "# [processing]:" not in config.text  # present, though empty
+    assert load_config(write_config(tmp_path / "full"), check_dirs=False).defaulted == (
+        "[processing]", "[workers]", "[service]", "[site]", "[temperatures]")

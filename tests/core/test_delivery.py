@@ -1,4 +1,4 @@
-"""Names, no-overwrite, UNIQNAME fallback, last-data file, staging disk missing (SPEC §5)."""
+"""Names, no overwrite, UNIQNAME fallback, last-data file, staging disk away; docs/processing.md."""
 
 import os
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""fixDETSEC against literal section tables computed by hand from SPEC §4.1."""
+"""fixDETSEC against literal section tables worked out by hand from docs/processing.md."""
 
 import pytest
 

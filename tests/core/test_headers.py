@@ -1,8 +1,8 @@
-"""Every header fix of SPEC §4.1-4.4 in the written file, against values worked out by hand.
+"""Every header fix of docs/processing.md in the written file, against values worked out by hand.
 
 Frames come from the simulator with azcam's own values (wrong subframe DETSEC, lower-case
 IMAGETYP, LBTWLINK 1, NEXTEND 4, ...); expected values are literals or computed here from
-the SPEC's formulas, never taken from dataMan's output.
+the formulas of docs/processing.md, never taken from dataMan's output.
 """
 
 from datetime import UTC, datetime
@@ -130,7 +130,7 @@ def test_written_detsec_and_ltv_replace_azcams(config, roi, binning, sections, l
             assert header["DETSEC"] == header["CCDSEC"] == sections[number - 1]
             assert (header["LTV1"], header["LTV2"]) == ltv[number - 1]
             assert header["LTM1_1"] == (-1 if number in (2, 4) else 1) / binning
-            # nothing else in IMn changes but the §4.1 keywords and MODSQUAD
+            # nothing else in IMn changes but the fixDETSEC keywords and MODSQUAD
             changed = {key for key in original[number].header
                        if original[number].header[key] != header.get(key)}
             assert changed <= {"DETSEC", "CCDSEC", "LTV1", "LTV2", "LTM1_1", "LTM2_2"}

@@ -12,11 +12,11 @@ from dataman.sim.frames import DEFAULT_BIAS, detector_signal
 from tests.conftest import make_frame, write_config
 
 NOW = datetime(2025, 12, 30, 4, 0, tzinfo=UTC)
-QUADRANT_SOURCE = {1: "IM3", 2: "IM4", 3: "IM1", 4: "IM2"}  # SPEC §4.5 table
+QUADRANT_SOURCE = {1: "IM3", 2: "IM4", 3: "IM1", 4: "IM2"}  # docs/processing.md, makeOTM table
 
 
 def plain_merge(raw_path, col_skip=2, row_skip=2):
-    """The SPEC's recipe written the obvious way: astropy data, np.flip, float64 arithmetic."""
+    """docs/processing.md's makeOTM the obvious way: astropy data, np.flip, float64 arithmetic."""
     with fits.open(raw_path) as hdus:
         data = {name: hdus[name].data.astype(np.float64) for name in ("IM1", "IM2", "IM3", "IM4")}
         overscan = hdus["IM1"].header["OVRSCAN1"]

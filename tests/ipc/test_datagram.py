@@ -1,4 +1,4 @@
-"""Command datagrams (SPEC §3): what is accepted, and why everything else is rejected."""
+"""Command datagrams (docs/commands.md): what is accepted, and why everything else is rejected."""
 
 from __future__ import annotations
 

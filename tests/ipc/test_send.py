@@ -68,3 +68,14 @@ def test_a_bad_configuration_exits_78(tmp_path: Path):
     run = dataman_send("quit", "-c", tmp_path / "bad.ini")
     assert run.returncode == 78
     assert "[server] port" in run.stderr
+
+
+def test_send_to_a_port_nobody_listens_on_says_so():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # The port is free again: the local host answers "port unreachable" at once.
+    run = dataman_send("quit", "--host", "127.0.0.1", "--port", port)
+    assert run.returncode == 1
+    assert run.stdout == ""
+    assert f"nobody listens on 127.0.0.1:{port}" in run.stderr

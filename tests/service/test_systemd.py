@@ -84,6 +84,19 @@ def test_unit_restarts_except_on_bad_config_and_outlasts_graceful_stop() -> None
         "-/home/dataman/proc", "-/home/dataman/logs", "-/newdata"}
 
 
+
+def test_remove_ipc_only_for_the_services_own_account() -> None:
+    # RemoveIPC=yes removes every IPC object of User= when the unit stops: with a login
+    # shared by people (mods) it would remove theirs too. systemd/README.md creates the
+    # system account dataman for the service alone.
+    settings = unit_settings(UNIT.read_text())
+    assert settings["RemoveIPC"] == ["yes"]
+    assert settings["User"] == ["dataman"] and settings["Group"] == ["dataman"]
+    guide = (REPO / "systemd" / "README.md").read_text()
+    assert "useradd --system --user-group --no-create-home --shell /usr/sbin/nologin dataman" \
+        in guide
+
+
 @pytest.fixture
 def notify_socket(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
     """A datagram socket standing in for systemd, announced in NOTIFY_SOCKET."""

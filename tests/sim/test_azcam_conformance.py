@@ -34,7 +34,7 @@ azcam = pytest.importorskip("azcam")
 from azcam.header import Header  # noqa: E402
 from azcam.image import Image  # noqa: E402
 
-# Keywords dataMan reads in IM1..IM4 (SPEC §2, §4.1).
+# Keywords dataMan reads in IM1..IM4 (docs/processing.md: the raw frame, fixDETSEC).
 DATAMAN_EXTENSION_KEYWORDS = (
     "EXTNAME", "CCDSUM", "OVRSCAN1", "DETSEC", "CCDSEC", "DATASEC", "BIASSEC",
     "LTV1", "LTV2", "LTM1_1", "LTM2_2",

@@ -156,7 +156,8 @@ AZCAM_1KX1K = {
     "IM3": ("[3635:4146,2577:3088]", 1.0, 1.0, -3634.0, -2576.0),
     "IM4": ("[8292:7781,2577:3088]", -1.0, 1.0, 8293.0, -2576.0),
 }
-# Full frame binned 2x2: sections right, LTV off by 1/4 pixel from SPEC §4.1's (0.25, 4146.75, ...).
+# Full frame binned 2x2: sections right, LTV off by 1/4 pixel from fixDETSEC's (0.25, 4146.75,
+# ...) in docs/processing.md.
 AZCAM_FULL_BINNED = {
     "IM1": ("[1:4146,1:1544]", 0.5, 0.5, 0.0, 0.0),
     "IM2": ("[8292:4147,1:1544]", -0.5, 0.5, 4146.5, 0.0),
