@@ -22,8 +22,10 @@ from dataman.core.naming import RAW_NAME
 from dataman.ipc.client import send_datagram
 from dataman.ipc.datagram import encode_proc, encode_quit
 
-#: How long to wait for the host to say that nobody listens on the port, seconds.
-REFUSAL_WAIT = 0.2
+#: How long to wait for the host to say that nobody listens on the port, seconds: the
+#: local host answers within microseconds, and azcam's own client never waits at all, so
+#: the wait is kept far below what a person or a calling script would notice.
+REFUSAL_WAIT = 0.02
 #: A service bound to every interface is reached on the loopback one.
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
