@@ -14,7 +14,7 @@ from astropy.io import fits
 
 from dataman.core.barycentric import Site, observation_dates
 from dataman.core.config import SiteConfig
-from dataman.core.keywords import is_unset, parse_float, parse_sexagesimal, text_value
+from dataman.core.keywords import parse_float, parse_sexagesimal, text_value, why_unusable
 
 MJD_EPOCH = datetime(1858, 11, 17, tzinfo=UTC)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -52,12 +52,12 @@ def mjd_of(moment: datetime) -> float:
 def _start_time(primary: fits.Header, warnings: list[str]) -> datetime | None:
     date = text_value(primary, "DATE-OBS")
     if date is None:
-        warnings.append("DATE-OBS missing; MJD-OBS, HJD-OBS, BJD-OBS skipped")
+        warnings.append(f"{why_unusable(primary, 'DATE-OBS')}; MJD-OBS, HJD-OBS, BJD-OBS skipped")
         return None
     if _DATE.match(date):
         utc = text_value(primary, "UTC-OBS")
         if utc is None or not _TIME.match(utc):
-            warnings.append(f"UTC-OBS {'missing' if utc is None else repr(utc) + ' unparseable'}; "
+            warnings.append(f"{why_unusable(primary, 'UTC-OBS')}; "
                             "DATE-OBS kept, MJD-OBS, HJD-OBS, BJD-OBS skipped")
             return None
         candidate = f"{date}T{utc}"
@@ -71,17 +71,27 @@ def _start_time(primary: fits.Header, warnings: list[str]) -> datetime | None:
     return start
 
 
-def _within(value: float | None, limit: float) -> float | None:
-    return value if value is not None and abs(value) <= limit else None
-
-
-def _site(primary: fits.Header, default: SiteConfig) -> Site:
-    latitude = _within(parse_sexagesimal(primary.get("LATITUDE")), 90)
-    west = _within(parse_sexagesimal(primary.get("LONGITUD")), 360)
-    elevation = _within(parse_float(primary.get("ELEVATIO")), 10_000)
-    return Site(latitude=default.latitude if latitude is None else latitude,
-                longitude_east=-(default.longitude if west is None else west),
-                elevation=default.elevation if elevation is None else elevation)
+def _site(primary: fits.Header, default: SiteConfig, warnings: list[str]) -> Site:
+    """The header's site; each unusable keyword falls back to the configuration, said once."""
+    values: dict[str, float] = {}
+    reasons: list[str] = []
+    replaced: list[str] = []
+    for key, parse, limit, fallback, name in (
+            ("LATITUDE", parse_sexagesimal, 90, default.latitude, "latitude {} deg N"),
+            ("LONGITUD", parse_sexagesimal, 360, default.longitude, "longitude {} deg W"),
+            ("ELEVATIO", parse_float, 10_000, default.elevation, "elevation {} m")):
+        value = parse(primary.get(key))
+        if value is None or abs(value) > limit:
+            reasons.append(why_unusable(primary, key) if value is None
+                           else f"{key} {primary[key]!r} out of range")
+            replaced.append(name.format(fallback))
+            value = fallback
+        values[key] = value
+    if reasons:
+        warnings.append(f"{', '.join(reasons)}; configured site used instead for HJD-OBS, "
+                        f"BJD-OBS: {', '.join(replaced)}")
+    return Site(latitude=values["LATITUDE"], longitude_east=-values["LONGITUD"],
+                elevation=values["ELEVATIO"])
 
 
 def fix_date_time(primary: fits.Header, default_site: SiteConfig) -> list[str]:
@@ -95,15 +105,14 @@ def fix_date_time(primary: fits.Header, default_site: SiteConfig) -> list[str]:
     dec = parse_sexagesimal(primary.get("TELDEC"))
     for key, value in (("TELRA", ra_hours), ("TELDEC", dec)):
         if value is None:
-            state = "missing" if is_unset(primary.get(key)) else f"{primary.get(key)!r} unparseable"
-            warnings.append(f"{key} {state}; HJD-OBS, BJD-OBS skipped")
+            warnings.append(f"{why_unusable(primary, key)}; HJD-OBS, BJD-OBS skipped")
     if ra_hours is None or dec is None:
         return warnings
     if not (0 <= ra_hours < 24 and -90 <= dec <= 90):
         warnings.append(f"TELRA {ra_hours} h / TELDEC {dec} deg out of range; "
                         "HJD-OBS, BJD-OBS skipped")
         return warnings
-    dates = observation_dates(start, 15.0 * ra_hours, dec, _site(primary, default_site))
+    dates = observation_dates(start, 15.0 * ra_hours, dec, _site(primary, default_site, warnings))
     primary["HJD-OBS"] = (dates.hjd_utc, COMMENTS["HJD-OBS"])
     primary["BJD-OBS"] = (dates.bjd_tdb, COMMENTS["BJD-OBS"])
     return warnings

@@ -12,6 +12,8 @@ import re
 from astropy.io import fits
 
 UNSET_MARKERS = {"", "NOCOMM", "NONE", "UNKNOWN", "N/A"}
+#: What the telescope link writes for a value it could not fetch.
+NOCOMM = "NOCOMM"
 
 _SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)(?:[:\s]+(\d+(?:\.\d*)?))?"
                           r"(?:[:\s]+(\d+(?:\.\d*)?))?\s*$")
@@ -22,6 +24,34 @@ def is_unset(value: object) -> bool:
     if value is None or isinstance(value, fits.card.Undefined):
         return True
     return isinstance(value, str) and value.strip().upper() in UNSET_MARKERS
+
+
+def why_unusable(header: fits.Header, key: str) -> str:
+    """The keyword and what is wrong with it, for a warning that goes on with "; ...".
+
+    An operator needs to tell a dropped telescope link from a keyword azcam
+    never wrote or a value nobody can read, so each case has its own words.
+
+    >>> why_unusable(fits.Header([("TELRA", "NOCOMM")]), "TELRA")
+    'TELRA is NOCOMM (telescope link down)'
+    >>> why_unusable(fits.Header([("TELRA", " ")]), "TELRA")
+    'TELRA blank'
+    >>> why_unusable(fits.Header(), "TELRA")
+    'TELRA missing'
+    >>> why_unusable(fits.Header([("TELRA", "5h35")]), "TELRA")
+    "TELRA '5h35' unparseable"
+    """
+    if key not in header:
+        return f"{key} missing"
+    value = header[key]
+    if value is None or isinstance(value, fits.card.Undefined) or (
+            isinstance(value, str) and not value.strip()):
+        return f"{key} blank"
+    if isinstance(value, str) and value.strip().upper() == NOCOMM:
+        return f"{key} is {NOCOMM} (telescope link down)"
+    if is_unset(value):
+        return f"{key} is {str(value).strip()!r}"
+    return f"{key} {value!r} unparseable"
 
 
 def text_value(header: fits.Header, key: str) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from astropy.io import fits
 
-from dataman.core.keywords import is_unset, parse_sexagesimal, text_value
+from dataman.core.keywords import is_unset, parse_sexagesimal, text_value, why_unusable
 from dataman.core.readout import Readout
 
 UNKNOWN_ZD = -99.99
@@ -54,8 +54,7 @@ def _decimal_angle(primary: fits.Header, key: str, warnings: list[str]) -> float
     value = primary.get(key)
     degrees = parse_sexagesimal(value)
     if degrees is None:
-        reason = "missing or NOCOMM" if is_unset(value) else f"= {value!r} is not an angle"
-        warnings.append(f"{key} {reason}; left unchanged")
+        warnings.append(f"{why_unusable(primary, key)}; left unchanged")
         return None
     if not isinstance(value, float):
         primary[key] = degrees

@@ -19,7 +19,7 @@ from dataman.core.geometry import (
     Section,
     readout_window,
 )
-from dataman.core.keywords import is_unset
+from dataman.core.keywords import is_unset, why_unusable
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ def readout_of(frame: RawFrame, warnings: list[str]) -> Readout:
 def _reference(frame: RawFrame, key: str, default: int, limit: int, warnings: list[str]) -> int:
     value = frame.primary.get(key)
     if is_unset(value):
-        warnings.append(f"{key} missing; using the detector reference pixel {default}")
+        warnings.append(f"{why_unusable(frame.primary, key)}; "
+                        f"using the detector reference pixel {default}")
         return default
     if isinstance(value, float) and value.is_integer():
         value = int(value)

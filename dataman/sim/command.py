@@ -5,12 +5,18 @@ Frames go to ``<out>/<chan>/<name>`` (docs/processing.md, "The raw frame": raw f
 dataMan exactly the tree it expects. With ``--instrument all`` the four
 channels take turns and each keeps its own frame numbers, as on the mountain.
 
+``--kind`` chooses what is observed (bias, flat, comp, object), or ``night``
+for a night's plan: afternoon calibrations, then science frames. Frames are
+named after the observing night (``--night``, by default tonight's: the UTC
+date, the next one from local noon on, as the service and azcam count it).
+
 With ``--send`` it also plays azcam's part on the wire: after each frame is
 complete it sends ``proc <path>`` to a running dataMan (by default to the
 ``[server]`` address of the configuration, whose ``dataDir`` then receives the
 frames), and ``--cadence`` paces the frames as exposures would.
 
     dataman simulate --count 8 --instrument all --roi 1kx1k --out var/data
+    dataman simulate --kind night --count 12 --instrument all --roi 1kx1k
     dataman simulate --send --cadence 30 --count 20
 """
 
@@ -20,21 +26,22 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.send import WILDCARDS, port_number
 from dataman.core.geometry import ROI_MODES
+from dataman.core.nightlog import observing_date
 from dataman.sim.camera import SendFailed, simulate_camera
-from dataman.sim.frames import DEFAULT_START, INSTRUMENTS, FrameSpec, raw_name
+from dataman.sim.frames import INSTRUMENTS, FrameSpec, raw_name
+from dataman.sim.night import PLANS, channel_exposures
 from dataman.sim.readout import BINNINGS
 
-#: Simulated time between the starts of consecutive frames of one channel (s):
-#: the default 300 s exposure plus readout and overheads.
-FRAME_INTERVAL = 360.0
 LAST_NUMBER = 9999
+#: Hours local time is behind UTC when no configuration is read: Arizona, the default of [site].
+DEFAULT_UTC_OFFSET = 7.0
 #: ``--send`` without a value: the address comes from ``[server]`` of the configuration.
 #: Not a string (argparse would pass it through ``type``); port 0 is never a parsed one.
 FROM_CONFIG = ("[server]", 0)
@@ -52,8 +59,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--count", type=_positive, default=3, help="frames to write (default 3)")
     parser.add_argument(
-        "--night", type=_night, default=datetime.now(UTC).strftime("%Y%m%d"),
-        help="observing night YYYYMMDD used in file names (default: today, UTC)",
+        "--night", type=_night, default=None,
+        help="observing night YYYYMMDD used in file names (default: tonight's, the UTC date "
+             "or from local noon on the next one; local time from [site] utcOffset of the "
+             "configuration when one is read, else UTC-7)",
+    )
+    parser.add_argument(
+        "--kind", choices=PLANS, default="object",
+        help="what the frames are: bias, flat, comp (arc lamps), object, or 'night' for "
+             "afternoon calibrations then objects (default object)",
     )
     parser.add_argument(
         "--instrument", choices=(*INSTRUMENTS, "all"), default=INSTRUMENTS[0],
@@ -76,14 +90,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Write (and announce) the frames, one line per frame on stdout; 1 on failure, 130 on ^C."""
+def run(args: argparse.Namespace,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+    """Write (and announce) the frames, one line per frame on stdout; 1 on failure, 130 on ^C.
+
+    ``now`` (aware) decides tonight's observing night when ``--night`` is not given.
+    """
     channels = len(INSTRUMENTS) if args.instrument == "all" else 1
     last = args.start_number + (args.count - 1) // channels
     if not 0 <= args.start_number <= last <= LAST_NUMBER:
         print(f"frame numbers {args.start_number}..{last} not in 0..{LAST_NUMBER}", file=sys.stderr)
         return 2
-    out, send_to = _destination(args)
+    out, send_to, utc_offset = _destination(args)
+    night = args.night or observing_date(now(), utc_offset)
     written: list[Path] = []
     began = time.monotonic()
 
@@ -93,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
               flush=True)
 
     try:
-        simulate_camera(frame_specs(args), out, send_to=send_to, cadence=args.cadence,
+        simulate_camera(frame_specs(args, night), out, send_to=send_to, cadence=args.cadence,
                         on_frame=report)
     except FileExistsError as error:
         print(f"{error.filename}: exists already, not overwritten "
@@ -110,37 +129,40 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _destination(args: argparse.Namespace) -> tuple[Path, tuple[str, int] | None]:
-    """Where frames go and where datagrams go; the configuration is read only when needed.
+def _destination(args: argparse.Namespace) -> tuple[Path, tuple[str, int] | None, float]:
+    """Where frames go, where datagrams go and the site's UTC offset (h).
 
-    Frames default to the configuration's ``dataDir`` whenever it is read, since
-    that is where the service looks up the name a ``proc`` datagram carries.
+    The configuration is read only when needed. Frames default to its
+    ``dataDir`` whenever it is read, since that is where the service looks up
+    the name a ``proc`` datagram carries.
     """
     if args.config is None and args.send != FROM_CONFIG:
-        return (args.out if args.out is not None else Path()), args.send
+        return (args.out if args.out is not None else Path()), args.send, DEFAULT_UTC_OFFSET
     config = config_or_exit(args, create_dirs=False, check_dirs=False)
     send_to = args.send
     if send_to == FROM_CONFIG:
         host = config.server.host
         send_to = (WILDCARDS.get(host, host), config.server.port)
-    return (args.out if args.out is not None else config.paths.data_dir), send_to
+    out = args.out if args.out is not None else config.paths.data_dir
+    return out, send_to, config.site.utc_offset
 
 
-def frame_specs(args: argparse.Namespace) -> Iterator[FrameSpec]:
-    """The frames ``args`` asks for, in writing order."""
+def frame_specs(args: argparse.Namespace, night: str) -> Iterator[FrameSpec]:
+    """The frames ``args`` asks for on observing night ``night``, in writing order."""
     channels = INSTRUMENTS if args.instrument == "all" else (args.instrument,)
-    night = datetime.strptime(args.night, "%Y%m%d").date()
-    first_start = datetime.combine(night, DEFAULT_START.timetz())
+    exposures = [channel_exposures(args.kind, channel, night) for channel in channels]
     for index in range(args.count):
         turn, channel = divmod(index, len(channels))
+        kind, start = next(exposures[channel])
         yield FrameSpec(
             instrument=channels[channel],
             roi=args.roi,
             binning=args.binning,
-            night=args.night,
+            night=night,
             number=args.start_number + turn,
-            start=first_start + timedelta(seconds=turn * FRAME_INTERVAL),
+            start=start,
             seed=args.seed + index,
+            kind=kind,
         )
 
 

@@ -18,6 +18,7 @@ read noise.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -28,9 +29,10 @@ import numpy as np
 from astropy.io import fits
 
 from dataman.core.geometry import AMPLIFIERS
-from dataman.sim.azcam_header import extension_cards, make_card, primary_header
+from dataman.sim.azcam_header import KeywordGroup, extension_cards, make_card, primary_header
 from dataman.sim.observation import archon_status, observation_groups
 from dataman.sim.readout import ReadoutMode
+from dataman.sim.setups import default_exptime, kind_of
 
 INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
 #: Bias level of each amplifier (DN); distinct so a swapped quadrant is visible in its overscan.
@@ -80,7 +82,10 @@ class FrameSpec:
     seed: int = 0
     bias: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BIAS))
     read_noise: float = 3.5
-    exptime: float = 300.0
+    #: What is observed: one of :data:`dataman.sim.setups.KINDS` (bias, flat, comp, object).
+    kind: str = "object"
+    #: Exposure time (s); None takes the kind's usual one in this channel (300 s for an object).
+    exptime: float | None = None
     #: Write TELALT/TELAZ as sexagesimal strings, as older telescope servers did.
     altaz_sexagesimal: bool = False
     #: Primary keywords to override; None deletes the keyword, an unknown one is appended.
@@ -95,6 +100,11 @@ class FrameSpec:
             raise ValueError("start must be timezone-aware (UTC)")
         if set(self.bias) != set(AMPLIFIERS):
             raise ValueError(f"bias needs exactly {', '.join(AMPLIFIERS)}")
+        kind_of(self.kind)
+        if self.exptime is not None and not (self.exptime >= 0 and math.isfinite(self.exptime)):
+            raise ValueError(f"exptime must be a number of seconds, at least 0, not {self.exptime}")
+        if self.kind == "bias" and self.exptime:
+            raise ValueError(f"a bias is a zero-second exposure, not {self.exptime} s")
 
     @property
     def readout(self) -> ReadoutMode:
@@ -103,6 +113,19 @@ class FrameSpec:
     @property
     def name(self) -> str:
         return raw_name(self.instrument, self.night, self.number)
+
+    @property
+    def exposure_time(self) -> float:
+        """EXPTIME: the one asked for, else the kind's usual one in this channel."""
+        if self.exptime is not None:
+            return self.exptime
+        return default_exptime(self.kind, self.instrument)
+
+
+def spec_groups(spec: FrameSpec) -> dict[str, KeywordGroup]:
+    """The camera server's header groups for ``spec``, before any ``primary`` override."""
+    return observation_groups(spec.instrument, spec.start, spec.exposure_time,
+                              spec.altaz_sexagesimal, spec.kind)
 
 
 def expected_stored_pixel_values(spec: FrameSpec, amp: int) -> np.ndarray:
@@ -126,8 +149,7 @@ def make_raw_hdulist(spec: FrameSpec) -> fits.HDUList:
     writes as azcam does (floats, after EXTNAME).
     """
     readout = spec.readout
-    groups = observation_groups(spec.instrument, spec.start, spec.exptime, spec.altaz_sexagesimal)
-    primary = fits.PrimaryHDU(header=primary_header(readout, spec.name, groups))
+    primary = fits.PrimaryHDU(header=primary_header(readout, spec.name, spec_groups(spec)))
     _override_keywords(primary.header, spec.primary)
     rng = np.random.default_rng(spec.seed)
     hdus: list[fits.hdu.base.ExtensionHDU] = []

@@ -3,20 +3,19 @@
 These are the values dataMan reads from the primary header and the CONPARS table
 (docs/processing.md: "The raw frame", fixTemps), in the forms azcam receives them: telescope
 coordinates as strings, LONGITUD in degrees *West*, blank NSTYPE/NSEPHFIL,
-lower-case IMAGETYP, temperatures that fixTemps must replace. The target is
-the Orion Nebula seen from the LBT near its meridian transit.
+lower-case IMAGETYP, temperatures that fixTemps must replace; around them the
+rest of the MODS keyword set (:mod:`dataman.sim.mods_keywords`) with the
+channel's set-up and the kind of exposure (:mod:`dataman.sim.setups`). The
+target is the Orion Nebula seen from the LBT near its meridian transit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from dataman.sim.azcam_header import KeywordGroup
-
-#: The LBT (Mt. Graham) as MODS headers give it: latitude deg N, longitude deg WEST, metres.
-LBT_SITE = (32.70131, 109.88906, 3221.0)
-#: Telescope altitude and azimuth (deg) and airmass of the default pointing.
-POINTING = (51.2741, 172.0516, 1.282)
+from dataman.sim.azcam_header import Card, KeywordGroup
+from dataman.sim.mods_keywords import INSTRUMENT, SYSTEM, TELESCOPE, Row
+from dataman.sim.setups import channel_of, instrument_values, kind_of, side_of, system_values
 
 # Archon STATUS rows (key, value) at the start of an exposure, in the controller's order.
 _ARCHON_STATUS = (
@@ -37,22 +36,24 @@ _ARCHON_STATUS = (
 
 
 def observation_groups(
-    instrument: str, start: datetime, exptime: float, altaz_sexagesimal: bool = False
+    instrument: str, start: datetime, exptime: float, altaz_sexagesimal: bool = False,
+    kind: str = "object",
 ) -> dict[str, KeywordGroup]:
-    """The MODS server's header groups (all but azcam's focal plane), keyed by azcam header name."""
-    blue = instrument.endswith("B")
-    alt, az, airmass = POINTING
-    latitude, longitude, elevation = LBT_SITE
-    telalt: object = sexagesimal(alt) if altaz_sexagesimal else alt
-    telaz: object = sexagesimal(az) if altaz_sexagesimal else az
+    """The MODS server's header groups (all but azcam's focal plane), keyed by azcam header name.
+
+    ``kind`` is one of :data:`dataman.sim.setups.KINDS`: it sets IMAGETYP,
+    OBJECT, the hatch, calibration tower and lamps; ``exptime`` is written as is.
+    """
+    exposure = kind_of(kind)
+    names = {"channel": channel_of(instrument).name, "side": side_of(instrument)}
+    telescope: dict[str, object] = {}
+    if altaz_sexagesimal:
+        telescope = {key: sexagesimal(value) for key, value, _ in TELESCOPE
+                     if key in ("TELALT", "TELAZ") and isinstance(value, float)}
     groups = [
         KeywordGroup("system", "MODS", [
             ("DETNAME", "MODS", "Detector name"),
-            ("INSTRUME", instrument, "Instrument name"),
-            ("OBSERVAT", "LBT", "Observatory"),
-            ("PROPID", "UA_2025B_07", "Observing proposal ID"),
-            ("PI_NAME", "Smith", "Principal investigator"),
-            ("OBSERVER", "Jones", "Observer(s)"),
+            *_cards(SYSTEM, system_values(instrument), names),
         ]),
         KeywordGroup("controller", "Controller", [
             ("INTMS", int(exptime * 1000), "Open shutter exposure time (ms)"),
@@ -65,36 +66,29 @@ def observation_groups(
             ("EXPREQ", exptime, "Exposure time requested (seconds)"),
             ("EXPTIME", exptime, "Exposure time (seconds)"),
             ("DARKTIME", exptime, "Dark time (seconds)"),
-            ("IMAGETYP", "object", "Image type"),
-            ("OBJECT", "NGC 1976", ""),
+            ("IMAGETYP", exposure.imagetyp, "Image type"),
+            ("OBJECT", exposure.title, ""),
         ]),
         KeywordGroup("tempcon", "Temperature", [
             ("CCDTEMP", -999.9, "CCD temperature (C)"),
             ("BASETEMP", -999.9, "Dewar base temperature (C)"),
         ]),
-        KeywordGroup("instrument", "Instrument", [
-            ("CHANNEL", "Blue" if blue else "Red", "Spectrograph channel"),
-            ("FILTER", "Clear" if blue else "GG495", "Camera filter"),
-            ("GRATING", "G400L" if blue else "G670L", "Grating"),
-            ("SLITMASK", "LS60x5", "Slit mask"),
-        ]),
-        KeywordGroup("telescope", "Telescope", [
-            ("TELESCOP", "LBT-SX" if instrument.startswith("MODS1") else "LBT-DX", "Telescope"),
-            ("TELRA", "05:35:17.30", "Telescope RA (hours, J2000)"),
-            ("TELDEC", "-05:23:28.0", "Telescope Dec (deg, J2000)"),
-            ("TELALT", telalt, "Telescope altitude (deg)"),
-            ("TELAZ", telaz, "Telescope azimuth (deg)"),
-            ("AIRMASS", airmass, "Airmass at start of exposure"),
-            ("LATITUDE", latitude, "Observatory latitude (deg N)"),
-            ("LONGITUD", longitude, "Observatory longitude (deg W)"),
-            ("ELEVATIO", elevation, "Observatory elevation (m)"),
-            ("LBTWLINK", 1, "LBT telescope link (1 up, 0 down)"),
-            ("NONSIDER", 0, "Non-sidereal target (1 yes, 0 no)"),
-            ("NSTYPE", "", "Non-sidereal target type"),
-            ("NSEPHFIL", "", "Non-sidereal ephemeris file"),
-        ]),
+        KeywordGroup("instrument", "Instrument",
+                     _cards(INSTRUMENT, instrument_values(instrument, kind), names)),
+        KeywordGroup("telescope", "Telescope", _cards(TELESCOPE, telescope, names)),
     ]
     return {group.name: group for group in groups}
+
+
+def _cards(rows: tuple[Row, ...], values: dict[str, object], names: dict[str, str]) -> list[Card]:
+    """(keyword, value, comment) of each row: ``values`` fill or replace the table's values."""
+    cards = []
+    for keyword, value, comment in rows:
+        value = values.get(keyword, value)
+        if value is None:
+            raise ValueError(f"no value for {keyword}")  # a table row nobody fills: a bug here
+        cards.append((keyword, value, comment.format(**names)))
+    return cards
 
 
 def archon_status() -> list[tuple[str, str]]:

@@ -148,3 +148,20 @@ def test_modsquad_labels_and_merged_header(config):
     for key in ("SIMPLE", "EXTEND", "NEXTEND"):
         assert key not in merged
     assert all(f"Q{q}BIAS" in merged for q in range(1, 5))
+
+
+@pytest.mark.parametrize(("kind", "imagetyp", "exptime", "objname"), [
+    ("bias", "BIAS", 0.0, "Bias"), ("flat", "FLAT", 3.0, "Slit flat LS5x60x1.0"),
+    ("comp", "COMP", 15.0, "Arc lamps LS5x60x1.0")])
+def test_calibration_frames_keep_their_kind_and_the_instrument_setup(
+        config, kind, imagetyp, exptime, objname):
+    _, result, hdus = process(config, instrument="MODS1R", kind=kind, roi="1kx1k", binning=2)
+    with hdus:
+        header = hdus[0].header
+        assert (header["IMAGETYP"], header["EXPTIME"], header["OBJNAME"]) == (
+            imagetyp, exptime, objname)
+        # Keywords outside SPEC §4 pass through unchanged (values from the red channel's set-up).
+        assert (header["GRATNAME"], header["FILTNAME"], header["MASKNAME"], header["CALIB"]) == (
+            "G670L", "GG495", "LS5x60x1.0", "IN")
+        assert header.comments["GRATNAME"] == "Red Grating Turret Disperser Name"
+    assert result.warnings == []

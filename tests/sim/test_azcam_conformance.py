@@ -27,8 +27,7 @@ from dataman.sim.azcam_header import (
     WCS_ROTATION,
     WCS_SCALE,
 )
-from dataman.sim.frames import FrameSpec, make_raw_hdulist, write_raw_frame
-from dataman.sim.observation import observation_groups
+from dataman.sim.frames import FrameSpec, make_raw_hdulist, spec_groups, write_raw_frame
 
 azcam = pytest.importorskip("azcam")
 from azcam.header import Header  # noqa: E402
@@ -60,6 +59,11 @@ CASES = [
     pytest.param(("3kx3k", 2), id="3kx3k-binned"),
     pytest.param(("1kx1k", 1), id="1kx1k"),
     pytest.param(("1kx1k", 2), id="1kx1k-binned"),
+    # Every kind of exposure and both channels and sides: the MODS keyword set as azcam writes it.
+    pytest.param(("1kx1k", 2, {"kind": "bias", "instrument": "MODS1R"}), id="bias-MODS1R"),
+    pytest.param(("1kx1k", 2, {"kind": "flat", "instrument": "MODS2B"}), id="flat-MODS2B"),
+    pytest.param(("1kx1k", 2, {"kind": "comp", "instrument": "MODS2R"}), id="comp-MODS2R"),
+    pytest.param(("1kx1k", 2, {"altaz_sexagesimal": True}), id="altaz-sexagesimal"),
 ]
 
 
@@ -126,7 +130,7 @@ def _configure_like_mods(focalplane: object, spec: FrameSpec) -> None:
 
 def _register_observation_headers(spec: FrameSpec) -> None:
     """Load the simulator's observation keywords into azcam header objects, in server order."""
-    groups = observation_groups(spec.instrument, spec.start, spec.exptime, spec.altaz_sexagesimal)
+    groups = spec_groups(spec)
     types = {str: "str", int: "int", float: "float"}
     for name, group in groups.items():
         header = Header(group.title)
@@ -143,8 +147,8 @@ def cards(header: fits.Header) -> list[tuple[str, object, str]]:
 @pytest.fixture(scope="module", params=CASES)
 def frame_pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple:
     """(simulator's file, azcam's file) for one readout; written once, shared by the tests."""
-    roi, binning = request.param
-    spec = FrameSpec(roi=roi, binning=binning, seed=7)
+    roi, binning, *more = request.param
+    spec = FrameSpec(roi=roi, binning=binning, seed=7, **(more[0] if more else {}))
     folder = tmp_path_factory.mktemp(f"{roi}-{binning}")
     ours = write_raw_frame(folder, spec)
     theirs = folder / "azcam" / spec.name

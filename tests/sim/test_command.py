@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -119,11 +120,72 @@ def test_existing_frame_stops_the_run_without_overwriting(
     assert frame.read_bytes() == before
 
 
+@pytest.mark.parametrize(("now", "night"), [
+    (datetime(2025, 12, 30, 18, 59, 59, tzinfo=UTC), "20251230"),  # 11:59:59 MST: last night's
+    (datetime(2025, 12, 30, 19, 0, tzinfo=UTC), "20251231"),  # local noon: the coming night
+    (datetime(2025, 12, 30, 23, 59, tzinfo=UTC), "20251231"),  # 16:59 MST
+    (datetime(2025, 12, 31, 6, 0, tzinfo=UTC), "20251231"),  # 23:00 MST
+])
+def test_frames_are_named_after_the_observing_night_not_the_utc_date(
+    tmp_path: Path, now: datetime, night: str
+) -> None:
+    args = parse("--count", "1", "--roi", "1kx1k", "--binning", "2", "--out", tmp_path)
+    assert command.run(args, now=lambda: now) == 0
+    assert [p.name for p in tmp_path.rglob("*.fits")] == [f"mods1b.{night}.0001.fits"]
+
+
+def test_an_explicit_night_wins(tmp_path: Path) -> None:
+    args = parse("--count", "1", *SMALL, "--out", tmp_path)
+    assert command.run(args, now=lambda: datetime(2025, 12, 30, 20, 0, tzinfo=UTC)) == 0
+    assert [p.name for p in tmp_path.rglob("*.fits")] == ["mods1b.20260105.0001.fits"]
+
+
+def test_the_configured_utc_offset_decides_the_night(tmp_path: Path) -> None:
+    # 20:00 UTC is 13:00 in Arizona (next night) but 10:00 at UTC-10 (still last night).
+    config = write_config(tmp_path, site={"utcOffset": 10.0}, paths={"makeDirs": False})
+    args = parse("-c", config, "--count", "1", "--roi", "1kx1k", "--binning", "2",
+                 "--out", tmp_path / "out")
+    assert command.run(args, now=lambda: datetime(2025, 12, 30, 20, 0, tzinfo=UTC)) == 0
+    assert [p.name for p in tmp_path.rglob("*.fits")] == ["mods1b.20251230.0001.fits"]
+
+
+def test_a_night_plan_opens_with_afternoon_calibrations(tmp_path: Path) -> None:
+    args = parse("--kind", "night", "--count", "9", *SMALL, "--out", tmp_path)
+    assert command.run(args) == 0
+    rows = []
+    for number in range(1, 10):
+        header = fits.getheader(tmp_path / "mods1b" / f"mods1b.20260105.{number:04d}.fits")
+        rows.append((header["IMAGETYP"], header["EXPTIME"], header["DATE-OBS"],
+                     header["UTC-OBS"]))
+    # 14:00 MST the day before the night's date, each start after the previous exposure + 60 s.
+    assert rows == [
+        ("bias", 0.0, "2026-01-04", "21:00:00.000"),
+        ("bias", 0.0, "2026-01-04", "21:01:00.000"),
+        ("bias", 0.0, "2026-01-04", "21:02:00.000"),
+        ("flat", 8.0, "2026-01-04", "21:03:00.000"),
+        ("flat", 8.0, "2026-01-04", "21:04:08.000"),
+        ("flat", 8.0, "2026-01-04", "21:05:16.000"),
+        ("comp", 40.0, "2026-01-04", "21:06:24.000"),
+        ("comp", 40.0, "2026-01-04", "21:08:04.000"),
+        ("object", 300.0, "2026-01-05", "03:12:45.123"),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["bias", "flat", "comp", "object"])
+def test_one_kind_for_every_channel(tmp_path: Path, kind: str) -> None:
+    args = parse("--kind", kind, "--instrument", "all", "--count", "4", *SMALL, "--out", tmp_path)
+    assert command.run(args) == 0
+    frames = sorted(tmp_path.rglob("*.fits"))
+    assert len(frames) == 4
+    assert {fits.getheader(frame)["IMAGETYP"] for frame in frames} == {kind}
+
+
 @pytest.mark.parametrize("argv", [["--count", "0"], ["--night", "20261340"], ["--roi", "2kx2k"],
                                   ["--binning", "3"], ["--instrument", "MODS3B"],
                                   ["--send", "localhost"], ["--send", "::1:10301"],
                                   ["--send", "host:0"], ["--send", "host:http"],
-                                  ["--cadence", "-1"], ["--cadence", "nan"]])
+                                  ["--cadence", "-1"], ["--cadence", "nan"],
+                                  ["--kind", "dark"]])
 def test_bad_options_are_refused_by_the_parser(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         parse(*argv)

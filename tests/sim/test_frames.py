@@ -203,7 +203,7 @@ def test_binning_and_overscan_keywords_in_every_amplifier(
 def test_primary_keywords_dataman_reads() -> None:
     header = make_raw_hdulist(FrameSpec(roi="1kx1k", number=12))[0].header
     expected = {
-        "INSTRUME": "MODS1B", "OBSERVAT": "LBT", "TELESCOP": "LBT-SX",
+        "INSTRUME": "MODS1B", "OBSERVAT": "MGIO-LBT", "TELESCOP": "LBT-SX",
         "FILENAME": "mods1b.20251230.0012.fits", "DATE-OBS": "2025-12-30",
         "UTC-OBS": "03:12:45.123", "EXPTIME": 300.0, "IMAGETYP": "object", "OBJECT": "NGC 1976",
         "TELRA": "05:35:17.30", "TELDEC": "-05:23:28.0", "TELALT": 51.2741, "TELAZ": 172.0516,
