@@ -14,9 +14,11 @@ import os
 import signal
 from contextlib import suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from dataman.core.config import Config
+from dataman.core.earlier import earlier_outputs
 from dataman.ipc.control import ControlError
 from dataman.ipc.control_server import ControlServer
 from dataman.ipc.datagram import (
@@ -75,6 +77,7 @@ class Service:
         self.stop_event = asyncio.Event()
         self._dirty: set[str] = set()
         self._rejections = RejectionLog()
+        self._done_elsewhere: set[str] = set()
         supervisor.changed = self.mark_changed
         supervisor.frame_finished = lambda item: self.control.publish("frame", item)
 
@@ -170,11 +173,25 @@ class Service:
         nights = nights_to_scan(moment, self.sup.config.site.utc_offset)
         paths = await asyncio.to_thread(raw_frames, self.sup.config.paths.data_dir, nights)
         known = self.sup.journal.known_names([path.name for path in paths])
-        found = [path for path in paths if path.name not in known]
+        unknown = [path for path in paths
+                   if path.name not in known and path.name not in self._done_elsewhere]
+        found = await asyncio.to_thread(self._not_done_elsewhere, unknown)
         if found:
             log.info("scan: %d frames on disk were never requested", len(found))
             self.sup.request_frames([FrameRequest(path.name, path.parent.name, path,
                                                   Source.SCAN, "scan") for path in found])
+
+    def _not_done_elsewhere(self, paths: list[Path]) -> list[Path]:
+        """Drop the frames another run (``dataman process``) already processed and
+        delivered: a frame is delivered once. Each is said once, then remembered."""
+        config, found, done = self.sup.config, [], []
+        for path in paths:
+            (done if earlier_outputs(config, path.name).complete else found).append(path)
+        if done:
+            self._done_elsewhere.update(path.name for path in done)
+            log.info("scan: %d frames on disk were already delivered by another run, not "
+                     "queued: %s", len(done), " ".join(path.name for path in done))
+        return found
 
     # --- control socket -----------------------------------------------------------------
 

@@ -34,14 +34,12 @@ from tests.night.invariants import NightAccount, account_night, journal_rows
 from tests.reliability.conftest import stop_at_step, stopped
 from tests.service_harness import ServiceProcess, dataman_health, wait_until
 
-#: (IMAGETYP, OBJECT, EXPTIME, ROI, binning) of the frames of a night, in order.
-CALIBRATIONS = [("bias", "Bias", 0.0, "1kx1k", 2), ("bias", "Bias", 0.0, "3kx3k", 2),
-                ("flat", "Flat Hg(Ar) 0.6 slit", 8.0, "4kx3k", 2),
-                ("comp", "Comp Ne+Xe 0.6 slit", 15.0, "1kx1k", 1)]
-SCIENCE = [("object", "SN 2025abc", 300.0, "3kx3k", 2), ("object", "SN 2025abc", 300.0,
-                                                          "1kx1k", 1),
-           ("object", "NGC 2392", 120.0, "4kx3k", 2), ("object", "Standard Feige 34", 30.0,
-                                                        "1kx1k", 2)]
+#: (kind, OBJECT or None for the kind's own title, ROI, binning) of a night's frames, in order;
+#: the simulator gives each kind the MODS keyword set, IMAGETYP and exposure time it has.
+CALIBRATIONS = [("bias", None, "1kx1k", 2), ("bias", None, "3kx3k", 2),
+                ("flat", None, "4kx3k", 2), ("comp", None, "1kx1k", 1)]
+SCIENCE = [("object", "SN 2025abc", "3kx3k", 2), ("object", "SN 2025abc", "1kx1k", 1),
+           ("object", "NGC 2392", "4kx3k", 2), ("object", "Feige 34", "1kx1k", 2)]
 CHANNELS = ("MODS1B", "MODS1R")
 
 
@@ -82,14 +80,14 @@ class NightReplay:
               full: bool = False, aside: bool = False) -> Path:
         """Write the channel's next raw frame into dataDir, whole: it is written aside
         and moved into place, so the scan cannot take it before its datagram is sent."""
-        imagetyp, obj, exptime, roi, binning = kind
+        kind_name, title, roi, binning = kind
         number = next(self.numbers[channel]) if night is None else \
             len([n for n in self.requested if n.startswith(channel.lower() + "." + night)]) + 1
         spec = FrameSpec(instrument=channel, night=night or self.tonight, number=number,
                          seed=number, roi="full" if full else roi,
-                         binning=1 if full else binning, exptime=exptime,
+                         binning=1 if full else binning, kind=kind_name,
                          start=datetime.now(UTC).replace(microsecond=0),
-                         primary={"IMAGETYP": imagetyp, "OBJECT": obj})
+                         primary={"OBJECT": title} if title else {})
         data_dir = self.service.config.paths.data_dir
         written = write_raw_frame(data_dir / "incoming", spec)
         self.requested.append(written.name)

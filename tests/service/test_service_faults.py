@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -141,3 +143,20 @@ def test_a_scan_does_not_requeue_a_delivered_frame(service_factory):
     repo = service.config.paths.repo_dir
     assert sorted(p.name for p in repo.iterdir()) == ["MODS1B.new", raw.name, canary.name]
     assert (repo / "MODS1B.new").read_text() == f"{canary.name}\n"
+
+
+def test_a_scan_does_not_queue_a_frame_dataman_process_delivered(service_factory):
+    service = service_factory(service={"scanInterval": 1})
+    raw = frames(service, 1, night=tonight(service))[0]
+    run = subprocess.run([sys.executable, "-m", "dataman", "process", str(raw), "-c",
+                          str(service.config_path)], capture_output=True, text=True,
+                         check=False, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    delivered = service.config.paths.repo_dir / raw.name
+    first = delivered.stat().st_ino
+    service.start()
+    canary = frames(service, 1, start=2, night=tonight(service))[0]
+    service.wait_states([canary.name], timeout=30)  # a scan has run since the start
+    assert raw.name not in service.states()
+    assert delivered.stat().st_ino == first
+    assert f"already delivered by another run, not queued: {raw.name}" in service.log_text()
