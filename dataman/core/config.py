@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_extra_values
-from configobj.validate import Validator
+from configobj.validate import ValidateError, Validator
 
 from dataman.core.errors import ConfigError
+from dataman.core.senders import sender_problems
 
 SPEC_PATH = Path(__file__).with_name("configspec.ini")
 #: Used when no configuration is named and none is found; relative paths in it are
@@ -141,7 +142,8 @@ def _read_validated(source: Path) -> tuple[ConfigObj, list[tuple[str, ...]]]:
     except (ConfigObjError, OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{source}: cannot parse: {error}") from error
     missing = list(_missing_sections(raw, raw.configspec))
-    result = raw.validate(Validator(), preserve_errors=True, copy=True)
+    result = raw.validate(Validator({"sender_list": sender_list}), preserve_errors=True,
+                          copy=True)
     problems = [_describe_error(source, sections, key, error)
                 for sections, key, error in flatten_errors(raw, result)]
     problems += [f"{source}: {_key_path(sections, name)}: unknown key or section"
@@ -170,6 +172,27 @@ def _mark_defaulted(raw: ConfigObj, sections: tuple[str, ...]) -> None:
         parent = parent[name]
     note = f"# {_key_path(sections, None)}: not in the file, every key at its default"
     parent.comments[sections[-1]] = [*parent.comments.get(sections[-1], []), note]
+
+
+class BadSenders(ValidateError):
+    """``allowedSenders`` holds entries that are not addresses or networks."""
+
+
+def sender_list(value: str | list[str], *args: object, **kwargs: object) -> list[str]:
+    """The ``sender_list`` check of configspec.ini: one entry or a comma-separated list.
+
+    configobj reads a value without a comma as a string, so a single camera host
+    (``allowedSenders = 10.99.0.0/16``) is a one-entry list here, not a type error.
+    Every bad entry is named at once, so one ``config --check`` shows them all.
+    """
+    entries = [value] if isinstance(value, str) else [str(entry) for entry in value]
+    if not entries:
+        raise BadSenders("no address or network given (every datagram would be dropped)")
+    problems = sender_problems(entries)
+    if problems:
+        raise BadSenders(f"{len(problems)} bad {'entry' if len(problems) == 1 else 'entries'}:"
+                         f" {', '.join(problems)}")
+    return [entry.strip() for entry in entries]
 
 
 def _key_path(sections: tuple[str, ...] | list[str], key: str | None) -> str:

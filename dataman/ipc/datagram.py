@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataman.core.naming import RAW_NAME
+from dataman.core.senders import Network, parse_sender
 
 #: Longest datagram accepted (docs/commands.md); receivers read one byte more to see overlong ones.
 MAX_DATAGRAM = 1024
@@ -26,8 +27,6 @@ MAX_DATAGRAM = 1024
 PADDING = " \t\r\n\v\f\x00"
 #: Separators between the command word and its argument: spaces and tabs, never a line break.
 SEPARATORS = re.compile(r"[ \t]+")
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 #: ``recvfrom`` gives (host, port) for IPv4 and (host, port, flowinfo, scope_id) for IPv6.
 Sender = tuple[str, int] | tuple[str, int, int, int]
 
@@ -60,19 +59,15 @@ class SenderPolicy:
     def from_config(cls, allowed: Sequence[str]) -> SenderPolicy:
         """Addresses or CIDR networks, IPv4 or IPv6; ValueError names a bad entry.
 
-        Host bits set in a network (``10.0.0.7/24``) are an error, not silently
-        widened, and so is an IPv4-mapped entry, which no sender would match
-        (``allows`` unmaps senders): the operator must say what was meant.
+        The configuration check accepts only entries :func:`parse_sender` accepts,
+        so a loaded configuration never fails here.
         """
         networks = []
         for entry in allowed:
             try:
-                network = ipaddress.ip_network(str(entry).strip(), strict=True)
-                if network.version == 6 and network.subnet_of(IPV4_MAPPED):
-                    raise ValueError("IPv4-mapped, write it as an IPv4 address or network")
+                networks.append(parse_sender(entry))
             except ValueError as error:
                 raise ValueError(f"allowed sender {entry!r}: {error}") from None
-            networks.append(network)
         return cls(tuple(networks))
 
     def allows(self, address: str) -> bool:

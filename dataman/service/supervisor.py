@@ -69,6 +69,9 @@ from dataman.service.waiting import RawFileWait
 
 log = logging.getLogger("dataman")
 RESPAWN_DELAY_MAX = 30.0
+#: Longest pause (s) between tries to start a frame while the journal refuses to record
+#: starts (locked by another program, disk error); the first pause is 1 s, then doubles.
+JOURNAL_RETRY_MAX = 30.0
 #: Longest time one dispatch spends looking for raw files (a flood of requests for files
 #: that do not exist is checked a slice at a time, never stalling the loop), seconds.
 PRESENCE_BUDGET = 0.02
@@ -106,6 +109,7 @@ class Supervisor:
                                  changed=lambda *sections: self.changed(*sections),
                                  finished=lambda item: self.frame_finished(item))
         self._respawn_delay = 0.0
+        self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
         self._background: set[asyncio.Future[None]] = set()
 
     # --- start and requests -------------------------------------------------------------
@@ -170,7 +174,8 @@ class Supervisor:
             if due is not None:
                 self._assign_delivery(worker, due.frame_id, now)
                 continue
-            frame = self.queue.next_ready(now) if self.slots.free_count else None
+            startable = self.slots.free_count and now >= self._journal_hold
+            frame = self.queue.next_ready(now) if startable else None
             while frame is not None and not self.waiting.there(frame, now):
                 self.changed("queue")
                 frame = self.queue.next_ready(now) if time.monotonic() < budget else None
@@ -183,9 +188,13 @@ class Supervisor:
         self.queue.remove(frame.id)
         try:
             record = self.journal.start(frame.id, worker.pid, now)
-        except (JournalError, IllegalTransition) as error:
+        except JournalError as error:
+            self._start_refused(frame, error, now)
+            return
+        except IllegalTransition as error:  # the journal's state wins: not queued there
             log.error("%s: cannot start: %s", frame.name, error)
             return
+        self._journal_delay = 0.0
         slot = self.slots.acquire()
         assert slot is not None  # dispatch checked free_count
         worker.send(Job(record.id, str(record.path), slot.to_dict(), record.uniqname,
@@ -194,6 +203,18 @@ class Supervisor:
         worker.move(WorkerTransition.ASSIGN)
         worker.assignment = Assignment(record.id, record.name, slot, now)
         self.changed("queue", "workers", "counts")
+
+    def _start_refused(self, frame: QueuedFrame, error: JournalError, now: float) -> None:
+        """The journal could not record a start: the frame is still queued there, so it
+        goes back to its place in the queue, its worker and slot stay free, and no frame
+        starts until a pause (doubling while the journal keeps refusing) has passed."""
+        self._journal_delay = min(JOURNAL_RETRY_MAX, 2 * self._journal_delay or 1.0)
+        self._journal_hold = now + self._journal_delay
+        frame.reason = f"the journal refused its start: {error}"
+        self.queue.add(frame)
+        log.error("%s: cannot start: %s; trying again in %.0f s", frame.name, error,
+                  self._journal_delay)
+        self.changed("queue")
 
     def _assign_delivery(self, worker: WorkerHandle, frame_id: int, now: float) -> None:
         record = self.journal.get(frame_id)

@@ -80,6 +80,43 @@ def test_config_check_prints_effective_values_and_exits_78_on_error(tmp_path):
     assert "[workers] count" in run.stderr
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("10.99.0.0/16", ("10.99.0.0/16",)),           # one network, no comma
+    ("192.168.1.5", ("192.168.1.5",)),             # one address, no comma
+    ("fd00:1::/64", ("fd00:1::/64",)),
+    ("192.168.1.5,", ("192.168.1.5",)),            # the trailing comma still works
+    ("192.168.1.5, 10.99.0.0/16", ("192.168.1.5", "10.99.0.0/16")),
+])
+def test_allowed_senders_take_one_entry_or_a_list(tmp_path, value, expected):
+    config = load_config(write_config(tmp_path, server={"allowedSenders": value}))
+    assert config.server.allowed_senders == expected
+
+
+def test_every_bad_allowed_sender_is_named_with_the_key(tmp_path):
+    path = write_config(tmp_path, server={
+        "allowedSenders": "999.1.1.1, 127.0.0.1, banana, 10.0.0.7/24, ::ffff:10.1.2.3"})
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == (
+        f"{path}: [server] allowedSenders: 4 bad entries:"
+        " '999.1.1.1' (not an IP address or CIDR network),"
+        " 'banana' (not an IP address or CIDR network),"
+        " '10.0.0.7/24' (host bits set; the network is 10.0.0.0/24),"
+        " '::ffff:10.1.2.3' (IPv4-mapped, write it as an IPv4 address or network)")
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (",", "no address or network given (every datagram would be dropped)"),
+    ('""', "1 bad entry: '' (empty entry)"),
+    ("camera-host", "1 bad entry: 'camera-host' (not an IP address or CIDR network)"),
+])
+def test_an_empty_or_single_bad_allowed_senders_value_is_reported(tmp_path, value, reason):
+    path = write_config(tmp_path, server={"allowedSenders": value})
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value) == f"{path}: [server] allowedSenders: {reason}"
+
+
 def test_snake_case_of_operator_keys():
     assert snake_case("dataDir") == "data_dir"
     assert snake_case("fixDETSEC") == "fix_detsec"

@@ -4,6 +4,7 @@ and a retry never makes a second UNIQNAME copy of a frame."""
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -27,7 +28,7 @@ class Clock:
 def test_the_night_summary_is_logged_when_the_night_ends(config, caplog):
     clock = Clock(datetime(2025, 12, 31, 3, 0, tzinfo=UTC))  # night 20251231
     with Journal.open(config.paths.state_dir) as journal, \
-            SlotPool.create("nighttest", 1, FrameBudget(4096, 4096)) as slots:
+            SlotPool.create(f"night{uuid.uuid4().hex[:8]}", 1, FrameBudget(4096, 4096)) as slots:
         supervisor = Supervisor(config, journal, slots, now=clock)
         for number, state in ((1, "delivered"), (2, "failed")):
             name = f"mods1b.20251231.{number:04d}.fits"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
 
 from dataman.core.nightlog import observing_date
+from dataman.ipc.control import request
 from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
@@ -78,6 +81,29 @@ def test_a_raw_file_that_appears_after_its_datagram_is_processed(service_factory
     wait_until(lambda: "waiting for the raw file" in service.log_text(), 10, what="wait")
     hidden.rename(raw)
     service.wait_states([raw.name])
+
+
+def test_a_frame_whose_start_the_locked_journal_refuses_is_delivered_once_it_is_free(
+        service_factory):
+    service = service_factory().start()
+    service.control("pause")
+    raw = frames(service, 1)[0]
+    service.send(raw)
+    wait_until(lambda: service.states().get(raw.name) == "queued", 10, what="request journaled")
+    journal = service.config.paths.state_dir / "journal.sqlite3"
+    refused = f"{raw.name}: cannot start: {journal}: database is locked"
+    with closing(sqlite3.connect(journal, isolation_level=None)) as locker:
+        locker.execute("BEGIN EXCLUSIVE")  # another program holds the journal's write lock
+        # the start waits sqlite's 5 s for the lock before it is refused
+        assert request(service.socket_path, "resume", timeout=20) == {"state": "running"}
+        wait_until(lambda: refused in service.log_text(), 10, what="refusal logged")
+        assert service.states()[raw.name] == "queued"
+        locker.execute("ROLLBACK")
+    service.wait_states([raw.name], timeout=30)
+    assert service.record(raw.name)["attempts"] == 0
+    snapshot = service.snapshot()
+    assert snapshot is not None and all(w["state"] == "idle" for w in snapshot["workers"])
+    assert service.stop() == 0
 
 
 def test_a_frame_never_completed_fails_after_wait_for_write(service_factory):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,3 +89,17 @@ def test_dataman_send_quit_stops_the_service(service_factory):
     assert service.process.wait(30) == 0
     assert "quit from 127.0.0.1" in service.log_text()
     assert not os.path.exists(service.socket_path)
+
+
+def test_a_single_allowed_sender_without_a_comma_starts_and_is_obeyed(service_factory):
+    service = service_factory(server={"allowedSenders": "127.0.0.2"}).start()
+    raw = frames(service, 1)[0]
+    service.send(raw, source="127.0.0.1")  # not the one allowed host
+    service.send(raw, source="127.0.0.2")
+    service.wait_states([raw.name])
+    assert re.search(r"datagram rejected from 127\.0\.0\.1:\d+: sender not in allowedSenders",
+                     service.log_text())
+    assert service.record(raw.name)["source"] == "datagram"
+    service.send_raw(b"quit", source="127.0.0.2")
+    assert service.process.wait(30) == 0
+    assert "quit from 127.0.0.2:" in service.log_text()
