@@ -112,6 +112,11 @@ class ServiceView:
         return (int(health.get("level", 0)), str(health.get("verdict", "OK")),
                 list(health.get("problems") or []))
 
+    @property
+    def queue_total(self) -> int:
+        """Frames waiting now: :attr:`queue` lists the first 200 of ``counts.queue_total``."""
+        return int(self.counts.get("queue_total", len(self.queue)))
+
     def uptime(self, now: float) -> float | None:
         started = self.service.get("started_at")
         return None if not self.connected or started is None else max(0.0, now - started)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.command import CommandList
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Label
 
 from dataman.tui.app import DatamanConsole
 from dataman.tui.connection import ServiceLink
@@ -270,6 +270,11 @@ def test_an_unexpected_error_in_the_link_restarts_it(short_dir, monkeypatch):
         asyncio.run(scenario())
 
 
+def shown_line(app: DatamanConsole, selector: str, y: int) -> str:
+    """Line ``y`` of a table as the terminal shows it (0 is the column labels)."""
+    return app.dashboard.query_one(selector, DataTable).render_line(y).text
+
+
 def recent_titles(app: DatamanConsole) -> str:
     return str(app.dashboard.query_one(RecentFrames).border_title)
 
@@ -319,6 +324,95 @@ def test_a_frame_event_for_a_frame_shown_updates_its_row(short_dir):
             assert app.is_running
     with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
         asyncio.run(scenario(service))
+
+
+@pytest.mark.parametrize("key", ["q", "escape", "ctrl+c"])
+def test_the_waiting_screen_quits_on_q_escape_and_ctrl_c(short_dir, key):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WaitingScreen)
+                        and app.screen.query("#hint"), what="the waiting screen")
+            assert "q quits" in str(app.screen.query_one("#hint", Label).render())
+            await pilot.press(key)
+            await until(pilot, lambda: app.return_code is not None, what="the console to quit")
+        assert app.return_code == 0
+    asyncio.run(scenario())
+
+
+def test_the_queue_keeps_its_note_column_at_120_columns(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            # Beside the workers (without memory and frames done), the queue has 58 cells:
+            # frame 20 and waited 7, padded, leave the note 23 cells and its padding.
+            assert shown_line(app, "#queue", 0).split() == ["frame", "waited", "note"]
+            assert shown_line(app, "#queue", 2) == (
+                " mods1r.20251230.0143  1m15s    still growing while it… ")
+            assert shown_line(app, "#workers", 0).split() == [
+                "#", "pid", "state", "frame", "step", "for", "cpu"]
+            # From 160 columns every column is back: the queue has 84 cells, the note 34.
+            await pilot.resize_terminal(160, 48)
+            await until(pilot, lambda: shown_line(app, "#queue", 2).startswith(" 2 "),
+                        what="every column at 160 columns")
+            assert shown_line(app, "#queue", 2) == (
+                " 2    mods1r.20251230.0143  scan      1m15s    "
+                "still growing while it was read; … ")
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_queue_title_counts_every_frame_waiting(short_dir):
+    """The service lists the first 200 of the queue; its title says how many wait."""
+    snapshot = busy_snapshot()
+    snapshot["counts"]["queue_total"] = 10_000
+
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            queue = app.dashboard.query_one("#queue", DataTable)
+            await until(pilot, lambda: queue.row_count == 2, what="the queue rows")
+            assert queue.border_title == "Queue (10,000; first 2 shown)"
+            service.publish("counts", {**snapshot["counts"], "queue_total": 9_999})
+            await until(pilot, lambda: queue.border_title == "Queue (9,999; first 2 shown)",
+                        what="the new total")
+    with CannedService(short_dir / "s.sock", snapshot) as service:
+        asyncio.run(scenario(service))
+
+
+@pytest.mark.parametrize(("size", "counts"), [
+    (WIDE, "tonight: running 2 processed 1 delivered 140 failed 1"),
+    ((80, 24), "tonight: 140 delivered 1 failed")])
+def test_the_header_says_which_counts_are_tonights(short_dir, size, counts):
+    """One failure count in sight: tonight's, in the counts and in the health problem."""
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=size) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            text = header_text(app)
+            assert counts in text
+            assert "1 failed tonight, last mods1b.20251230.0141.fits" in " ".join(text.split())
+            assert "queued" not in text  # the queue panel (or line) has every frame waiting
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_log_shows_level_names_in_full(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("l", "l", "l")  # all levels
+            lines = [line.text for line in app.dashboard.query_one(LogView).lines]
+            assert [line[9:18] for line in lines] == [
+                "INFO     ", "DEBUG    ", "ERROR    ", "INFO     ", "WARNING  ", "INFO     ",
+                "INFO     "]
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
 
 
 class RecentOnly(App[None]):

@@ -132,3 +132,11 @@ def test_a_frame_listed_twice_in_a_snapshot_is_kept_once_with_its_newest_outcome
         ("mods1b.20251230.0142.fits", "ok"), ("mods1b.20251230.0143.fits", "ok")]
     assert view.latencies() == [0.6, 41.0]
 
+
+def test_queue_total_is_the_count_of_every_frame_waiting():
+    view = attached()
+    assert view.queue_total == 2
+    view.apply({"event": "counts", "data": {**view.counts, "queue_total": 10_000}})
+    assert view.queue_total == 10_000 and len(view.queue) == 2
+    view.attach({"queue": [{"name": "a.fits"}]})  # a service without queue_total
+    assert view.queue_total == 1
