@@ -35,14 +35,17 @@ The snapshot (``result`` of ``snapshot`` and ``subscribe``)::
 
     service   {state: running|paused|stopping, pid, started_at, hostid, config, version,
                log_file, workers_expected}
-    counts    {queued, running, processed, delivered, failed}  this observing night
+    counts    {queued, running, processed, delivered, failed}  this observing night,
+              and queue_total: every frame in the queue now, whatever its night
     queue     [{name, channel, source: datagram|scan|console, requested_at,
-                not_before: epoch|null, reason: str|null}]       in dispatch order, <= 200
+                not_before: epoch|null, reason: str|null}]       in dispatch order, the
+                                                                 first 200 of queue_total
     workers   [{index, pid, state: starting|idle|busy|stopping|exited, frame, step,
                 step_started, job_started, frames_done, cpu_percent, rss}]
     recent    [{name, instrument, roi, binning, timings: {read, fixes, otm, write, deliver},
                 latency, processed, delivered, result: ok|warning|waiting|failed,
-                reason, warnings: [str], finished_at}]           newest first, <= 100
+                reason, warnings: [str], finished_at}]           newest first, <= 100,
+                                                                 one per frame: its latest
     transfers {repo_dir, repo_reachable, repo_reason, proc_free, repo_free,
                last: {"MODS1B": "mods1b.20251230.0143.fits", ...},
                awaiting_delivery: [name], next_retry_at}

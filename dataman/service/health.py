@@ -21,7 +21,7 @@ from typing import Any
 VERDICTS = ("OK", "WARNING", "DOWN")
 #: A frame free to run that has waited longer than this, seconds, means the queue backs up.
 QUEUE_WAIT_WARNING = 60.0
-#: A failed frame is "recent" for this long, seconds.
+#: A failure keeps the verdict at WARNING for this long, seconds.
 FAILURE_WINDOW = 15 * 60.0
 #: A processed frame waiting this long for repoDir, seconds, means delivery is stalled.
 DELIVERY_WAIT_WARNING = 60.0
@@ -113,7 +113,7 @@ def duration(seconds: float) -> str:
 def _snapshot_fields(snapshot: dict[str, Any], now: float) -> list[str]:
     counts = snapshot.get("counts") or {}
     alive, expected = _workers_alive(snapshot)
-    fields = [f"workers {alive}/{expected}", f"queue {counts.get('queued', 0)}",
+    fields = [f"workers {alive}/{expected}", f"queue {queue_total(snapshot)}",
               f"done {counts.get('delivered', 0)}", f"failed {counts.get('failed', 0)}"]
     last = snapshot.get("last")
     if last:
@@ -147,11 +147,24 @@ def _queue_problems(snapshot: dict[str, Any], now: float) -> list[str]:
                if item.get("not_before") is None and item.get("requested_at") is not None]
     if not waiting or now - min(waiting) <= QUEUE_WAIT_WARNING:
         return []
-    queued = (snapshot.get("counts") or {}).get("queued", len(snapshot.get("queue") or []))
-    return [f"queue backing up: {queued} queued, oldest waiting {duration(now - min(waiting))}"]
+    return [f"queue backing up: {queue_total(snapshot)} queued, "
+            f"oldest waiting {duration(now - min(waiting))}"]
+
+
+def queue_total(snapshot: dict[str, Any]) -> int:
+    """Frames in the queue now: ``counts.queue_total`` (the ``queue`` section lists 200 at
+    most), else the length of that list."""
+    queue = snapshot.get("queue") or []
+    return int((snapshot.get("counts") or {}).get("queue_total", len(queue)))
 
 
 def _failure_problems(snapshot: dict[str, Any], now: float) -> list[str]:
+    """A frame failed in the last :data:`FAILURE_WINDOW`: the newest, and tonight's count.
+
+    The count is the ``failed`` of ``counts`` (tonight), the one the console's
+    header and the status line show, so that two numbers of failures never
+    stand side by side meaning different things.
+    """
     failed = [item for item in snapshot.get("recent") or []
               if item.get("result") == "failed"
               and now - (item.get("finished_at") or 0) <= FAILURE_WINDOW]
@@ -159,8 +172,9 @@ def _failure_problems(snapshot: dict[str, Any], now: float) -> list[str]:
         return []
     newest = max(failed, key=lambda item: item.get("finished_at") or 0)
     reason = _shorten(str(newest.get("reason") or "no reason given"))
-    return [f"recent failures: {len(failed)} in {FAILURE_WINDOW / 60:.0f} min, "
-            f"last {newest.get('name')} ({reason})"]
+    tonight = (snapshot.get("counts") or {}).get("failed")
+    which = f"{tonight} failed tonight, last" if tonight else "last failure"
+    return [f"{which} {newest.get('name')} ({reason})"]
 
 
 def _delivery_problems(snapshot: dict[str, Any], now: float) -> list[str]:

@@ -4,7 +4,9 @@ A worker's answer (``JobDone``, ``JobFailed``) or its death ends a job; so does 
 raw file that never came. :class:`Outcomes` turns each ending into the journal
 transition it stands for, hands an undelivered frame to the delivery backlog or
 a missing raw file to the wait, writes the operator's log line, and keeps the
-last frames (``recent``, control protocol) for the console::
+last frames (``recent``, control protocol) for the console, one entry per frame:
+its latest outcome (a frame that waited for repoDir and was then delivered, or
+failed and was retried, is listed once, as it ended last)::
 
     JobDone ──▶ delivered, or processed and waiting in the backlog
     JobFailed ─▶ postponed (raw file missing/incomplete, within waitForWrite)
@@ -19,7 +21,6 @@ frame the same way for the console, the log and ``dataman demo``.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,11 +55,16 @@ class Outcomes:
                  waiting: RawFileWait, *, changed: Callable[..., None],
                  finished: Callable[[dict[str, Any]], None]) -> None:
         self.journal, self.queue, self.backlog, self.waiting = journal, queue, backlog, waiting
-        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_MAX)
+        self._recent: dict[str, dict[str, Any]] = {}  # by frame name, oldest outcome first
         self.last_delivered: dict[str, Any] | None = None
         self.last_by_channel: dict[str, str] = {}
         self._newest_raw: dict[str, tuple[str, int]] = {}
         self._changed, self._finished = changed, finished
+
+    @property
+    def recent(self) -> list[dict[str, Any]]:
+        """The last frames finished, newest first, each frame once with its latest outcome."""
+        return list(reversed(self._recent.values()))
 
     def done(self, job: Assignment, done: JobDone, now: float) -> None:
         """A job ended with ``JobDone``: a frame job, or a delivery from the backlog."""
@@ -180,7 +186,11 @@ class Outcomes:
         self._changed("queue", "counts")
 
     def _remember(self, item: dict[str, Any]) -> None:
-        self.recent.appendleft(item)
+        """Keep ``item`` as its frame's outcome (replacing an earlier one) and publish it."""
+        self._recent.pop(item["name"], None)  # re-inserted: it moves to the newest end
+        self._recent[item["name"]] = item
+        while len(self._recent) > RECENT_MAX:
+            del self._recent[next(iter(self._recent))]
         self._finished(item)
         self._changed("health")
 

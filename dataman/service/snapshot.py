@@ -99,7 +99,9 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
     start, end = night_window(sup.night.date, sup.config.site.utc_offset)
     counts = sup.journal.counts(start, end)
-    return {str(state): counts[state] for state in FrameState}
+    # The queue section lists the first QUEUE_LIMIT frames; this is how many there are.
+    return {**{str(state): counts[state] for state in FrameState},
+            "queue_total": len(sup.queue)}
 
 
 def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:

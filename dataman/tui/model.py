@@ -18,6 +18,7 @@ the log at a level). Every method that depends on the time takes ``now``.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ class ServiceView:
         self.connected, self.reason, self.attempts = True, "", 0
         for name in REPLACEABLE:
             setattr(self, name, snapshot.get(name) or type(getattr(self, name))())
-        self.recent = list(snapshot.get("recent") or [])[:MAX_RECENT]
+        self.recent = unique_frames(snapshot.get("recent") or [])[:MAX_RECENT]
         self.log = deque(snapshot.get("log") or [], maxlen=MAX_LOG)
         self.last = snapshot.get("last")
 
@@ -111,6 +112,11 @@ class ServiceView:
         return (int(health.get("level", 0)), str(health.get("verdict", "OK")),
                 list(health.get("problems") or []))
 
+    @property
+    def queue_total(self) -> int:
+        """Frames waiting now: :attr:`queue` lists the first 200 of ``counts.queue_total``."""
+        return int(self.counts.get("queue_total", len(self.queue)))
+
     def uptime(self, now: float) -> float | None:
         started = self.service.get("started_at")
         return None if not self.connected or started is None else max(0.0, now - started)
@@ -129,6 +135,27 @@ class ServiceView:
         """Log records at ``level`` and above, oldest first."""
         return [record for record in self.log if level_rank(record.get("level")) >=
                 level_rank(level)]
+
+
+def unique_frames(items: Iterable[Section]) -> list[Section]:
+    """``items`` (newest first) with each frame name once: its first, newest, entry.
+
+    A service older than this console listed a frame once per outcome (waiting,
+    then delivered); the console shows one row per frame whatever it is sent.
+
+    >>> [item["result"] for item in unique_frames([
+    ...     {"name": "a.fits", "result": "ok"}, {"name": "b.fits", "result": "ok"},
+    ...     {"name": "a.fits", "result": "waiting"}])]
+    ['ok', 'ok']
+    """
+    seen: set[object] = set()
+    unique = []
+    for item in items:
+        name = item.get("name")
+        if name not in seen:
+            seen.add(name)
+            unique.append(item)
+    return unique
 
 
 def level_rank(level: object) -> int:

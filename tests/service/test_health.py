@@ -138,6 +138,15 @@ def test_a_queue_that_is_not_backing_up(queue: list[dict]):
     assert problems(queue=queue, counts={"queued": 1}) == []
 
 
+def test_the_queue_counts_every_frame_waiting_not_only_the_ones_listed():
+    """The snapshot lists the first 200 of the queue; its total is ``counts.queue_total``."""
+    queue = [{"name": "a.fits", "requested_at": NOW - 125, "not_before": None}]
+    snapshot = snapshot_with(queue=queue, counts={"queued": 7, "queue_total": 10_000})
+    assert assess(snapshot, NOW).problems == [
+        "queue backing up: 10000 queued, oldest waiting 2m05s"]
+    assert " queue 10000 " in health_line(assess(snapshot, NOW), snapshot, None, NOW)
+
+
 def test_failures_in_the_last_15_minutes_are_reported_with_the_newest_reason():
     recent = [
         {"name": "mods1b.20251230.0150.fits", "result": "failed", "finished_at": NOW - 60,
@@ -148,9 +157,16 @@ def test_failures_in_the_last_15_minutes_are_reported_with_the_newest_reason():
          "reason": "too old to matter"},
         {"name": LAST, "result": "ok", "finished_at": NOW - 14.5, "reason": None},
     ]
-    assert problems(recent=recent) == [
-        "recent failures: 2 in 15 min, last mods1b.20251230.0150.fits "
+    # The number is tonight's (counts.failed, as the status line and the console header
+    # show it), never a second count of a different set of frames beside it.
+    assert problems(recent=recent, counts={"failed": 3}) == [
+        "3 failed tonight, last mods1b.20251230.0150.fits "
         "(FrameIncomplete: file is 100 bytes shorter than its heade...)"]
+    # A failure of a frame requested before tonight began: tonight counts none.
+    assert problems(recent=recent, counts={"failed": 0}) == [
+        "last failure mods1b.20251230.0150.fits "
+        "(FrameIncomplete: file is 100 bytes shorter than its heade...)"]
+    assert problems(recent=recent[2:]) == []  # older than 15 minutes: no longer a problem
 
 
 def test_delivery_stalled_while_repo_dir_is_unreachable():

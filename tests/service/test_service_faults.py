@@ -186,3 +186,37 @@ def test_a_scan_does_not_queue_a_frame_dataman_process_delivered(service_factory
     assert raw.name not in service.states()
     assert delivered.stat().st_ino == first
     assert f"already delivered by another run, not queued: {raw.name}" in service.log_text()
+
+
+def recent_outcomes(service) -> list[tuple[str, str]]:
+    """(name, result) of the snapshot's ``recent`` list, newest first."""
+    return [(item["name"], item["result"]) for item in service.snapshot()["recent"]]
+
+
+def test_a_frame_with_two_outcomes_is_listed_once_in_the_snapshot(service_factory):
+    """Issue 5: waited for the staging disk then delivered, failed then retried: each frame
+    once in ``recent``, with its latest outcome (consoles died on a repeated frame)."""
+    service = service_factory(service={"waitForWrite": 0.5, "deliveryRetryMax": 1}).start()
+    broken, late = frames(service, 2)
+    whole = broken.read_bytes()
+    broken.write_bytes(whole[:100_000])  # never completed: fails once waitForWrite is over
+    service.send(broken)
+    service.wait_states([broken.name], "failed")
+    assert recent_outcomes(service) == [(broken.name, "failed")]
+    broken.write_bytes(whole)  # the observer fixed it and asks again
+    service.control("retry", name=broken.name)
+    service.wait_states([broken.name])
+    wait_until(lambda: recent_outcomes(service) == [(broken.name, "ok")], 10,
+               what="the retried frame's outcome")
+
+    repo = service.config.paths.repo_dir
+    hidden = repo.with_name("newdata-unmounted")
+    repo.rename(hidden)
+    service.send(late)
+    service.wait_states([late.name], "processed")
+    assert recent_outcomes(service) == [(late.name, "waiting"), (broken.name, "ok")]
+    hidden.rename(repo)
+    service.wait_states([late.name])
+    wait_until(lambda: recent_outcomes(service) == [(late.name, "ok"), (broken.name, "ok")],
+               10, what="the late frame delivered, listed once")
+    assert service.stop() == 0

@@ -1,5 +1,12 @@
 """Canned control-protocol snapshots and a real ControlServer that serves them.
 
+The snapshots are written as the service writes them (``dataman/service/snapshot.py``,
+``dataman/ipc/control.py``): queue channels in lower case as in the raw file names,
+worker indexes from 0, the night log ``<logDir>/<hostid>dm.<night>.txt``, products in
+``<procDir>/<night>/``, ``counts`` of states (``processed``: waiting for delivery) with
+``queue_total``, and health problems as ``dataman.service.health`` words them.
+``test_console_live.py`` compares their shape with a real service's snapshot.
+
 :class:`CannedService` runs ``dataman.ipc.control_server.ControlServer`` in a thread
 of its own (so it serves an app running in any event loop, snap_compare's
 included), answers ``snapshot``/``subscribe`` from a dict, records every other
@@ -25,7 +32,7 @@ def frame(number: int, *, result: str = "ok", roi: str = "full", binning: str = 
     name = f"{instrument.lower()}.20251230.{number:04d}.fits"
     timings = {"read": 0.21, "fixes": 0.02, "otm": 0.11, "write": 0.09, "deliver": 0.03}
     item = {"name": name, "instrument": instrument, "roi": roi, "binning": binning,
-            "timings": timings, "latency": 0.52, "processed": f"/data/proc/20251229/{name}",
+            "timings": timings, "latency": 0.52, "processed": f"/data/proc/20251230/{name}",
             "delivered": f"/newdata/{name}", "result": result, "reason": None,
             "warnings": [], "finished_at": NOW - finished}
     item.update(extra)
@@ -47,22 +54,23 @@ def busy_snapshot() -> dict[str, Any]:
     return {
         "service": {"state": "running", "pid": 4242, "started_at": NOW - 3 * 3600 - 725,
                     "hostid": "mods1", "config": "/etc/dataman/dataman.ini", "version": "0.1.0",
-                    "log_file": "/var/log/dataman/mods1.20251229.log", "workers_expected": 3},
-        "counts": {"queued": 2, "running": 2, "processed": 143, "delivered": 140, "failed": 1},
-        "queue": [{"name": "mods1b.20251230.0145.fits", "channel": "MODS1B",
+                    "log_file": "/var/log/dataman/mods1dm.20251230.txt", "workers_expected": 3},
+        "counts": {"queued": 2, "running": 2, "processed": 1, "delivered": 140, "failed": 1,
+                   "queue_total": 2},
+        "queue": [{"name": "mods1b.20251230.0145.fits", "channel": "mods1b",
                    "source": "datagram", "requested_at": NOW - 4.2, "not_before": None,
                    "reason": None},
-                  {"name": "mods1r.20251230.0143.fits", "channel": "MODS1R", "source": "scan",
+                  {"name": "mods1r.20251230.0143.fits", "channel": "mods1r", "source": "scan",
                    "requested_at": NOW - 75, "not_before": NOW + 20,
-                   "reason": "file still growing"}],
+                   "reason": "mods1r.20251230.0143.fits: still growing while it was read"}],
         "workers": [
-            {"index": 1, "pid": 4250, "state": "busy", "frame": "mods1b.20251230.0144.fits",
+            {"index": 0, "pid": 4250, "state": "busy", "frame": "mods1b.20251230.0144.fits",
              "step": "otm", "step_started": NOW - 0.4, "job_started": NOW - 0.7,
              "frames_done": 72, "cpu_percent": 98.0, "rss": 412_000_000},
-            {"index": 2, "pid": 4251, "state": "busy", "frame": "mods1r.20251230.0142.fits",
+            {"index": 1, "pid": 4251, "state": "busy", "frame": "mods1r.20251230.0142.fits",
              "step": "deliver", "step_started": NOW - 12.5, "job_started": NOW - 13.0,
              "frames_done": 70, "cpu_percent": 1.0, "rss": 398_000_000},
-            {"index": 3, "pid": 4252, "state": "idle", "frame": None, "step": None,
+            {"index": 2, "pid": 4252, "state": "idle", "frame": None, "step": None,
              "step_started": None, "job_started": None, "frames_done": 1,
              "cpu_percent": 0.0, "rss": 120_000_000}],
         "recent": recent,
@@ -76,7 +84,9 @@ def busy_snapshot() -> dict[str, Any]:
                 for index, (level, message) in enumerate(LOG)],
         "last": {"name": "mods1b.20251230.0143.fits", "latency": 0.61, "delivered_at": NOW - 3},
         "health": {"level": 1, "verdict": "WARNING",
-                   "problems": ["staging disk /newdata unreachable: 1 frame waiting"]},
+                   "problems": ["1 failed tonight, last mods1b.20251230.0141.fits "
+                                "(FrameIncomplete: IM3 has 1544 of 3088 rows)",
+                                "delivery stalled: 1 frame waiting (stat timed out after 2 s)"]},
     }
 
 

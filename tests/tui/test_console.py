@@ -7,11 +7,13 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.command import CommandList
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Label
 
 from dataman.tui.app import DatamanConsole
 from dataman.tui.connection import ServiceLink
+from dataman.tui.model import ServiceView
 from dataman.tui.options import build_parser, socket_from_args
 from dataman.tui.screens.confirm import ConfirmScreen
 from dataman.tui.screens.frame import FrameScreen
@@ -266,3 +268,172 @@ def test_an_unexpected_error_in_the_link_restarts_it(short_dir, monkeypatch):
             assert len(calls) == 2
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())
+
+
+def shown_line(app: DatamanConsole, selector: str, y: int) -> str:
+    """Line ``y`` of a table as the terminal shows it (0 is the column labels)."""
+    return app.dashboard.query_one(selector, DataTable).render_line(y).text
+
+
+def recent_titles(app: DatamanConsole) -> str:
+    return str(app.dashboard.query_one(RecentFrames).border_title)
+
+
+def test_a_frame_listed_twice_in_the_snapshot_gets_one_row(short_dir):
+    """Issue 5: the console died (DuplicateKey) attaching to a service that listed a frame
+    once per outcome; the newest (first) entry is the frame's row."""
+    snapshot = busy_snapshot()
+    delivered = frame(142, instrument="MODS1R", roi="3kx3k", finished=1, latency=41.5)
+    snapshot["recent"].insert(0, delivered)  # 0142 waited for repoDir, then was delivered
+
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            assert app.is_running and app.return_code is None
+            table = app.dashboard.query_one(RecentFrames)
+            assert table.row_count == 12
+            assert [cell(app, "#recent", row, 1) for row in (0, 1, 2)] == [
+                "mods1r.20251230.0142", "mods1b.20251230.0143", "mods1b.20251230.0141"]
+            assert cell(app, "#recent", 0, 11) == "ok"
+            assert cell(app, "#recent", 0, 10) == "41.50s"
+            assert recent_titles(app) == "Recent frames (12, 1 failed)"
+    with CannedService(short_dir / "s.sock", snapshot):
+        asyncio.run(scenario())
+
+
+def test_a_frame_event_for_a_frame_shown_updates_its_row(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            assert cell(app, "#recent", 1, 11) == "waiting"  # 0142, waiting for repoDir
+            service.publish("frame", frame(142, instrument="MODS1R", roi="3kx3k",
+                                           latency=41.5))
+            await until(pilot, lambda: cell(app, "#recent", 0, 1) == "mods1r.20251230.0142",
+                        what="the delivered frame on top")
+            assert cell(app, "#recent", 0, 11) == "ok"
+            assert app.dashboard.query_one(RecentFrames).row_count == 12
+            assert cell(app, "#recent", 1, 1) == "mods1b.20251230.0143"
+            service.publish("frame", frame(141, result="ok", latency=300.0))  # retried
+            await until(pilot, lambda: recent_titles(app) == "Recent frames (12, 0 failed)",
+                        what="the retried frame's row")
+            assert cell(app, "#recent", 0, 1) == "mods1b.20251230.0141"
+            assert app.is_running
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+@pytest.mark.parametrize("key", ["q", "escape", "ctrl+c"])
+def test_the_waiting_screen_quits_on_q_escape_and_ctrl_c(short_dir, key):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WaitingScreen)
+                        and app.screen.query("#hint"), what="the waiting screen")
+            assert "q quits" in str(app.screen.query_one("#hint", Label).render())
+            await pilot.press(key)
+            await until(pilot, lambda: app.return_code is not None, what="the console to quit")
+        assert app.return_code == 0
+    asyncio.run(scenario())
+
+
+def test_the_queue_keeps_its_note_column_at_120_columns(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            # Beside the workers (without memory and frames done), the queue has 58 cells:
+            # frame 20 and waited 7, padded, leave the note 23 cells and its padding.
+            assert shown_line(app, "#queue", 0).split() == ["frame", "waited", "note"]
+            assert shown_line(app, "#queue", 2) == (
+                " mods1r.20251230.0143  1m15s    still growing while it… ")
+            assert shown_line(app, "#workers", 0).split() == [
+                "#", "pid", "state", "frame", "step", "for", "cpu"]
+            # From 160 columns every column is back: the queue has 84 cells, the note 34.
+            await pilot.resize_terminal(160, 48)
+            await until(pilot, lambda: shown_line(app, "#queue", 2).startswith(" 2 "),
+                        what="every column at 160 columns")
+            assert shown_line(app, "#queue", 2) == (
+                " 2    mods1r.20251230.0143  scan      1m15s    "
+                "still growing while it was read; … ")
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_queue_title_counts_every_frame_waiting(short_dir):
+    """The service lists the first 200 of the queue; its title says how many wait."""
+    snapshot = busy_snapshot()
+    snapshot["counts"]["queue_total"] = 10_000
+
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            queue = app.dashboard.query_one("#queue", DataTable)
+            await until(pilot, lambda: queue.row_count == 2, what="the queue rows")
+            assert queue.border_title == "Queue (10,000; first 2 shown)"
+            service.publish("counts", {**snapshot["counts"], "queue_total": 9_999})
+            await until(pilot, lambda: queue.border_title == "Queue (9,999; first 2 shown)",
+                        what="the new total")
+    with CannedService(short_dir / "s.sock", snapshot) as service:
+        asyncio.run(scenario(service))
+
+
+@pytest.mark.parametrize(("size", "counts"), [
+    (WIDE, "tonight: running 2 processed 1 delivered 140 failed 1"),
+    ((80, 24), "tonight: 140 delivered 1 failed")])
+def test_the_header_says_which_counts_are_tonights(short_dir, size, counts):
+    """One failure count in sight: tonight's, in the counts and in the health problem."""
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=size) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            text = header_text(app)
+            assert counts in text
+            assert "1 failed tonight, last mods1b.20251230.0141.fits" in " ".join(text.split())
+            assert "queued" not in text  # the queue panel (or line) has every frame waiting
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_log_shows_level_names_in_full(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("l", "l", "l")  # all levels
+            lines = [line.text for line in app.dashboard.query_one(LogView).lines]
+            assert [line[9:18] for line in lines] == [
+                "INFO     ", "DEBUG    ", "ERROR    ", "INFO     ", "WARNING  ", "INFO     ",
+                "INFO     "]
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+class RecentOnly(App[None]):
+    def compose(self) -> ComposeResult:
+        yield RecentFrames()
+
+
+def test_the_recent_frames_table_gives_a_repeated_frame_one_row():
+    """The table stands on its own: a list naming a frame twice shows its first, newest,
+    entry (the model already keeps one; a row key added twice would end the console)."""
+    async def scenario():
+        app = RecentOnly()
+        async with app.run_test(size=WIDE) as pilot:
+            view = ServiceView()
+            view.recent = [frame(142, latency=41.5), frame(143),
+                           frame(142, result="waiting", latency=None)]
+            table = app.query_one(RecentFrames)
+            table.show(view)
+            await pilot.pause()
+            assert table.row_count == 2
+            assert [str(table.get_cell_at((row, 11))) for row in (0, 1)] == ["ok", "ok"]
+            assert str(table.get_cell_at((0, 10))) == "41.50s"
+            assert table.border_title == "Recent frames (2, 0 failed)"
+    asyncio.run(scenario())

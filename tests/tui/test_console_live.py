@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
@@ -13,8 +15,10 @@ from dataman.tui.screens.waiting import WaitingScreen
 from dataman.tui.widgets.frame_detail import FrameDetail
 from dataman.tui.widgets.recent_frames import RecentFrames
 from dataman.tui.widgets.status_header import StatusHeader
-from tests.service_harness import frames
+from tests.service_harness import frames, wait_until
+from tests.tui.canned import busy_snapshot
 from tests.tui.conftest import until
+from tests.tui.console_probe import probe_console_sync
 
 pytestmark = [
     pytest.mark.slow,
@@ -142,4 +146,72 @@ def test_console_started_before_the_service_attaches_when_it_appears(service_fac
             await until(pilot, lambda: app.view.connected, timeout=10, what="attach")
             assert "RUNNING" in header(app)
     asyncio.run(scenario())
+    assert service.stop() == 0
+
+
+def test_consoles_started_after_a_failure_a_retry_and_a_delivery_outage_live(service_factory):
+    """Issue 5: once a frame had two outcomes, every console started afterwards died."""
+    service = service_factory(service={"waitForWrite": 0.5, "deliveryRetryMax": 1}).start()
+    broken, late = frames(service, 2, start=21)
+    whole = broken.read_bytes()
+
+    def console_lives(frames_shown: int) -> None:
+        result = probe_console_sync(service.socket_path)
+        assert result.ok, result
+        assert result.rows == frames_shown
+
+    broken.write_bytes(whole[:100_000])
+    service.send(broken)
+    service.wait_states([broken.name], "failed")
+    console_lives(1)
+    broken.write_bytes(whole)
+    service.control("retry", name=broken.name)
+    service.wait_states([broken.name])
+    wait_until(lambda: service.snapshot()["recent"][0]["result"] == "ok", 10,
+               what="the retried frame in the snapshot")
+    console_lives(1)  # failed, then delivered: one row
+
+    repo = service.config.paths.repo_dir
+    hidden = repo.with_name("newdata-unmounted")
+    repo.rename(hidden)
+    service.send(late)
+    service.wait_states([late.name], "processed")
+    console_lives(2)
+    hidden.rename(repo)
+    service.wait_states([late.name])
+    wait_until(lambda: service.snapshot()["recent"][0]["result"] == "ok", 10,
+               what="the late frame delivered in the snapshot")
+    console_lives(2)  # waited for the staging disk, then delivered: one row
+    assert service.stop() == 0
+
+
+def keys(items: list[dict]) -> set[str]:
+    return set().union(*(item.keys() for item in items))
+
+
+def test_the_canned_snapshots_are_shaped_as_the_service_sends_them(service_factory):
+    """tests/tui/canned.py had drifted (upper-case channels, another log file name)."""
+    service = service_factory().start()
+    delivered = frames(service, 1)[0]
+    service.send(delivered)
+    service.wait_states([delivered.name])
+    service.control("pause")
+    queued = frames(service, 1, start=2)[0]
+    service.send(queued)
+    real = wait_until(lambda: (snap := service.snapshot()) and snap["queue"] and snap, 10,
+                      what="a queued frame")
+    canned = busy_snapshot()
+    assert set(canned) == set(real)
+    for section in ("service", "counts", "transfers", "last", "health"):
+        assert set(canned[section]) == set(real[section]), section
+    for section in ("queue", "workers", "recent", "log"):
+        assert keys(canned[section]) == keys(real[section]), section
+    for snapshot in (canned, real):
+        log_file, hostid = snapshot["service"]["log_file"], snapshot["service"]["hostid"]
+        assert re.fullmatch(rf"{hostid}dm\.\d{{8}}\.txt", Path(log_file).name), log_file
+        assert all(item["channel"] == item["name"].split(".")[0] for item in snapshot["queue"])
+        assert min(worker["index"] for worker in snapshot["workers"]) == 0
+        assert all(item["instrument"] == item["name"].split(".")[0].upper()
+                   for item in snapshot["recent"])
+    service.control("resume")
     assert service.stop() == 0

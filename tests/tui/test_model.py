@@ -120,3 +120,23 @@ def test_step_cells_fill_the_width_in_proportion():
     assert step_cells(timings, 20) == [("read", 11), ("fixes", 1), ("otm", 4), ("write", 4)]
     assert sum(count for _, count in step_cells(timings, 57)) == 57
     assert step_cells({}, 20) == []
+
+
+def test_a_frame_listed_twice_in_a_snapshot_is_kept_once_with_its_newest_outcome():
+    """Issue 5: a service that lists a frame per outcome (newest first)."""
+    view = ServiceView()
+    view.attach({"recent": [frame(142, result="ok", latency=41.0),
+                            frame(143, latency=0.6),
+                            frame(142, result="waiting", latency=None, delivered=None)]})
+    assert [(item["name"], item["result"]) for item in view.recent] == [
+        ("mods1b.20251230.0142.fits", "ok"), ("mods1b.20251230.0143.fits", "ok")]
+    assert view.latencies() == [0.6, 41.0]
+
+
+def test_queue_total_is_the_count_of_every_frame_waiting():
+    view = attached()
+    assert view.queue_total == 2
+    view.apply({"event": "counts", "data": {**view.counts, "queue_total": 10_000}})
+    assert view.queue_total == 10_000 and len(view.queue) == 2
+    view.attach({"queue": [{"name": "a.fits"}]})  # a service without queue_total
+    assert view.queue_total == 1

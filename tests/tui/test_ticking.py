@@ -43,29 +43,52 @@ def test_queue_tick_updates_waited_and_retry_in_place():
         table.show(view, NOW)
         rows = list(table.rows)
         assert column(table, "waited") == ["4.20 s", "1m15s"]
-        assert column(table, "note") == ["", "file still growing; retry in 20 s"]
+        # The frame's name, which the service's reason starts with, is in the row already.
+        assert column(table, "note") == ["", "still growing while it was read; retry in 20 s"]
         table.tick(NOW + 10)
         assert list(table.rows) == rows
         assert column(table, "waited") == ["14 s", "1m25s"]
-        assert column(table, "note") == ["", "file still growing; retry in 10 s"]
+        assert column(table, "note") == ["", "still growing while it was read; retry in 10 s"]
     run(scenario)
 
 
-def test_queue_tick_widens_a_column_but_never_narrows_it():
+def test_queue_columns_keep_their_width_from_one_second_to_the_next():
     async def scenario(pilot, view: ServiceView) -> None:
         table = pilot.app.query_one(QueueTable)
         table.show(view, NOW)
         await pilot.pause()
-        note, waited = table.columns[ColumnKey("note")], table.columns[ColumnKey("waited")]
-        assert note.content_width == len("file still growing; retry in 20 s")
+
+        def widths() -> list[int]:
+            return [column.get_render_width(table) for column in table.ordered_columns]
+        before = widths()
+        # 120 columns: #, frame, from and waited take 3+20+8+7 cells, each padded by one
+        # on both sides; the note has the rest.
+        assert before == [5, 22, 10, 9, 120 - 46]
         table.tick(NOW + 30)
         await pilot.pause()
-        assert column(table, "note") == ["", "file still growing"]
-        assert note.content_width == len("file still growing; retry in 20 s")
+        assert column(table, "note") == ["", "still growing while it was read"]
         table.tick(NOW + 123 * DAY)
         await pilot.pause()
         assert column(table, "waited")[0] == "123d00h"
-        assert waited.content_width == len("123d00h")
+        assert widths() == before
+    run(scenario)
+
+
+def test_workers_column_widens_but_never_narrows():
+    async def scenario(pilot, view: ServiceView) -> None:
+        table = pilot.app.query_one(WorkersTable)
+        table.show(view, NOW)
+        await pilot.pause()
+        elapsed = table.columns[ColumnKey("for")]
+        assert elapsed.content_width == len("0.40 s")
+        table.tick(NOW + 123 * DAY)
+        await pilot.pause()
+        assert column(table, "for")[0] == "123d00h"
+        assert elapsed.content_width == len("123d00h")
+        table.tick(NOW + 1)
+        await pilot.pause()
+        assert column(table, "for")[0] == "1.40 s"
+        assert elapsed.content_width == len("123d00h")
     run(scenario)
 
 

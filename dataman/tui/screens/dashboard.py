@@ -3,7 +3,10 @@
 The layout follows the terminal size through breakpoint classes (``-narrow``
 under 120 columns, ``-short`` under 36 rows; see ``dataman.tcss``): in an
 80×24 terminal the queue, frame detail and transfers panels collapse into a
-summary line of the header, and Enter on a frame opens its detail.
+summary line of the header, and Enter on a frame opens its detail. From
+:data:`NARROW` to :data:`FULL` columns the queue and workers tables, side by
+side, leave out their least needed columns so the queue keeps room for why
+each frame waits.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from dataman.tui.widgets.transfers_panel import TransfersPanel
 from dataman.tui.widgets.workers_table import WorkersTable
 
 NARROW = 120
+FULL = 160
 SHORT = 36
 EVERYTHING = frozenset({"service", "counts", "health", "dropped", "queue", "workers",
                         "recent", "transfers", "log"})
@@ -75,6 +79,9 @@ class DashboardScreen(Screen[None]):
         return self.size.width < NARROW
 
     def on_resize(self) -> None:
+        medium = NARROW <= self.size.width < FULL  # narrower, the queue is hidden
+        self.queue_table.set_compact(medium)
+        self.workers_table.set_compact(medium)
         self.header.show(self.view, self.app.now(), self.socket, self.compact)
 
     def show(self, sections: Collection[str], now: float) -> None:
@@ -85,6 +92,8 @@ class DashboardScreen(Screen[None]):
         self.header.show(view, now, self.socket, self.compact)
         if "queue" in sections:
             self.queue_table.show(view, now)
+        elif "counts" in sections:  # the queue's total is a count
+            self.queue_table.show_title(view)
         if "workers" in sections:
             self.workers_table.show(view, now)
         if "transfers" in sections:

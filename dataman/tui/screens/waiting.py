@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
@@ -10,7 +13,17 @@ from textual.widgets import Label, Static
 
 
 class WaitingScreen(ModalScreen[None]):
-    """"not running — waiting", over the last picture of the service (dimmed)."""
+    """"not running — waiting", over the last picture of the service (dimmed).
+
+    A modal screen hides the app's own keys, so it has its quit keys: the ``q``
+    it announces, Escape, and ctrl+c (an operator's reflex on a dead screen).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "app.quit", "Quit"),
+        Binding("escape", "app.quit", "Quit", show=False),
+        Binding("ctrl+c", "app.quit", "Quit", show=False),
+    ]
 
     DEFAULT_CSS = """
     WaitingScreen { align: center middle; }
@@ -31,16 +44,17 @@ class WaitingScreen(ModalScreen[None]):
             yield Label("dataMan is not running — waiting for it", id="title")
             yield Static(id="status")
             yield Label(f"[$text-muted]start it with[/] {escape(self.command)}"
-                        "\n[$text-muted]q quits the console[/]")
+                        "\n[$text-muted]q quits the console[/]", id="hint")
 
     def on_mount(self) -> None:
         self.show(*self._status)
 
     def show(self, reason: str, attempts: int, retry_in: float) -> None:
         self._status = (reason, attempts, retry_in)
-        if not self.is_mounted:
-            return
-        self.query_one("#status", Static).update(
+        status = next(iter(self.query("#status").results(Static)), None)
+        if status is None:
+            return  # not composed yet (on_mount shows it), or being taken down
+        status.update(
             f"[$text-muted]socket[/] {escape(self.socket)}\n"
             f"[$text-muted]last try[/] {escape(reason)} "
             f"[$text-muted](attempt {attempts}, next in {retry_in:.2g} s)[/]\n")

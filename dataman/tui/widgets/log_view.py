@@ -13,6 +13,8 @@ from dataman.tui.format import clock
 from dataman.tui.model import LEVELS, MAX_LOG, level_rank
 
 FILTERS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: Level names are written in full, padded to the longest, so messages line up.
+LEVEL_WIDTH = max(len(level) for level in LEVELS)
 
 
 class LogView(RichLog):
@@ -91,7 +93,7 @@ class LogView(RichLog):
         else:
             label = text = "dim" if level == "DEBUG" else ""
         line = Text(f"{clock(record.get('time'))} ", style="dim")
-        line.append(f"{level[:4]:<4} ", style=label)
+        line.append(f"{level:<{LEVEL_WIDTH}} ", style=label)
         line.append(str(record.get("message", "")), style=text)
         # Wrap at the panel's width (RichLog would wrap at the console's, 80 in tests).
         self.write(line, width=self.scrollable_content_region.width or None)

@@ -25,7 +25,9 @@ class RecentFrames(DataTable):
     """The last frames finished; the highlighted one is shown in detail.
 
     The cursor stays on the frame the observer picked while new frames arrive
-    above it; on the top row it follows the newest frame.
+    above it; on the top row it follows the newest frame. A frame has one row,
+    whatever it is sent: a newer outcome replaces its row, never adds a second
+    one (a repeated row key would end the console with ``DuplicateKey``).
     """
 
     DEFAULT_CSS = """
@@ -66,15 +68,17 @@ class RecentFrames(DataTable):
         self._view = view
         follow = self.cursor_row <= 0 or self.selected is None
         self.clear()
+        rows: dict[str, dict] = {}  # one row per frame: a repeated name keeps its newest entry
         for frame in view.recent:
-            name = str(frame.get("name", "?"))
+            rows.setdefault(str(frame.get("name", "?")), frame)
+        for name, frame in rows.items():
             self.add_row(*self._cells(frame), key=name)
-        names = [str(frame.get("name", "?")) for frame in view.recent]
+        names = list(rows)
         target = 0 if follow or self.selected not in names else names.index(self.selected)
         if names:
             self.move_cursor(row=target, animate=False, scroll=not follow)
         self._select(names[target] if names else None)
-        failed = sum(1 for frame in view.recent if frame.get("result") == "failed")
+        failed = sum(1 for frame in rows.values() if frame.get("result") == "failed")
         self.border_title = f"Recent frames ({len(names)}, {failed} failed)"
 
     def _cells(self, frame: dict) -> list[object]:

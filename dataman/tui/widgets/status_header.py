@@ -9,8 +9,10 @@ from dataman.tui import palette
 from dataman.tui.format import duration, since, size
 from dataman.tui.model import ServiceView
 
-COUNTS = ("queued", "running", "processed", "delivered", "failed")
-SHORT_COUNTS = ("queued", "delivered", "failed")
+#: Tonight's counts (``counts``: frames requested this observing night, by state). The
+#: queue is not among them: its panel (or the collapsed line) shows every frame waiting.
+COUNTS = ("running", "processed", "delivered", "failed")
+SHORT_COUNTS = ("delivered", "failed")
 
 
 class StatusHeader(Static):
@@ -18,6 +20,9 @@ class StatusHeader(Static):
 
     ``compact`` (a narrow terminal) trades the config line for a one-line
     summary of the queue and transfers panels, which are hidden then.
+    Every count says what it counts: ``tonight:`` for the journal's counts of
+    the observing night (the health problems quote the same failed count),
+    the queue's total for the frames waiting now, whatever their night.
     """
 
     DEFAULT_CSS = """
@@ -62,7 +67,7 @@ class StatusHeader(Static):
             counts = view.counts
             text = (" ".join(f"{counts.get(key, 0)} {key}" for key in SHORT_COUNTS)
                     if compact else " ".join(f"{key} {counts.get(key, 0)}" for key in COUNTS))
-            parts.append(f"[$text-muted]{text}[/]")
+            parts.append(f"[$text-muted]tonight: {text}[/]")
         return "  ".join(parts)
 
     @staticmethod
@@ -80,7 +85,8 @@ class StatusHeader(Static):
         """The queue and transfers panels in one line, for a terminal too narrow for them."""
         parts = []
         if view.queue:
-            parts.append(f"queue: oldest {since(view.queue[0].get('requested_at'), now)}")
+            parts.append(f"queue {view.queue_total:,}: oldest "
+                         f"{since(view.queue[0].get('requested_at'), now)}")
         transfers = view.transfers
         if transfers:
             if transfers.get("repo_reachable", True):

@@ -11,6 +11,8 @@ from dataman.tui.model import ServiceView
 from dataman.tui.widgets.live_table import LiveTable
 
 COLUMNS = ("#", "pid", "state", "frame", "step", "for", "cpu", "mem", "done")
+#: In a medium terminal: memory and frames done give way to the queue's note.
+COMPACT = ("#", "pid", "state", "frame", "step", "for", "cpu")
 
 
 class WorkersTable(LiveTable):
@@ -25,27 +27,47 @@ class WorkersTable(LiveTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="none", **kwargs)
         self.border_title = "Workers"
-        for column in COLUMNS:
-            self.add_column(column, key=column)
+        self.compact = False
+        self._view: ServiceView | None = None
+        self._now = 0.0
         self._busy: list[tuple[RowKey, dict]] = []
+        self._columns()
+
+    def set_compact(self, compact: bool) -> None:
+        """Leave out memory and frames done (beside the queue in a medium terminal)."""
+        if compact != self.compact:
+            self.compact = compact
+            self._columns()
+            if self._view is not None:
+                self.show(self._view, self._now)
+
+    def _columns(self) -> None:
+        self.clear(columns=True)
+        self._busy = []
+        for column in COMPACT if self.compact else COLUMNS:
+            self.add_column(column, key=column)
 
     def show(self, view: ServiceView, now: float) -> None:
         """Rebuild the rows from the workers (they changed, or the theme did)."""
+        self._view, self._now = view, now
         self.clear()
         self._busy = []
+        names = COMPACT if self.compact else COLUMNS
         variables = self.app.theme_variables
         for worker in view.workers:
             state = str(worker.get("state", "?"))
             busy = state == "busy"
             cpu = worker.get("cpu_percent")
-            row = self.add_row(
-                str(worker.get("index", "?")), str(worker.get("pid") or "-"),
-                Text(state, style=palette.rich_style(variables, palette.WORKER.get(state))),
-                Text(short_name(worker.get("frame")) if busy else ""),
-                str(worker.get("step") or "") if busy else "",
-                since(worker.get("step_started"), now) if busy else "",
-                "-" if cpu is None else f"{cpu:.0f}%", size(worker.get("rss")),
-                str(worker.get("frames_done", 0)))
+            cells = {
+                "#": str(worker.get("index", "?")), "pid": str(worker.get("pid") or "-"),
+                "state": Text(state,
+                              style=palette.rich_style(variables, palette.WORKER.get(state))),
+                "frame": Text(short_name(worker.get("frame")) if busy else ""),
+                "step": str(worker.get("step") or "") if busy else "",
+                "for": since(worker.get("step_started"), now) if busy else "",
+                "cpu": "-" if cpu is None else f"{cpu:.0f}%", "mem": size(worker.get("rss")),
+                "done": str(worker.get("frames_done", 0))}
+            row = self.add_row(*(cells[name] for name in names))
             if busy:
                 self._busy.append((row, worker))
         expected = view.service.get("workers_expected") or len(view.workers)

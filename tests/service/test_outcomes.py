@@ -1,0 +1,100 @@
+"""The ``recent`` list the console gets: one entry per frame, its latest outcome (issue 5).
+
+A frame that waited for the staging disk and was then delivered, or that failed
+and was retried, has two outcomes; the snapshot used to list it twice and every
+console attaching afterwards died on the repeated row. These drive a real
+journal through :class:`Outcomes` the way the supervisor does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dataman.ipc.jobs import JobDone, JobFailed
+from dataman.service.backlog import DeliveryBacklog
+from dataman.service.journal import Journal
+from dataman.service.outcomes import RECENT_MAX, Outcomes
+from dataman.service.pool import Assignment
+from dataman.service.queue import FrameQueue
+from dataman.service.waiting import RawFileWait
+
+NOW = 1767064366.0
+
+
+class Recorder:
+    """The supervisor's side of Outcomes: which frame items were published."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.queue = FrameQueue()
+        self.published: list[dict[str, Any]] = []
+        self.outcomes = Outcomes(journal, self.queue, DeliveryBacklog(1.0),
+                                 RawFileWait(self.queue, 0.0), changed=lambda *_: None,
+                                 finished=self.published.append)
+
+    def start(self, name: str, now: float) -> Assignment:
+        """A frame is requested (if new) and given to a worker."""
+        record = self.journal.is_known(name) or self.journal.request(
+            name, f"/data/mods1b/{name}", "mods1b", "datagram", now)
+        self.journal.start(record.id, pid=4250, now=now)
+        return Assignment(record.id, name, None, now)
+
+    def done(self, name: str, now: float) -> JobDone:
+        return JobDone(self.journal.is_known(name).id, f"/proc/20251230/{name}", name,
+                       delivered=f"/newdata/{name}", instrument="MODS1B")
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> Iterator[Recorder]:
+    with Journal.open(tmp_path) as journal:
+        yield Recorder(journal)
+
+
+def names_and_results(recorder: Recorder) -> list[tuple[str, str]]:
+    return [(item["name"], item["result"]) for item in recorder.outcomes.recent]
+
+
+def test_a_frame_failed_then_retried_is_listed_once_as_it_ended_last(recorder):
+    job = recorder.start("mods1b.20251230.0007.fits", NOW)
+    recorder.outcomes.failed(job, JobFailed(job.frame_id, "BadHeader: no DATE-OBS", "bad"),
+                             NOW + 1)
+    other = recorder.start("mods1b.20251230.0008.fits", NOW + 2)
+    recorder.outcomes.done(other, recorder.done(other.name, NOW + 3), NOW + 3)
+    assert names_and_results(recorder) == [("mods1b.20251230.0008.fits", "ok"),
+                                           ("mods1b.20251230.0007.fits", "failed")]
+    recorder.journal.retry("mods1b.20251230.0007.fits", NOW + 4)
+    again = recorder.start("mods1b.20251230.0007.fits", NOW + 5)
+    recorder.outcomes.done(again, recorder.done(again.name, NOW + 6), NOW + 6)
+    # The retried frame moves to the top, with its new outcome; the old one is gone.
+    assert names_and_results(recorder) == [("mods1b.20251230.0007.fits", "ok"),
+                                           ("mods1b.20251230.0008.fits", "ok")]
+    # Every outcome was still published as it happened (the console updates its row).
+    assert [(item["name"], item["result"]) for item in recorder.published] == [
+        ("mods1b.20251230.0007.fits", "failed"), ("mods1b.20251230.0008.fits", "ok"),
+        ("mods1b.20251230.0007.fits", "ok")]
+
+
+def test_a_frame_that_waited_for_the_staging_disk_is_listed_once_when_delivered(recorder):
+    name = "mods1b.20251230.0009.fits"
+    job = recorder.start(name, NOW)
+    waiting = JobDone(job.frame_id, f"/proc/20251230/{name}", name,
+                      delivery_error="repoDir /newdata: not mounted", instrument="MODS1B")
+    recorder.outcomes.done(job, waiting, NOW + 1)
+    assert names_and_results(recorder) == [(name, "waiting")]
+    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind="deliver")
+    recorder.outcomes.done(delivery, recorder.done(name, NOW + 31), NOW + 31)
+    assert names_and_results(recorder) == [(name, "ok")]
+
+
+def test_recent_keeps_the_newest_frames_up_to_its_bound(recorder):
+    for number in range(1, RECENT_MAX + 6):
+        job = recorder.start(f"mods1b.20251230.{number:04d}.fits", NOW + number)
+        recorder.outcomes.done(job, recorder.done(job.name, NOW + number), NOW + number)
+    names = [name for name, _ in names_and_results(recorder)]
+    assert len(names) == RECENT_MAX
+    assert names[0] == f"mods1b.20251230.{RECENT_MAX + 5:04d}.fits"
+    assert names[-1] == "mods1b.20251230.0006.fits"  # 1 to 5 fell off the end
