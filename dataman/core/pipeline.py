@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -214,19 +214,20 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
     night_dir = assign_uniqname(prepared, config, result, now)
     pieces = file_pieces(prepared)
     names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
-    options = {"fsync": config.processing.fsync, "expected_size": size,
-               "ours": same_uniqname(result.uniqname or ""), "take_over": retry}
+    write = partial(publish, names=names, produce=write_pieces(pieces),
+                    fsync=config.processing.fsync, expected_size=size,
+                    ours=same_uniqname(result.uniqname or ""), take_over=retry)
     if not deliver:
         with timed(result, "write"):
-            result.processed = publish(night_dir, names, write_pieces(pieces), **options)
+            result.processed = write(night_dir)
         _note_rename(result, night_dir, frame.name, result.processed)
         return
     result.notify("step", "write")  # both copies at once: timed by hand below
     processed = threading.Event()
-    delivery = _pool().submit(publish, config.paths.repo_dir, names, write_pieces(pieces),
-                              **options, before_link=_after(processed, result))
+    delivery = _pool().submit(write, config.paths.repo_dir,
+                              before_link=_after(processed, result))
     try:
-        result.processed = publish(night_dir, names, write_pieces(pieces), **options)
+        result.processed = write(night_dir)
         _note_rename(result, night_dir, frame.name, result.processed)
     finally:
         processed.set()

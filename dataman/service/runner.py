@@ -184,7 +184,9 @@ class Service:
     def _not_done_elsewhere(self, paths: list[Path]) -> list[Path]:
         """Drop the frames another run (``dataman process``) already processed and
         delivered: a frame is delivered once. Each is said once, then remembered."""
-        config, found, done = self.sup.config, [], []
+        config = self.sup.config
+        found: list[Path] = []
+        done: list[Path] = []
         for path in paths:
             (done if earlier_outputs(config, path.name).complete else found).append(path)
         if done:
