@@ -1,34 +1,17 @@
-"""File names: the raw-name pattern, channels, instruments and UNIQNAME (SPEC §2, §5)."""
+"""Instruments and UNIQNAMEs (SPEC §2, §5); the name patterns are in :mod:`dataman.core.names`."""
 
 from __future__ import annotations
 
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from astropy.io import fits
 
 from dataman.core.keywords import text_value
+from dataman.core.names import INSTRUMENTS, channel_of
 
-INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
-#: A raw frame name as azcam writes it: ``mods1b.20251230.0012.fits``.
-RAW_NAME = re.compile(r"^(mods[12][br])\.([0-9]{8})\.([0-9]{4,})\.fits\Z")
-#: Any dataMan file name: raw names and UNIQNAMEs (``mods1b.20251230.031245_2.fits``).
-ANY_NAME = re.compile(r"^(mods[12][br])\.([0-9]{8})\.([0-9]+)(?:_[0-9]+)?\.fits\Z")
 RESERVATIONS = ".uniqnames"
-
-
-def channel_of(name: str) -> str | None:
-    """``'mods2r.20251230.0001.fits'`` -> ``'mods2r'``; None for a foreign name."""
-    match = ANY_NAME.match(name)
-    return match.group(1) if match else None
-
-
-def night_of(name: str) -> str | None:
-    """The YYYYMMDD in a dataMan file name."""
-    match = ANY_NAME.match(name)
-    return match.group(2) if match else None
 
 
 def instrument_of(primary: fits.Header, name: str) -> str | None:

@@ -28,7 +28,8 @@ from dataman.core.errors import BadFrame, DeliveryFailed
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
 from dataman.core.misc import fix_misc
-from dataman.core.naming import find_reservation, instrument_of, night_of, reserve_uniqname
+from dataman.core.names import night_of
+from dataman.core.naming import find_reservation, instrument_of, reserve_uniqname
 from dataman.core.nightlog import observing_date
 from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataman.core.naming import RAW_NAME
+from dataman.core.names import RAW_NAME
 
 #: Longest datagram accepted (SPEC §3); receivers read one byte more to see overlong ones.
 MAX_DATAGRAM = 1024

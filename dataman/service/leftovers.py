@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from dataman.core.config import PathsConfig
-from dataman.core.naming import channel_of, night_of
+from dataman.core.names import channel_of, night_of
 from dataman.core.publish import remove_stale_temporaries
 
 log = logging.getLogger("dataman")
