@@ -174,5 +174,5 @@ def test_health_of_a_service_that_answers_imports_only_what_the_line_needs(home:
         stop_service(service)
 
 
-def test_health_of_a_service_that_is_down_does_not_import_astropy(home: Path):
+def test_health_of_a_service_that_is_down_imports_only_what_the_line_needs(home: Path):
     assert health_imports(home) == "2 []"

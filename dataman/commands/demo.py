@@ -186,7 +186,8 @@ class ServiceChild:
             try:
                 snapshot = request(socket_path, "snapshot", timeout=1.0)
                 workers = snapshot["workers"]
-                if len(workers) >= snapshot["service"]["workers_expected"] and all(
+                if snapshot["service"]["state"] != "starting" and \
+                        len(workers) >= snapshot["service"]["workers_expected"] and all(
                         worker["state"] in ("idle", "busy") for worker in workers):
                     return snapshot
                 why = "workers still starting"

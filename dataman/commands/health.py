@@ -36,7 +36,7 @@ from dataman.service.health import (
 #: starting Python and, when it does not answer, for psutil.
 SOCKET_TIMEOUT = 0.5
 #: The CPU usage interval when the service does not answer, seconds.
-CPU_SAMPLE = 0.15
+CPU_SAMPLE = 0.1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
