@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 
-from dataman.commands.common import add_config_option, config_or_exit, setup_logging
+from dataman.commands.common import add_config_option, config_or_exit
+from dataman.commands.logs import setup_logging
 from dataman.core.errors import DataManError
 from dataman.core.pipeline import format_timings, process_frame
 
