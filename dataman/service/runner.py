@@ -164,10 +164,18 @@ class Service:
     # --- intake -------------------------------------------------------------------------
 
     def on_datagrams(self, batch: list[tuple[bytes, tuple]]) -> None:
-        """A burst of datagrams: their ``proc`` requests are journaled together."""
+        """A burst of datagrams: their ``proc`` requests are journaled together.
+
+        A datagram repeated within the batch by the same sender (a flood) is parsed
+        once.
+        """
         data_dir, wanted = self.sup.config.paths.data_dir, []
+        parsed: dict[tuple[bytes, tuple], ProcRequest | QuitRequest | Rejected] = {}
         for payload, sender in batch:
-            request = parse_datagram(payload, sender, self.policy, data_dir)
+            request = parsed.get((payload, sender))
+            if request is None:
+                request = parsed[payload, sender] = parse_datagram(payload, sender, self.policy,
+                                                                   data_dir)
             origin = f"{sender[0]}:{sender[1]}"
             if isinstance(request, Rejected):
                 self._rejections.log(request.reason, self.sup.now())
