@@ -1,25 +1,38 @@
-"""Time the service end to end: datagram to delivered file, bursts with 1 and 2 workers, memory.
+"""Time the service end to end against the goals of issue 11: every frame as fast as the core.
 
-    .venv/bin/python benchmarks/bench_service.py [--frames-latency 8] [--burst 20]
-        [--small-burst 5] [--workers 1 2] [--rounds 2] [--quick] [--dir /tmp]
+    .venv/bin/python benchmarks/bench_service.py [--frames 8] [--pairs 2] [--burst 6]
+        [--large-burst 20] [--workers 1 2] [--rounds 2] [--quick] [--dir /tmp]
 
-For each worker count (``slots = count + 1``; ``--rounds`` times, alternated) a real
-``dataman run`` is started with tests/service_harness.py on full raw frames written
-beforehand and read again just before use (page cache warm, as in bench_process.py):
+For each worker count (``slots = count + 1``; ``--rounds`` times, alternated so other load
+falls on all alike) a real ``dataman run`` is started with tests/service_harness.py on full
+raw frames written beforehand and read again just before use (page cache warm, as in
+bench_process.py). A latency is measured on the client: from ``time.time()`` just before
+the datagram goes out until a 2 ms poll sees ``<repoDir>/<name>`` (it appears complete:
+published with link(2)) and the name in ``<repoDir>/<CHAN>.new``. In each service, in order:
 
-* latency - frames sent one at a time, timed on the client: from ``time.time()`` just
-  before the datagram goes out until a 2 ms poll sees ``<repoDir>/<name>`` (it appears
-  complete: published with link(2)) and the name in ``<repoDir>/<CHAN>.new``. Before each
-  frame the core benchmark's ``process_frame`` runs once in this process
-  (bench_process.run_dataman, preallocated buffers as a worker has): the single-process
-  figure, meeting the same disk and page-cache weather. The journal splits the service's
-  time (requested_at, started_at, the worker's step timings);
-* bursts - ``--small-burst`` then ``--burst`` frames, MODS1B/MODS1R alternating, sent at
-  once; wall time from the first datagram to the last delivered file seen (10 ms poll),
-  CPU used, and peak memory of supervisor + workers (service_probe.py explains the figures).
+* start - ``dataman run`` is launched and the first frame sent as soon as /proc/net/udp
+  shows its UDP port bound. Start-up = launch to port bound; ready = launch to every
+  worker idle (control socket);
+* steady - ``--frames`` frames one at a time. Before each, bench_process's
+  ``process_frame`` runs once in this process (preallocated buffers, as a worker has):
+  the in-process reference, meeting the same disk and page-cache weather. The journal
+  splits the service's time; CPU and minor page faults are those of supervisor + workers;
+* pair - a MODS1B and a MODS1R frame sent together (``--pairs`` times): each one's latency;
+* commands - ``dataman send proc`` (of a frame already delivered: a repeat, ignored) and
+  ``dataman health``, wall time of the whole command, 5 times each; then both, alternately,
+  while a thread sends 10,000 such repeats to the UDP port over ``--flood-seconds``;
+* replaced - every worker killed (SIGKILL); once all replacements are idle, one frame,
+  necessarily the first of a new worker;
+* bursts - ``--burst`` then ``--large-burst`` frames, MODS1B/MODS1R alternating, sent at
+  once: wall from the first datagram to the last delivered file seen (10 ms poll), CPU,
+  and peak memory of supervisor + workers (service_probe.py explains the figures).
+
+In this process, each round: ``--burst`` frames through ``process_frame`` back to back, and
+the I/O floor of that burst: the output's bytes written from memory to procDir and repoDir
+at once (two threads, as a worker writes them), ``--burst`` times, files kept until the end.
 
 Outputs are deleted after every frame and burst, then synced, so the disk does not fill
-and each burst starts alike. Prints markdown tables with the goals of issue item 12.
+and each measurement starts alike. Prints markdown tables (service_report.py).
 """
 
 from __future__ import annotations
@@ -27,14 +40,15 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import shutil
-import statistics
+import signal
+import socket
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass, field
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -43,49 +57,23 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import service_probe as probe  # noqa: E402
+import service_report as report  # noqa: E402
 from bench_process import prepare, run_dataman  # noqa: E402
+from service_report import Burst, Commands, Latency, Outcome  # noqa: E402
 
-from dataman.core.pipeline import STEPS, process_frame  # noqa: E402
+from dataman.core.pipeline import process_frame  # noqa: E402
+from dataman.ipc.datagram import encode_proc  # noqa: E402
 from dataman.ipc.slots import PREFIX, FrameBudget, instance_id  # noqa: E402
 from dataman.sim.frames import DEFAULT_START, FrameSpec, write_raw_frame  # noqa: E402
-from tests.service_harness import ServiceProcess  # noqa: E402
+from tests.service_harness import ServiceProcess, wait_until  # noqa: E402
 
 RAW_BYTES, OUT_BYTES = 52e6, 155e6  # a full frame, raw and processed (for the space check)
-MIB = 2**20
-VERDICT = {True: "**yes**", False: "**NO**"}
-
-
-@dataclass
-class Latency:
-    seconds: float
-    #: Where the time went (journal times and step timings), plus the "cpu" (user + sys)
-    #: and minor page "faults" of the service's processes for this frame.
-    parts: dict[str, float]
-
-
-@dataclass
-class Burst:
-    frames: int
-    wall: float  # first datagram to the last delivered file seen
-    journal_wall: float  # first datagram to the journal's last delivered_at
-    service_cpu: float  # user + sys of supervisor and workers
-    bench_cpu: float  # this process (poll + memory probe): the measurement's own cost
-    machine: dict[str, float]  # system-wide CPU split over the burst, percent
-    peak: probe.Memory
-    samples: int
-    gaps: list[float]  # per worker: a job's end to its next job's start (journal)
-
-
-@dataclass
-class Outcome:
-    workers: int
-    idle: probe.Memory = field(default_factory=probe.Memory)
-    latencies: list[Latency] = field(default_factory=list)
-    bursts: list[Burst] = field(default_factory=list)  # in order: small, large, small, ...
+FLOOD = 10_000
+COMMAND_RUNS = 5
 
 
 def write_frames(data_dir: Path, first: int, count: int) -> list[Path]:
-    """Full frames, MODS1B and MODS1R alternating, a minute apart (distinct UNIQNAMEs)."""
+    """Full frames, MODS1B (even numbers) and MODS1R (odd) alternating, a minute apart."""
     paths = []
     for number in range(first, first + count):
         instrument = ("MODS1B", "MODS1R")[number % 2]
@@ -123,22 +111,122 @@ def delivered(repo: Path, name: str) -> bool:
     return (repo / name).exists() and new.exists() and new.read_text().strip() == name
 
 
-def latency_of(service: ServiceProcess, raw: Path, timeout: float = 60.0) -> Latency:
+# --- measurements in one service ------------------------------------------------------------
+
+
+def latencies_of(service: ServiceProcess, raws: list[Path], timeout: float = 60.0,
+                 sent: float | None = None) -> list[Latency]:
+    """Send ``raws`` at once (unless already sent at ``sent``); each one's latency.
+
+    CPU and faults are those of supervisor + workers over all of them, per frame.
+    """
     repo = service.config.paths.repo_dir
     processes = probe.service_processes(service.process.pid)
     faults, cpu = probe.minor_faults(processes), probe.cpu_seconds(processes)
-    sent = time.time()
-    service.send(raw)
-    while not delivered(repo, raw.name):
+    if sent is None:
+        sent = time.time()
+        for raw in raws:
+            service.send(raw)
+    seen: dict[str, float] = {}
+    while len(seen) < len(raws):
+        for raw in raws:
+            if raw.name not in seen and delivered(repo, raw.name):
+                seen[raw.name] = time.time()
         if time.time() - sent > timeout:
             service.check_alive()
-            raise TimeoutError(f"{raw.name} not delivered after {timeout:.0f} s")
+            raise TimeoutError(f"{len(raws) - len(seen)} frames not delivered after "
+                               f"{timeout:.0f} s")
         time.sleep(0.002)
-    seen = time.time()
-    service.wait_states([raw.name])
-    return Latency(seen - sent, {**probe.journal_split(service.record(raw.name), sent, seen),
-                                 "cpu": probe.cpu_seconds(processes) - cpu,
-                                 "faults": probe.minor_faults(processes) - faults})
+    service.wait_states([raw.name for raw in raws])
+    share = {"cpu": (probe.cpu_seconds(processes) - cpu) / len(raws),
+             "faults": (probe.minor_faults(processes) - faults) / len(raws)}
+    return [Latency(seen[raw.name] - sent, {
+        **probe.journal_split(service.record(raw.name), sent, seen[raw.name]), **share})
+        for raw in raws]
+
+
+def start_and_first_frame(service: ServiceProcess, raw: Path, outcome: Outcome) -> None:
+    """Launch ``dataman run``, send ``raw`` the moment its UDP port is bound; wait ready."""
+    port = service.config.server.port
+    warm([raw])
+    launched = time.time()
+    service.start(wait=False)
+    while not probe.udp_bound(port):
+        service.check_alive()
+        if time.time() - launched > 60:
+            raise TimeoutError("the UDP port was not bound within 60 s")
+        time.sleep(0.001)
+    bound = time.time()
+    service.send(raw)
+    outcome.startup.append(bound - launched)
+    outcome.first += latencies_of(service, [raw], sent=bound)
+    service.wait_ready()
+    outcome.ready.append(ready_time(service, launched))
+    clean_outputs(service)
+
+
+def ready_time(service: ServiceProcess, launched: float) -> float:
+    """Launch to the last worker's hello, from the night log ("worker N started (pid ...")."""
+    hellos = [datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=UTC)
+              for line in service.log_text().splitlines()
+              if " | INFO | worker " in line and " started (pid " in line]
+    return max(hellos).timestamp() - launched if hellos else float("nan")
+
+
+def replace_workers(service: ServiceProcess, workers: int) -> float:
+    """SIGKILL every worker; seconds until as many new ones are idle."""
+    old = {worker["pid"] for worker in (service.snapshot() or {}).get("workers", [])}
+    killed = time.time()
+    for pid in old:
+        os.kill(pid, signal.SIGKILL)
+
+    def replaced() -> bool:
+        snap = service.snapshot() or {}
+        fresh = [w for w in snap.get("workers", [])
+                 if w["state"] == "idle" and w["pid"] not in old]
+        return len(fresh) >= workers
+    wait_until(replaced, 60, what="replacement workers", interval=0.005)
+    return time.time() - killed
+
+
+def dataman_command() -> list[str]:
+    """The installed ``dataman`` script beside this interpreter, as operators run it."""
+    script = Path(sys.executable).with_name("dataman")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dataman"]
+
+
+def commands_of(service: ServiceProcess, repeat: Path, flood_seconds: float,
+                commands: Commands) -> None:
+    """``send`` and ``health`` walls, alone and during a flood of repeated requests."""
+    config = str(service.config_path)
+    send = [*dataman_command(), "send", "proc", "-c", config, str(repeat)]
+    health = [*dataman_command(), "health", "-c", config]
+    for _ in range(COMMAND_RUNS):
+        commands.send.append(probe.command_wall(send)[0])
+        commands.health.append(probe.command_wall(health)[0])
+    flood = threading.Thread(target=flood_port, daemon=True,
+                             args=(service.config.server.port, encode_proc(repeat),
+                                   flood_seconds, commands))
+    flood.start()
+    while flood.is_alive():
+        wall, status = probe.command_wall(health)
+        commands.flood_health.append(wall)
+        commands.flood_health_status.append(status)
+        if flood.is_alive():
+            commands.flood_send.append(probe.command_wall(send)[0])
+    flood.join()
+
+
+def flood_port(port: int, payload: bytes, seconds: float, commands: Commands) -> None:
+    """Send ``FLOOD`` copies of ``payload`` spread evenly over ``seconds``."""
+    started = time.monotonic()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for index in range(FLOOD):
+            sock.sendto(payload, ("127.0.0.1", port))
+            if index % 500 == 499:
+                while time.monotonic() - started < seconds * (index + 1) / FLOOD:
+                    time.sleep(0.001)
+    commands.flood_took.append(time.monotonic() - started)
 
 
 def burst_of(service: ServiceProcess, raws: list[Path], shm_prefix: str) -> Burst:
@@ -167,22 +255,45 @@ def burst_of(service: ServiceProcess, raws: list[Path], shm_prefix: str) -> Burs
                  probe.dispatch_gaps(records))
 
 
-def measure_service(outcome: Outcome, data_dir: Path, latency_raws: list[Path],
-                    bursts: list[list[Path]], core: CoreRunner) -> None:
+class Frames:
+    """The raw frames of every measurement; each service has its own journal, so they are
+    reused from one service to the next."""
+
+    def __init__(self, data_dir: Path, args: argparse.Namespace) -> None:
+        self.first = write_frames(data_dir, 1, 1)[0]
+        self.replaced = write_frames(data_dir, 3, 1)[0]
+        self.steady = write_frames(data_dir, 10, args.frames)
+        self.pairs = [write_frames(data_dir, 40 + 2 * index, 2) for index in range(args.pairs)]
+        self.bursts = [write_frames(data_dir, 100, args.burst),
+                       write_frames(data_dir, 200, args.large_burst)]
+        os.sync()  # the raw frames' writeback must not fall on the first measurements
+
+
+def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
+                    args: argparse.Namespace) -> None:
     """One service with ``outcome.workers`` workers, from start to stop; adds to ``outcome``."""
     workers = outcome.workers
-    service = ServiceProcess(paths={"dataDir": data_dir},
+    service = ServiceProcess(paths={"dataDir": frames.first.parent.parent},
                              workers={"count": workers, "slots": workers + 1})
     try:
-        service.start()
+        start_and_first_frame(service, frames.first, outcome)
         prefix = f"{PREFIX}{instance_id(service.config.paths.state_dir)}-"
         outcome.idle.peak(probe.sample(service.process.pid, prefix, pss=True))
-        warm(latency_raws)
-        for raw in latency_raws:
+        warm(frames.steady)
+        for raw in frames.steady:
             core.run_once()
-            outcome.latencies.append(latency_of(service, raw))
+            outcome.latencies += latencies_of(service, [raw])
             clean_outputs(service)
-        for raws in bursts:
+        for pair in frames.pairs:
+            warm(pair)
+            outcome.pairs.append(latencies_of(service, pair))
+            clean_outputs(service)
+        commands_of(service, frames.steady[-1], args.flood_seconds, outcome.commands)
+        outcome.replace_wait.append(replace_workers(service, workers))
+        warm([frames.replaced])
+        outcome.replaced += latencies_of(service, [frames.replaced])
+        clean_outputs(service)
+        for raws in frames.bursts:
             warm(raws)
             outcome.bursts.append(burst_of(service, raws, prefix))
             clean_outputs(service)
@@ -199,10 +310,11 @@ class CoreRunner:
     def __init__(self, work: Path) -> None:
         bench = prepare(work)
         self.config, self.raw, self.buffers = bench.config, bench.raw, bench.buffers
-        self.output_size = bench.output.stat().st_size
+        self.output = bench.output.read_bytes()
         bench.output.unlink()
         self.runs: list[dict[str, float]] = []
         self.bursts: list[tuple[int, float]] = []  # (frames, wall seconds)
+        self.floors: list[tuple[int, float]] = []
 
     def burst(self, count: int) -> None:
         """``count`` frames back to back, outputs kept until the end as in a service burst."""
@@ -217,6 +329,23 @@ class CoreRunner:
             path.unlink()
         os.sync()
 
+    def floor(self, count: int) -> None:
+        """The output written ``count`` times to procDir and repoDir at once, from memory."""
+        paths = self.config.paths
+        targets = [(paths.proc_dir / f"floor{index}.fits", paths.repo_dir / f"floor{index}.fits")
+                   for index in range(count)]
+        with ThreadPoolExecutor(max_workers=1) as other:
+            start = time.perf_counter()
+            for processed, delivery in targets:
+                future = other.submit(delivery.write_bytes, self.output)
+                processed.write_bytes(self.output)
+                future.result()
+            self.floors.append((count, time.perf_counter() - start))
+        for pair in targets:
+            for path in pair:
+                path.unlink()
+        os.sync()
+
     def run_once(self) -> None:
         warm([self.raw])
         faults = probe.own_minor_faults()
@@ -226,138 +355,16 @@ class CoreRunner:
         os.sync()
 
 
-# --- report ---------------------------------------------------------------------------------
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def report(runner: CoreRunner, outcomes: list[Outcome]) -> None:
-    core, sizes = runner.runs, (runner.raw.stat().st_size, runner.output_size)
-    core_median = median([run["total"] for run in core])
-    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"## dataMan service benchmark\n\n{psutil.cpu_count()} CPUs ({platform.machine()}), "
-          f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, Python "
-          f"{platform.python_version()}, load average {load} at the end; full frames (raw "
-          f"{sizes[0] / 1e6:.1f} MB, output {sizes[1] / 1e6:.1f} MB to procDir and repoDir).\n"
-          "Latency is measured on the client: datagram sent -> delivered file and "
-          "<CHAN>.new seen (2 ms poll).\n")
-    report_goals(core_median, outcomes, runner.bursts)
-    report_latency(core, outcomes)
-    report_bursts(outcomes, runner.bursts)
-    report_memory(outcomes)
-
-
-def report_goals(core_median: float, outcomes: list[Outcome],
-                 core_bursts: list[tuple[int, float]]) -> None:
-    print("### Goals\n\n| goal | measured | target | met |\n|---|---|---|---|")
-    for outcome in outcomes:
-        latency = median([item.seconds for item in outcome.latencies])
-        ratio = latency / core_median
-        print(f"| latency median, {outcome.workers} worker(s) | {latency:.3f} s = {ratio:.2f}"
-              f" x single-process {core_median:.3f} s | <= 1.2 x | {VERDICT[ratio <= 1.2]} |")
-    rates = {o.workers: throughput(o) for o in outcomes if o.bursts}
-    if 1 in rates and 2 in rates:
-        ratio = rates[2] / rates[1]
-        print(f"| burst of {outcomes[-1].bursts[-1].frames}: throughput 2 workers / 1 worker "
-              f"(median wall) | {rates[2]:.2f} / {rates[1]:.2f} frames/s = {ratio:.2f} x | "
-              f">= 1.6 x on 2 cores ({psutil.cpu_count()} here) | {VERDICT[ratio >= 1.6]} |")
-    if 1 in rates and core_bursts:
-        alone = core_bursts[0][0] / median([wall for _, wall in core_bursts])
-        print(f"| (context) same burst, 1 worker / process_frame in one process | {rates[1]:.2f}"
-              f" / {alone:.2f} frames/s = {rates[1] / alone:.2f} x | - | - |")
-    for outcome in outcomes:
-        peaks = {}
-        for burst in outcome.bursts:
-            peaks.setdefault(burst.frames, probe.Memory()).peak(burst.peak)
-        if len(peaks) < 2:
-            continue
-        (small, low), (large, high) = min(peaks.items()), max(peaks.items())
-        ratio = high.footprint / low.footprint
-        print(f"| peak footprint (anon + shm), burst {large} / burst {small}, "
-              f"{outcome.workers} worker(s) | {high.footprint / MIB:.0f} / "
-              f"{low.footprint / MIB:.0f} MiB = {ratio:.2f} (sum RSS {high.rss / MIB:.0f} / "
-              f"{low.rss / MIB:.0f}) | <= 1.10 | {VERDICT[ratio <= 1.10]} |")
-
-
-def throughput(outcome: Outcome) -> float:
-    """Frames per second over the median wall time of the largest bursts."""
-    size = max(burst.frames for burst in outcome.bursts)
-    return size / median([burst.wall for burst in outcome.bursts if burst.frames == size])
-
-
-def report_latency(core: list[dict[str, float]], outcomes: list[Outcome]) -> None:
-    columns = [("core process_frame", core, [run["total"] for run in core])]
-    columns += [(f"service, {o.workers} worker(s)", [item.parts for item in o.latencies],
-                 [item.seconds for item in o.latencies]) for o in outcomes]
-    core_median = median(columns[0][2])
-    print("\n### Latency, full frames one at a time (seconds; then medians per frame)\n")
-    print("| | " + " | ".join(name for name, _, _ in columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
-    rows = [("runs", lambda v: f"{len(v)}"), ("median", lambda v: f"{median(v):.3f}"),
-            ("min", lambda v: f"{min(v):.3f}"), ("max", lambda v: f"{max(v):.3f}"),
-            ("first (cold service)", lambda v: f"{v[0]:.3f}"),
-            ("median / core median", lambda v: f"{median(v) / core_median:.2f}")]
-    for label, cell in rows:
-        print(f"| {label} | " + " | ".join(cell(values) for _, _, values in columns) + " |")
-    for name in ["datagram->request", "request->dispatch", *STEPS, "rest", "cpu", "faults"]:
-        cells = []
-        for _, parts, _ in columns:
-            values = [part.get(name) for part in parts]
-            cells.append("-" if None in values else f"{median(values):.0f}" if name == "faults"
-                         else f"{median(values) * 1e3:.1f}")
-        label = {"cpu": "CPU ms (user + sys)", "faults": "minor page faults"}.get(name)
-        print(f"| {label or name + ' ms'} | " + " | ".join(cells) + " |")
-    print("\n'deliver' is the wait for the repoDir copy once procDir is written, plus "
-          "<CHAN>.new; 'rest' = job message, slot attach and stat in the worker and the "
-          "client's poll lag. Service CPU and faults: supervisor + workers, per frame.")
-
-
-def report_bursts(outcomes: list[Outcome], core_bursts: list[tuple[int, float]]) -> None:
-    print("\n### Bursts (all frames sent at once)\n")
-    print("| workers | frames | wall s | frames/s | journal wall s | worker idle between jobs "
-          "ms, median/max | service CPU s (% of wall x CPUs) | machine user/sys/iowait/idle % "
-          "| bench CPU s | others CPU s |")
-    print("|---" * 10 + "|")
-    cpus = psutil.cpu_count()
-    for frames, wall in core_bursts:
-        print(f"| core, 1 process | {frames} | {wall:.2f} | {frames / wall:.2f} |" + " |" * 6)
-    for outcome in outcomes:
-        for burst in outcome.bursts:
-            m, gaps = burst.machine, burst.gaps
-            use = 100 * burst.service_cpu / (burst.wall * cpus)
-            others = (m["user"] + m["sys"]) / 100 * burst.wall * cpus - burst.service_cpu \
-                - burst.bench_cpu
-            print(f"| {outcome.workers} | {burst.frames} | {burst.wall:.2f} | "
-                  f"{burst.frames / burst.wall:.2f} | {burst.journal_wall:.2f} | "
-                  f"{f'{median(gaps) * 1e3:.0f}/{max(gaps) * 1e3:.0f}' if gaps else '-'} | "
-                  f"{burst.service_cpu:.1f} ({use:.0f} %) | {m['user']:.0f}/{m['sys']:.0f}/"
-                  f"{m['iowait']:.0f}/{m['idle']:.0f} | {burst.bench_cpu:.1f} | {others:.1f} |")
-    print("\nWall: first datagram to the last delivered file seen (core: first to last "
-          "process_frame, outputs kept); journal wall: to the last delivered_at. Idle between "
-          "jobs: a job's processed_at to the same worker's next started_at. others CPU = "
-          "machine busy minus service and benchmark: other load, kernel threads (writeback).")
-
-
-def report_memory(outcomes: list[Outcome]) -> None:
-    rows = []
-    for outcome in outcomes:
-        rows.append((str(outcome.workers), "idle", outcome.idle, 1))
-        rows += [(str(outcome.workers), str(burst.frames), burst.peak, burst.samples)
-                 for burst in outcome.bursts]
-    print("\n### Memory of supervisor + workers (MiB; peaks over each burst)\n")
-    probe.print_memory_table(rows)
-
-
 # --- main -----------------------------------------------------------------------------------
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames-latency", type=int, default=8)
-    parser.add_argument("--burst", type=int, default=20)
-    parser.add_argument("--small-burst", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=8, help="steady frames per service")
+    parser.add_argument("--pairs", type=int, default=2, help="blue+red pairs per service")
+    parser.add_argument("--burst", type=int, default=6)
+    parser.add_argument("--large-burst", type=int, default=20)
+    parser.add_argument("--flood-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=2, help="services started per count")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 frames, bursts 2, 4")
@@ -365,28 +372,25 @@ def parse_args() -> argparse.Namespace:
                         help="parent of the work folder (short: socket paths are limited)")
     args = parser.parse_args()
     if args.quick:
-        args.frames_latency, args.small_burst, args.burst, args.rounds = 2, 2, 4, 1
+        args.frames, args.pairs, args.burst, args.large_burst, args.rounds = 2, 1, 2, 4, 1
     return args
 
 
 def main() -> None:
     args = parse_args()
-    frames = args.frames_latency + args.small_burst + args.burst
-    check_space(args.dir, frames, args.burst, max(args.workers) + 1)
-    started = time.monotonic()
+    frames = 2 + args.frames + 2 * args.pairs + args.burst + args.large_burst
+    check_space(args.dir, frames, args.large_burst, max(args.workers) + 1)
+    started, load = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="dmb") as work:
-        data_dir = Path(work) / "data"
         core = CoreRunner(Path(work) / "core")
-        latency_raws = write_frames(data_dir, 1, args.frames_latency)
-        small = write_frames(data_dir, 101, args.small_burst)
-        large = write_frames(data_dir, 201, args.burst)
-        os.sync()  # the raw frames' writeback must not fall on the first measurements
+        raws = Frames(Path(work) / "data", args)
         outcomes = {count: Outcome(count) for count in args.workers}
         for _ in range(args.rounds):  # alternated, so other load falls on all alike
             core.burst(args.burst)
+            core.floor(args.burst)
             for outcome in outcomes.values():
-                measure_service(outcome, data_dir, latency_raws, [small, large], core)
-        report(core, list(outcomes.values()))
+                measure_service(outcome, raws, core, args)
+        report.report(core, list(outcomes.values()), load)
     print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
 

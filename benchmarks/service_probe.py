@@ -26,7 +26,9 @@ from __future__ import annotations
 import itertools
 import json
 import resource
+import subprocess
 import threading
+import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -210,3 +212,28 @@ def dispatch_gaps(records: list[dict]) -> list[float]:
         by_worker.setdefault(record["pid"], []).append(record)
     return [after["started_at"] - before["processed_at"] for jobs in by_worker.values()
             for before, after in itertools.pairwise(jobs)]
+
+
+# --- start-up and commands ------------------------------------------------------------------
+
+
+def udp_bound(port: int) -> bool:
+    """Whether some socket of this host is bound to UDP ``port`` (``/proc/net/udp[6]``)."""
+    suffix = f":{port:04X}"
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as lines:
+                next(lines)  # the column titles
+                if any(line.split()[1].endswith(suffix) for line in lines):
+                    return True
+        except (OSError, StopIteration, IndexError):
+            continue
+    return False
+
+
+def command_wall(argv: list[str]) -> tuple[float, int]:
+    """Wall time of a command run to its end (interpreter start included), and its status."""
+    begun = time.perf_counter()
+    run = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         check=False, timeout=60)
+    return time.perf_counter() - begun, run.returncode

@@ -59,6 +59,21 @@ def shm_segments(state_dir: Path) -> set[str]:
     return {name for name in dataman_shm() if name.startswith(prefix)}
 
 
+def slot_residency(pid: int) -> dict[str, int]:
+    """Slot name -> bytes of it in process ``pid``'s page tables (``Rss`` in smaps)."""
+    resident: dict[str, int] = {}
+    name = None
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+                path = fields[5] if len(fields) > 5 else ""
+                name = Path(path).name if path.startswith(f"{SHM_DIR}/dataman-") else None
+            elif name is not None and fields[0] == "Rss:":
+                resident[name] = resident.get(name, 0) + int(fields[1]) * 1024
+    return resident
+
+
 def dataman_health(config_path: Path) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run ``dataman health -c config_path``: its result and wall time (Python start included)."""
     begun = time.monotonic()
@@ -103,7 +118,9 @@ class ServiceProcess:
         def ready() -> dict[str, Any] | None:
             self.check_alive()
             snap = self.snapshot()
-            if snap and sum(w["state"] == "idle" for w in snap["workers"]) >= \
+            # "running" comes once the UDP port is bound, just after the last worker is idle
+            if snap and snap["service"]["state"] == "running" and \
+                    sum(w["state"] == "idle" for w in snap["workers"]) >= \
                     self.config.workers.count:
                 return snap
             return None

@@ -33,9 +33,10 @@ from dataman.commands.send import WILDCARDS
 from dataman.core.config import Config
 from dataman.core.errors import DataManError
 from dataman.core.geometry import ROI_MODES
-from dataman.core.naming import RAW_NAME
+from dataman.core.names import RAW_NAME
 from dataman.core.nightlog import default_hostid, night_log_path, observing_date
-from dataman.ipc.control import ControlConnection, ControlError, ControlUnavailable, request
+from dataman.ipc.connection import ControlConnection
+from dataman.ipc.control import ControlError, ControlUnavailable, request
 from dataman.sim.camera import SendFailed, simulate_camera
 from dataman.sim.frames import FrameSpec
 
@@ -185,7 +186,8 @@ class ServiceChild:
             try:
                 snapshot = request(socket_path, "snapshot", timeout=1.0)
                 workers = snapshot["workers"]
-                if len(workers) >= snapshot["service"]["workers_expected"] and all(
+                if snapshot["service"]["state"] != "starting" and \
+                        len(workers) >= snapshot["service"]["workers_expected"] and all(
                         worker["state"] in ("idle", "busy") for worker in workers):
                     return snapshot
                 why = "workers still starting"

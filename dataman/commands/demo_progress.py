@@ -22,7 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from dataman.core.timings import format_step_timings
-from dataman.ipc.control import ControlConnection, ControlUnavailable
+from dataman.ipc.connection import ControlConnection
+from dataman.ipc.control import ControlUnavailable
 
 #: Results that end a frame; ``waiting`` (processed, delivery pending) does not.
 FINAL = frozenset({"ok", "warning", "failed"})

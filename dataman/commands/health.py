@@ -1,10 +1,13 @@
 """``dataman health``: one status line and an exit status, for ``modsStatus.pl``.
 
 Exit status 0 OK, 1 WARNING, 2 DOWN, as monitoring plugins do. The service
-is asked for a snapshot on its control socket; when it does not answer, the
-lock file still says whether it runs and psutil what it costs, so a hung
-service is reported as such instead of as down. The whole check returns
-within a second even then: the status display must never wait on dataMan.
+is asked for a snapshot on its control socket; it carries everything the line
+needs, CPU and memory included (the service measures itself once a second), so
+the common case imports neither psutil nor asyncio and costs little more than
+starting Python: the status display runs this every few seconds. When the
+socket does not answer, the lock file still says whether the service runs and
+psutil what it costs, so a hung service is reported as such instead of as
+down. The whole check returns within a second even then.
 
     $ dataman health
     dataMan OK pid 4242 up 3h12m cpu 2% rss 310MB workers 2/2 queue 0 done 143 ...
@@ -17,18 +20,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.ipc.control import ControlError, ControlUnavailable, request
 from dataman.service import lock
-from dataman.service.health import Health, ProcessInfo, assess, down_line, health_line
+from dataman.service.health import (
+    Health,
+    ProcessInfo,
+    assess,
+    down_line,
+    health_line,
+    process_in,
+)
 
 #: How long the service gets to answer, seconds: the rest of the second is for
-#: starting Python and for psutil.
-SOCKET_TIMEOUT = 0.6
-#: The CPU usage interval, seconds; it overlaps the socket request.
-CPU_SAMPLE = 0.15
+#: starting Python and, when it does not answer, for psutil.
+SOCKET_TIMEOUT = 0.5
+#: The CPU usage interval when the service does not answer, seconds.
+CPU_SAMPLE = 0.1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,18 +50,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Lock holder first (it is instant), then the socket while the CPU sample runs."""
+    """The socket first (the answer has it all); the lock and psutil only without one."""
     config = config_or_exit(args, create_dirs=False, check_dirs=False)
-    state_dir = config.paths.state_dir
-    holder = lock.holder(state_dir)
-    sample = _start_sample(holder)
     snapshot, trouble = _ask(config.server.control_socket)
-    if snapshot is None and holder is None:
-        print(down_line(state_dir))
-        return 2
-    process = _finish_sample(sample)
-    now = time.time()
-    health, line = _verdict(snapshot, trouble, process, now)
+    process = None
+    if snapshot is None:
+        holder = lock.holder(config.paths.state_dir)
+        if holder is None:
+            print(down_line(config.paths.state_dir))
+            return 2
+        process = _measure(holder)
+    health, line = _verdict(snapshot, trouble, process, time.time())
     print(line)
     return health.level
 
@@ -73,39 +80,32 @@ def _verdict(snapshot: dict[str, Any] | None, trouble: str | None,
     if snapshot is not None:
         try:
             health = assess(snapshot, now)
-            return health, health_line(health, snapshot, process, now)
+            return health, health_line(health, snapshot, process_in(snapshot), now)
         except (AttributeError, KeyError, TypeError, ValueError) as error:
             trouble = f"unreadable snapshot ({type(error).__name__}: {error})"
     health = Health.of([trouble or "no snapshot"])
     return health, health_line(health, None, process, now)
 
 
-def _start_sample(pid: int | None) -> tuple[float, list[psutil.Process]]:
-    """Start one CPU measurement of the supervisor and all its descendants."""
-    begun = time.monotonic()
-    if pid is None or pid <= 0:
-        return begun, []
+def _measure(pid: int) -> ProcessInfo | None:
+    """CPU and memory of the supervisor and all its descendants, from the kernel.
+
+    None if the supervisor is not visible (another user's, or just gone).
+    """
+    import psutil  # only here: a service that answers reports its own figures
+
+    if pid <= 0:
+        return None
     try:
         main = psutil.Process(pid)
         processes = [main, *main.children(recursive=True)]
         for process in processes:
             process.cpu_percent(None)
-    except psutil.Error:
-        return begun, []
-    return begun, processes
-
-
-def _finish_sample(sample: tuple[float, list[psutil.Process]]) -> ProcessInfo | None:
-    """Sum CPU and memory over the sample; None if the supervisor is not visible."""
-    begun, processes = sample
-    if not processes:
-        return None
-    time.sleep(max(0.0, CPU_SAMPLE - (time.monotonic() - begun)))
-    main, cpu, rss, children = processes[0], 0.0, 0, 0
-    try:
         started = main.create_time()
     except psutil.Error:
         return None
+    time.sleep(CPU_SAMPLE)
+    cpu, rss, children = 0.0, 0, 0
     for process in processes:
         try:
             cpu += process.cpu_percent(None)

@@ -13,12 +13,13 @@ import logging
 import sys
 from pathlib import Path
 
-from dataman.commands.common import add_config_option, config_or_exit, setup_logging
+from dataman.commands.common import add_config_option, config_or_exit
+from dataman.commands.logs import setup_logging
 from dataman.core.config import Config
 from dataman.core.earlier import earlier_outputs
 from dataman.core.errors import DataManError
 from dataman.core.identity import UniqnameRegistry
-from dataman.core.naming import RAW_NAME
+from dataman.core.names import RAW_NAME
 from dataman.core.pipeline import format_timings, process_frame
 from dataman.core.publish import remove_abandoned_temporaries
 

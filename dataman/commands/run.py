@@ -7,7 +7,8 @@ import asyncio
 import logging
 import sys
 
-from dataman.commands.common import add_config_option, config_or_exit, setup_logging
+from dataman.commands.common import add_config_option, config_or_exit
+from dataman.commands.logs import setup_logging
 from dataman.core.config import EXIT_CONFIG
 
 log = logging.getLogger("dataman")

@@ -18,7 +18,7 @@ import sys
 from pathlib import PurePath
 
 from dataman.commands.common import add_config_option, config_or_exit
-from dataman.core.naming import RAW_NAME
+from dataman.core.names import RAW_NAME
 from dataman.ipc.client import send_datagram
 from dataman.ipc.datagram import encode_proc, encode_quit
 

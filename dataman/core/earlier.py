@@ -18,7 +18,7 @@ from astropy.io import fits
 
 from dataman.core.config import Config
 from dataman.core.identity import UniqnameRegistry
-from dataman.core.naming import night_of
+from dataman.core.names import night_of
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dataman.core.naming import ANY_NAME, night_of
+from dataman.core.names import ANY_NAME, night_of
 
 FOLDER = "uniqnames"
 #: Where dataMan 0.1 kept its reservations: ``<procDir>/<night>/.uniqnames/<name>``.

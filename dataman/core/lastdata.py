@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dataman.core.naming import exposure_order
+from dataman.core.names import exposure_order
 from dataman.core.publish import replace_text
 
 FOLDER = "newest"

@@ -30,7 +30,8 @@ from dataman.core.geometry import roi_mode_of
 from dataman.core.identity import UniqnameRegistry
 from dataman.core.lastdata import record_newest
 from dataman.core.misc import fix_misc
-from dataman.core.naming import instrument_of, night_of
+from dataman.core.names import night_of
+from dataman.core.naming import instrument_of
 from dataman.core.nightlog import observing_date
 from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of

@@ -13,12 +13,11 @@ import functools
 import ipaddress
 import os
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataman.core.naming import RAW_NAME
+from dataman.core.names import RAW_NAME
 from dataman.core.senders import Network, parse_sender
 
 #: Longest datagram accepted (docs/commands.md); receivers read one byte more to see overlong ones.
@@ -27,6 +26,8 @@ MAX_DATAGRAM = 1024
 PADDING = " \t\r\n\v\f\x00"
 #: Separators between the command word and its argument: spaces and tabs, never a line break.
 SEPARATORS = re.compile(r"[ \t]+")
+#: Control characters: Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 #: ``recvfrom`` gives (host, port) for IPv4 and (host, port, flowinfo, scope_id) for IPv6.
 Sender = tuple[str, int] | tuple[str, int, int, int]
 
@@ -140,7 +141,7 @@ def proc_request(path: str, data_dir: Path) -> ProcRequest | str:
 
     Only the base name is used; it must be a raw name that resolves inside ``data_dir``.
     """
-    if any(unicodedata.category(char) == "Cc" for char in path):
+    if CONTROL.search(path):
         return f"control character in file name {_quote(path)}"
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     match = RAW_NAME.fullmatch(name) if name.isascii() else None

@@ -68,8 +68,11 @@ class Stop(Message):
 
 @dataclass(frozen=True)
 class Hello(Message):
+    """The worker is ready: slots mapped and warmed up (``ready_in`` seconds after main)."""
+
     kind: ClassVar[str] = "hello"
     pid: int
+    ready_in: float = 0.0
 
 
 @dataclass(frozen=True)

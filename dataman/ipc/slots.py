@@ -14,25 +14,31 @@ One slot, ``/dev/shm/dataman-<instance>-<index>``, sized for the largest MODS fr
                                                           total 154,032,384 B (147 MiB)
 
 The owner (``SlotPool``) creates and unlinks; a worker only attaches and closes;
-``sweep_stale`` removes what a killed supervisor left. On Python < 3.13 every
-``SharedMemory`` registers with the resource tracker (gh-82300), which unlinks the
-segment when that process exits. Spawned workers share the owner's tracker, which
-keeps a *set* of names: a worker unregistering after attach (the usual fix) also
-erases the owner's entry, and the owner's ``unlink`` then prints a ``KeyError``
-traceback. So slots never reach a tracker: ``track=False`` on 3.13+, before that a
-filter that drops only ``dataman-`` shared-memory (un)registrations.
+``sweep_stale`` removes what a killed supervisor left.
+
+No frame pays for a slot's pages. The owner allocates every page when it creates
+a slot (``posix_fallocate``: tmpfs zeroes them once, and a full ``/dev/shm`` is a
+refusal to start instead of a SIGBUS in a worker mid-frame); each worker maps
+every slot when it starts and keeps the mappings (:mod:`dataman.ipc.mappings`).
+
+On Python < 3.13 every ``SharedMemory`` registers with the resource tracker
+(gh-82300), which unlinks the segment when that process exits. Spawned workers share
+the owner's tracker, which keeps a *set* of names: a worker unregistering after
+attach (the usual fix) also erases the owner's entry, and the owner's ``unlink``
+then prints a ``KeyError`` traceback. So slots never reach a tracker:
+``track=False`` on 3.13+, before that a filter that drops only ``dataman-``
+shared-memory (un)registrations. Workers map the segment files with ``mmap``
+themselves, so they never meet a tracker at all.
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import os
 import re
 import sys
-import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
@@ -42,13 +48,13 @@ from typing import Any
 from dataman.core.errors import DataManError
 from dataman.core.frame import padded
 from dataman.core.geometry import DETECTOR_COLUMNS, DETECTOR_ROWS, OVERSCAN_COLUMNS
-from dataman.core.pipeline import Buffers
 
 SHM_DIR = Path("/dev/shm")
 PREFIX = "dataman-"
 PAGE = 4096
 _INSTANCE = re.compile(r"[A-Za-z0-9]{1,16}")
-_NAME = re.compile(rf"{PREFIX}[A-Za-z0-9]{{1,16}}-\d+")
+#: A slot's name, ``dataman-<instance>-<index>``: checked before it becomes a path.
+SLOT_NAME = re.compile(rf"{PREFIX}[A-Za-z0-9]{{1,16}}-\d+")
 
 
 class SlotError(DataManError):
@@ -98,7 +104,7 @@ class SlotRef:
         except (KeyError, TypeError) as error:
             raise SlotError(f"malformed slot reference {data!r}: {error}") from error
         sizes = (ref.raw_size, ref.merged_offset, ref.merged_size)
-        if not (isinstance(ref.name, str) and _NAME.fullmatch(ref.name)
+        if not (isinstance(ref.name, str) and SLOT_NAME.fullmatch(ref.name)
                 and all(type(size) is int and size >= 0 for size in sizes)
                 and ref.raw_size <= ref.merged_offset):
             raise SlotError(f"invalid slot reference {data!r}")
@@ -130,16 +136,28 @@ class SlotPool:
             raise SlotError(f"{SHM_DIR} cannot hold {count} slots: needs {needed / 2**20:,.0f}"
                             f" MiB, {free / 2**20:,.0f} MiB free")
         pool = cls(budget)
-        try:
-            for index in range(count):
-                shm = _open(f"{PREFIX}{instance}-{index}", budget.size)
-                pool._segments[shm.name] = shm
-                pool._free.append(shm.name)
-        except OSError as error:
-            pool.close()
-            raise SlotError(f"cannot create slot {PREFIX}{instance}-{index}: {error} (another "
-                            "service with this id, or sweep_stale not run?)") from error
+        for index in range(count):
+            name = f"{PREFIX}{instance}-{index}"
+            try:
+                shm = _open(name, budget.size)
+            except OSError as error:
+                pool.close()
+                raise SlotError(f"cannot create slot {name}: {error} (another service with "
+                                "this id, or sweep_stale not run?)") from error
+            pool._segments[shm.name] = shm
+            pool._free.append(shm.name)
+            try:
+                _allocate(name, budget.size)
+            except OSError as error:
+                pool.close()
+                raise SlotError(f"cannot allocate slot {name} ({budget.size / 2**20:,.0f} MiB)"
+                                f" in {SHM_DIR}: {error.strerror or error}") from error
         return pool
+
+    @property
+    def names(self) -> list[str]:
+        """Every slot's name, busy or free: what a worker maps when it starts."""
+        return sorted(self._segments)
 
     @property
     def free_count(self) -> int:
@@ -177,6 +195,15 @@ class SlotPool:
         self.close()
 
 
+def _allocate(name: str, size: int) -> None:
+    """Give the segment all its pages now (see the module docstring)."""
+    fd = os.open(SHM_DIR / name, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    finally:
+        os.close(fd)
+
+
 def sweep_stale(instance: str) -> list[str]:
     """Unlink the slots a killed previous run of ``instance`` left; call under its lock."""
     if not _INSTANCE.fullmatch(instance):
@@ -188,86 +215,12 @@ def sweep_stale(instance: str) -> list[str]:
     return [path.name for path in stale]
 
 
-@contextmanager
-def attach(ref: SlotRef) -> Iterator[Buffers]:
-    """Map a slot for one job; views are released and it is closed (never unlinked) on exit.
-
-    Drop every numpy array made from the views before the block ends: a view that is
-    still exported cannot be released, and the slot then stays mapped (``SlotError``).
-    """
-    mappings = SlotMappings()
-    try:
-        with mappings.use(ref) as buffers:
-            yield buffers
-    finally:
-        mappings.close()
-
-
-class SlotMappings:
-    """A worker's slot mappings, kept open across jobs.
-
-    Mapping a slot afresh for every frame costs a minor page fault per 4 KiB page
-    (about 37,600 for a full frame, some 60 ms of kernel time); a mapping that stays
-    open faults each page in once. A worker maps at most ``[workers] slots`` slots.
-    """
-
-    def __init__(self) -> None:
-        self._open: dict[str, SharedMemory] = {}
-
-    @contextmanager
-    def use(self, ref: SlotRef) -> Iterator[Buffers]:
-        """The slot's buffers for one job; the views are released when the block ends."""
-        shm = self._open.get(ref.name) or self._map(ref)
-        views: list[memoryview] = []
-        try:
-            views = [shm.buf[:ref.raw_size], shm.buf[ref.merged_offset:ref.merged_offset
-                                                    + ref.merged_size]]
-            yield Buffers(raw=views[0], merged=views[1])
-        except BaseException as error:
-            # The traceback keeps finished frames alive, and with them numpy views of the
-            # slot (e.g. the RawFrame of a frame that failed): clear them so views can go.
-            traceback.clear_frames(error.__traceback__)
-            raise
-        finally:
-            _release_views(shm, views)
-
-    def _map(self, ref: SlotRef) -> SharedMemory:
-        try:
-            shm = _open(ref.name)
-        except FileNotFoundError as error:
-            raise SlotError(f"slot {ref.name} does not exist (service stopped?)") from error
-        end = ref.merged_offset + ref.merged_size
-        if shm.size < end:
-            shm.close()
-            raise SlotError(f"slot {ref.name} has {shm.size} bytes, reference needs {end}")
-        self._open[ref.name] = shm
-        return shm
-
-    def close(self) -> None:
-        for shm in self._open.values():
-            shm.close()
-        self._open.clear()
-
-
-def _release_views(shm: SharedMemory, views: list[memoryview]) -> None:
-    """Release a job's views; an array that outlived the job is a bug worth naming."""
-    for attempt in (1, 2):
-        try:
-            for view in views:
-                view.release()
-            return
-        except BufferError as error:
-            if attempt == 2:
-                raise SlotError(f"slot {shm.name}: an array of it outlived its job") from error
-            gc.collect()  # a reference cycle may hold the last array
-
-
-def _open(name: str, size: int | None = None) -> SharedMemory:
-    """Create (given ``size``) or attach a segment no resource tracker ever hears of."""
+def _open(name: str, size: int) -> SharedMemory:
+    """Create a segment no resource tracker ever hears of."""
     if sys.version_info >= (3, 13):
-        return SharedMemory(name, create=size is not None, size=size or 0, track=False)
+        return SharedMemory(name, create=True, size=size, track=False)
     _hide_slots_from_tracker()
-    return SharedMemory(name, create=size is not None, size=size or 0)
+    return SharedMemory(name, create=True, size=size)
 
 
 def _hide_slots_from_tracker() -> None:

@@ -44,12 +44,30 @@ class Health:
 
 @dataclass(frozen=True)
 class ProcessInfo:
-    """What the kernel says about the supervisor and its children (psutil), summed."""
+    """CPU and memory of the supervisor and its children, summed: measured by the service
+    itself (``process_in``), or by ``dataman health`` with psutil when it does not answer."""
     pid: int
     started_at: float  # epoch seconds
     cpu_percent: float
     rss: int  # bytes
     children: int
+
+
+def process_in(snapshot: dict[str, Any]) -> ProcessInfo | None:
+    """The service's own figures (supervisor + workers, measured once a second), or None
+    before its first measurement.
+
+    >>> process_in({"service": {"pid": 4242, "started_at": 0.0, "cpu_percent": 2.4,
+    ...                         "rss": 3 * 2**20}, "workers": [{}, {}]})
+    ProcessInfo(pid=4242, started_at=0.0, cpu_percent=2.4, rss=3145728, children=2)
+    """
+    service = snapshot.get("service") or {}
+    figures = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
+    if any(figure is None for figure in figures):
+        return None
+    pid, started_at, cpu, rss = figures
+    return ProcessInfo(int(pid), float(started_at), float(cpu), int(rss),
+                       len(snapshot.get("workers") or []))
 
 
 def assess(snapshot: dict[str, Any], now: float) -> Health:
@@ -63,8 +81,9 @@ def health_line(health: Health, snapshot: dict[str, Any] | None,
                 process: ProcessInfo | None, now: float) -> str:
     """``dataMan OK pid 4242 up 3h12m ... : problem; problem`` — always one line.
 
-    Fields come from the snapshot when the service answered, from ``process``
-    (psutil) otherwise; a field nobody knows is left out.
+    Fields come from the snapshot when the service answered; pid, uptime, CPU and
+    memory from ``process`` when given (``process_in`` the snapshot, or psutil
+    when the service does not answer); a field nobody knows is left out.
     """
     service = (snapshot or {}).get("service") or {}
     parts = [f"dataMan {health.verdict}"]

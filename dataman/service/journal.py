@@ -93,10 +93,20 @@ class Journal:
     def request_many(self, requests: Iterable[tuple[str, str | Path, str, str]],
                      now: float) -> list[Request]:
         """Record (name, path, channel, source) requests in one transaction: one disk
-        sync for a whole burst of datagrams. All are recorded or, on error, none."""
+        sync for a whole burst of datagrams. All are recorded or, on error, none.
+
+        A request repeated within the burst (same name and source: a flood) is
+        answered as the journal stands after the first one, without asking again.
+        """
+        answers, seen = [], {}
         with self._transaction():
-            return [self._request(name, path, channel, Source(source), now)
-                    for name, path, channel, source in requests]
+            for name, path, channel, source in requests:
+                answer = seen.get((name, source))
+                if answer is None:
+                    answer = self._request(name, path, channel, Source(source), now)
+                    seen[name, source] = Request(False, answer.record)
+                answers.append(answer)
+        return answers
 
     def _request(self, name: str, path: str | Path, channel: str, source: Source,
                  now: float) -> Request:

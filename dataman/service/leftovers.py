@@ -18,7 +18,7 @@ from pathlib import Path
 
 from dataman.core.config import PathsConfig
 from dataman.core.identity import UniqnameRegistry
-from dataman.core.naming import channel_of, night_of
+from dataman.core.names import channel_of, night_of
 from dataman.core.publish import remove_abandoned_temporaries
 
 log = logging.getLogger("dataman")

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dataman.core.naming import exposure_order
+from dataman.core.names import exposure_order
 from dataman.core.timings import format_step_timings
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame

@@ -101,13 +101,17 @@ ExitHandler = Callable[[WorkerHandle], Awaitable[None] | None]
 
 
 async def start_worker(index: int, config_path: Path, on_message: MessageHandler,
-                       on_exit: ExitHandler) -> WorkerHandle:
-    """Spawn a worker and a task that feeds its messages to ``on_message`` until it exits."""
+                       on_exit: ExitHandler, slots: list[str] | None = None) -> WorkerHandle:
+    """Spawn a worker and a task that feeds its messages to ``on_message`` until it exits.
+
+    The worker maps ``slots`` (names) and warms up before it says hello.
+    """
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    options = [argument for name in slots or [] for argument in ("--slot", name)]
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "dataman.service.worker", "--fd", str(theirs.fileno()),
-            "-c", str(config_path), pass_fds=(theirs.fileno(),),
+            "-c", str(config_path), *options, pass_fds=(theirs.fileno(),),
             stdin=asyncio.subprocess.DEVNULL)
     except BaseException:
         ours.close()

@@ -42,6 +42,8 @@ from dataman.service.supervisor import Supervisor
 
 log = logging.getLogger("dataman")
 TICK = 0.5  # seconds between checks of time limits and postponed frames
+#: Longest wait for the workers to be ready before the command socket is bound anyway.
+READY_TIMEOUT = 60.0
 GAUGE_PERIOD = 1.0
 REJECTIONS_PER_MINUTE = 30  # log lines for rejected datagrams; the rest are counted
 
@@ -87,25 +89,32 @@ class Service:
             loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
         handler = EventLogHandler(self.log_ring, self.control.publish)
         log.addHandler(handler)
-        config, tasks = self.sup.config, []
+        config, tasks, udp = self.sup.config, [], None
+        begun = loop.time()
         try:
-            udp = await bind_command_socket(config.server.host, config.server.port,
-                                            self.on_datagrams)
+            await self.control.start()
             try:
-                await self.control.start()
                 await self.sup.start()
-                self.notifier.ready()
-                log.info("dataMan started: pid %d, commands on udp %s:%d, control %s, "
-                         "%d workers, %d slots", os.getpid(), config.server.host,
-                         config.server.port, config.server.control_socket,
-                         config.workers.count, config.workers.slots)
-                tasks = [asyncio.create_task(coroutine) for coroutine in (
-                    watchdog_loop(self.notifier, self.status), self.measure(), self.scan())]
-                await self.loop()
+                await self.until_workers_ready()
+                if self.stop_reason is None:
+                    udp = await bind_command_socket(config.server.host, config.server.port,
+                                                    self.on_datagrams)
+                    self.sup.begin()
+                    self.notifier.ready()
+                    log.info("dataMan started: pid %d, commands on udp %s:%d, control %s, "
+                             "%d workers ready in %.2f s, %d slots", os.getpid(),
+                             config.server.host, config.server.port,
+                             config.server.control_socket, config.workers.count,
+                             loop.time() - begun, config.workers.slots)
+                    tasks = [asyncio.create_task(coroutine) for coroutine in (
+                        watchdog_loop(self.notifier, self.status), self.measure(),
+                        self.scan())]
+                    await self.loop()
                 log.info("stopping: %s", self.stop_reason)
                 self.notifier.stopping()
             finally:
-                udp.close()  # intake stops first
+                if udp is not None:
+                    udp.close()  # intake stops first
                 await self.sup.stop()  # whatever ended the loop, workers are stopped
         finally:
             for task in tasks:
@@ -116,6 +125,23 @@ class Service:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
         log.info("dataMan stopped")
+
+    async def until_workers_ready(self) -> None:
+        """Wait until every worker is warm (``Supervisor.workers_ready``), a stop is asked
+        or ``READY_TIMEOUT`` passes.
+
+        Only then is the UDP port bound and systemd told READY=1: a datagram the port
+        accepts is processed at full speed, and one sent earlier is refused by the kernel
+        (azcam does not wait for an answer) and its frame found by the start-up scan.
+        """
+        deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
+        while not self.sup.workers_ready() and self.stop_reason is None:
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("workers not ready after %.0f s; serving anyway", READY_TIMEOUT)
+                return
+            self.sup.wake.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.sup.wake.wait(), TICK)
 
     async def loop(self) -> None:
         while self.stop_reason is None:
@@ -130,6 +156,7 @@ class Service:
         if self.stop_reason is None:
             self.stop_reason = reason
             self.stop_event.set()
+            self.sup.wake.set()
 
     def status(self) -> str:
         """Tonight's numbers, as the health line and the console count them."""
@@ -140,10 +167,18 @@ class Service:
     # --- intake -------------------------------------------------------------------------
 
     def on_datagrams(self, batch: list[tuple[bytes, tuple]]) -> None:
-        """A burst of datagrams: their ``proc`` requests are journaled together."""
+        """A burst of datagrams: their ``proc`` requests are journaled together.
+
+        A datagram repeated within the batch by the same sender (a flood) is parsed
+        once.
+        """
         data_dir, wanted = self.sup.config.paths.data_dir, []
+        parsed: dict[tuple[bytes, tuple], ProcRequest | QuitRequest | Rejected] = {}
         for payload, sender in batch:
-            request = parse_datagram(payload, sender, self.policy, data_dir)
+            request = parsed.get((payload, sender))
+            if request is None:
+                request = parsed[payload, sender] = parse_datagram(payload, sender, self.policy,
+                                                                   data_dir)
             origin = f"{sender[0]}:{sender[1]}"
             if isinstance(request, Rejected):
                 self._rejections.log(request.reason, self.sup.now())

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dataman.core.naming import INSTRUMENTS, RAW_NAME
+from dataman.core.names import INSTRUMENTS, RAW_NAME
 from dataman.core.nightlog import observing_date
 
 

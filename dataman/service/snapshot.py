@@ -37,12 +37,15 @@ class Gauges:
     proc_free: int | None = None
     repo_free: int | None = None
     processes: dict[int, psutil.Process] = field(default_factory=dict)
+    #: (CPU percent over the last interval, RSS bytes) of each worker and the supervisor.
     usage: dict[int, tuple[float, int]] = field(default_factory=dict)
 
     def refresh(self, proc_dir: os.PathLike[str], repo_dir: os.PathLike[str],
                 pids: list[int]) -> None:
+        """Measure the disks and the processes ``pids`` (workers) and this one."""
         self.proc_free = _free(proc_dir)
         self.repo_free = _free(repo_dir)
+        pids = [os.getpid(), *pids]
         for pid in [pid for pid in self.processes if pid not in pids]:
             del self.processes[pid]
         usage = {}
@@ -53,6 +56,13 @@ class Gauges:
             except psutil.Error:
                 continue
         self.usage = usage
+
+    def total(self) -> tuple[float | None, int | None]:
+        """CPU percent and RSS of supervisor + workers; None before the first measurement."""
+        if not self.usage:
+            return None, None
+        return (sum(cpu for cpu, _ in self.usage.values()),
+                sum(rss for _, rss in self.usage.values()))
 
 
 def _free(directory: os.PathLike[str]) -> int | None:
@@ -93,7 +103,8 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
     return {"state": str(sup.state), "pid": os.getpid(), "started_at": sup.started_at,
             "hostid": hostid, "config": str(config.source), "version": __version__,
             "log_file": str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
-            "workers_expected": config.workers.count}
+            "workers_expected": config.workers.count,
+            **dict(zip(("cpu_percent", "rss"), gauges.total(), strict=True))}
 
 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:

@@ -110,12 +110,14 @@ class Supervisor:
                                  finished=lambda item: self.frame_finished(item))
         self._respawn_delay = 0.0
         self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
+        self._start_failed = False
         self._background: set[asyncio.Future[None]] = set()
 
     # --- start and requests -------------------------------------------------------------
 
     async def start(self) -> None:
-        """Requeue what the journal holds, start the workers, and begin serving."""
+        """Requeue what the journal holds and start the workers; ``begin`` once they are
+        ready (``workers_ready``)."""
         now = self.now()
         for record in self.journal.recover(now):
             self.queue.add(QueuedFrame.from_record(record))
@@ -127,8 +129,20 @@ class Supervisor:
         await sweep_installation(self.config.paths)
         for index in range(self.config.workers.count):
             await self.spawn_worker(index)
-        self.state = ServiceState.RUNNING
         self.changed("service", "queue", "workers", "transfers", "counts")
+
+    def workers_ready(self) -> bool:
+        """Every worker has said hello (slots mapped, warmed up), or one failed to start
+        (waiting longer would not help: it is retried with a backoff)."""
+        return self._start_failed or all(worker.state is not WorkerState.STARTING
+                                         for worker in self.workers)
+
+    def begin(self) -> None:
+        """Serve: dispatch from now on (unless paused meanwhile)."""
+        if self.state is ServiceState.STARTING:
+            self.state = ServiceState.RUNNING
+        self.changed("service", "workers")
+        self.dispatch()
 
     def request_frame(self, name: str, channel: str, path: Path, source: Source,
                       origin: str) -> None:
@@ -144,7 +158,7 @@ class Supervisor:
             self.dispatch()
 
     def pause(self) -> None:
-        if self.state is ServiceState.RUNNING:
+        if self.state in (ServiceState.STARTING, ServiceState.RUNNING):
             self.state = ServiceState.PAUSED
             log.info("intake paused: requests are recorded and queued, none is started")
             self.changed("service")
@@ -245,7 +259,9 @@ class Supervisor:
                 return
             worker.move(WorkerTransition.READY)
             self._respawn_delay = 0.0
-            log.info("worker %d started (pid %d)", worker.index, message.pid)
+            log.info("worker %d started (pid %d) in %.2f s (slots mapped and warm-up %.2f s)",
+                     worker.index, message.pid, time.time() - worker.started,
+                     message.ready_in)
             self.changed("workers")
         elif job is None or getattr(message, "frame_id", job.frame_id) != job.frame_id:
             log.error("worker %d (pid %d): unexpected %s", worker.index, worker.pid,
@@ -284,7 +300,7 @@ class Supervisor:
 
     async def spawn_worker(self, index: int) -> None:
         worker = await start_worker(index, self.config.source, self.on_worker_message,
-                                    self.on_worker_exit)
+                                    self.on_worker_exit, self.slots.names)
         self.workers.append(worker)
         self.changed("workers")
 
@@ -313,6 +329,7 @@ class Supervisor:
         self.wake.set()
         if self.state is not ServiceState.STOPPING:
             if was is WorkerState.STARTING:  # never said hello: do not spin
+                self._start_failed = True
                 self._respawn_delay = min(RESPAWN_DELAY_MAX, 2 * self._respawn_delay or 1.0)
                 log.error("worker %d failed to start; next try in %.0f s", worker.index,
                           self._respawn_delay)

@@ -7,6 +7,10 @@ lines, attaches the job's shared-memory slot, processes the frame with
 Its log records go to the supervisor (one writer for the night log), and it
 reports each step as it starts, so the console can show where a frame is.
 
+Before it says hello it maps every slot (``--slot``, page tables filled) and
+warms up on a synthetic frame (:mod:`dataman.service.warmup`), so the first
+frame it is given runs as fast as any other.
+
 A worker holds no state between jobs that matters: the supervisor may kill it
 at any moment (time limit, stop) and start another.
 """
@@ -20,6 +24,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +48,9 @@ from dataman.ipc.jobs import (
     decode,
     encode,
 )
-from dataman.ipc.slots import SlotMappings, SlotRef
+from dataman.ipc.mappings import SlotMappings
+from dataman.ipc.slots import SlotRef
+from dataman.service.warmup import warm_up
 
 log = logging.getLogger("dataman")
 
@@ -147,11 +154,25 @@ def _log_warnings(result: FrameResult) -> None:
         log.warning("%s: %s", result.name, warning)
 
 
-def serve(channel: Channel, config: Config) -> None:
-    """Answer jobs until ``Stop`` or until the supervisor closes the socket."""
-    channel.send(Hello(os.getpid()))
+def get_ready(config: Config, slots: SlotMappings, names: list[str]) -> float:
+    """Map every slot, then warm up; seconds taken. Only a slot that cannot be mapped is
+    fatal (``SlotError``): a failed warm-up costs the first frame some speed, no more."""
+    begun = time.perf_counter()
+    slots.map_all(names)
+    try:
+        warm_up(config)
+    except Exception as error:  # a bug or a full /tmp must not keep the worker from serving
+        log.warning("worker pid %d: warm-up failed, its first frame will be slower: %s",
+                    os.getpid(), error)
+    return time.perf_counter() - begun
+
+
+def serve(channel: Channel, config: Config, slot_names: list[str] | None = None) -> None:
+    """Get ready, say hello, then answer jobs until ``Stop`` or until the supervisor
+    closes the socket."""
     slots = SlotMappings()
     try:
+        channel.send(Hello(os.getpid(), get_ready(config, slots, slot_names or [])))
         for line in channel.lines:
             message = decode(line)
             if isinstance(message, Stop):
@@ -168,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dataman-worker")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("-c", "--config", type=Path, required=True)
+    parser.add_argument("--slot", action="append", default=[], metavar="NAME",
+                        help="a shared-memory slot to map at start (repeated)")
     args = parser.parse_args(argv)
     # Ctrl-C in a terminal reaches the whole process group: stopping is the supervisor's call.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -178,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.propagate = False
     try:
         config = load_config(args.config, check_dirs=False, create_dirs=False)
-        serve(channel, config)
+        serve(channel, config, args.slot)
     except (DataManError, OSError) as error:
         print(f"dataman worker {os.getpid()}: {error}", file=sys.stderr)
         return 1

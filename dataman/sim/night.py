@@ -4,7 +4,7 @@ A MODS night opens with calibrations in the afternoon (biases, flats, arcs)
 and observes after dark. Times are UTC for the LBT (local time UTC-7):
 calibrations from 14:00 local, which is 21:00 UTC the day *before* the
 night's date, science from 20:12 local; so each frame's DATE-OBS lies in the
-observing night its file name carries (SPEC §6: from local noon on, the
+observing night its file name carries (docs/processing.md: from local noon on, the
 observing date is the next UTC date).
 
 >>> [kind for kind, _ in itertools.islice(channel_exposures("night", "MODS1B", "20251230"), 9)]

@@ -117,6 +117,8 @@ class DatamanConsole(App[None]):
 
     def _redraw(self) -> None:
         self._redraw_timer = None
+        if not self.screen_stack:  # the app is closing: an event came in its last moment
+            return
         dirty, self._dirty = self._dirty, set()
         records, self._new_log = self._new_log, []
         self.dashboard.show(dirty, self.now())

@@ -21,7 +21,8 @@ from typing import Any
 
 from textual.message import Message
 
-from dataman.ipc.control import ControlConnection, ControlError, ControlUnavailable
+from dataman.ipc.connection import ControlConnection
+from dataman.ipc.control import ControlError, ControlUnavailable
 from dataman.tui.model import REPLACEABLE
 
 FIRST_BACKOFF = 0.25

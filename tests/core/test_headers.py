@@ -160,7 +160,7 @@ def test_calibration_frames_keep_their_kind_and_the_instrument_setup(
         header = hdus[0].header
         assert (header["IMAGETYP"], header["EXPTIME"], header["OBJNAME"]) == (
             imagetyp, exptime, objname)
-        # Keywords outside SPEC §4 pass through unchanged (values from the red channel's set-up).
+        # Keywords dataMan does not fix pass through (values of the red channel's set-up).
         assert (header["GRATNAME"], header["FILTNAME"], header["MASKNAME"], header["CALIB"]) == (
             "G670L", "GG495", "LS5x60x1.0", "IN")
         assert header.comments["GRATNAME"] == "Red Grating Turret Disperser Name"

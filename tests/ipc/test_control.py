@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from dataman.ipc.connection import ControlConnection
 from dataman.ipc.control import (
     MAX_REQUEST,
-    ControlConnection,
     ControlError,
     ControlUnavailable,
     decode,

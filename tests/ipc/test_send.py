@@ -79,3 +79,23 @@ def test_send_to_a_port_nobody_listens_on_says_so():
     assert run.returncode == 1
     assert run.stdout == ""
     assert f"nobody listens on 127.0.0.1:{port}" in run.stderr
+
+
+#: Runs a ``dataman`` command in this interpreter, then lists the heavy packages it loaded.
+IMPORTS_PROBE = """
+import sys
+from dataman.cli import main
+status = main(sys.argv[1:])
+print(status, sorted({"astropy", "numpy"} & set(sys.modules)))
+"""
+
+
+def test_send_proc_imports_neither_astropy_nor_numpy(receiver, tmp_path: Path):
+    """Operators and scripts run it by hand or in loops: it must start in a blink."""
+    port = receiver.getsockname()[1]
+    config = write_config(tmp_path, server={"port": port}, paths={"makeDirs": False})
+    run = subprocess.run([sys.executable, "-c", IMPORTS_PROBE, "send", "proc", "-c",
+                          str(config), FRAME], capture_output=True, text=True, check=False,
+                         timeout=60)
+    assert run.stdout.splitlines()[-1] == "0 []", run.stdout + run.stderr
+    assert receiver.recvfrom(2048)[0] == f"proc {FRAME}".encode()

@@ -21,18 +21,17 @@ from astropy.io import fits
 from dataman.core.config import Config, load_config
 from dataman.core.errors import BadFrame
 from dataman.core.pipeline import process_frame
+from dataman.ipc.mappings import SlotMappings, attach
 from dataman.ipc.slots import (
     SHM_DIR,
     FrameBudget,
     SlotError,
-    SlotMappings,
     SlotPool,
     SlotRef,
-    attach,
     sweep_stale,
 )
 from tests.conftest import REPO, make_frame
-from tests.service_harness import dataman_shm
+from tests.service_harness import dataman_shm, slot_residency
 
 SPAWN = mp.get_context("spawn")
 SMALL = FrameBudget(raw_size=10_000, merged_size=8_192)
@@ -41,7 +40,8 @@ DEADLINE = 15.0
 # Runs in a process of its own (its own resource tracker, unlike spawned children).
 ATTACH_AND_END = """
 import json, os, signal, sys
-from dataman.ipc.slots import SlotRef, attach
+from dataman.ipc.mappings import attach
+from dataman.ipc.slots import SlotRef
 with attach(SlotRef.from_dict(json.loads(sys.argv[1]))) as buffers:
     buffers.raw[:4] = b"live"
     if sys.argv[2] == "kill":
@@ -319,3 +319,33 @@ def test_a_workers_mapping_stays_open_across_jobs_and_sees_the_same_memory(
                 pass
         finally:
             mappings.close()
+
+
+def test_a_new_slot_has_all_its_pages_allocated_and_zero(instance: str) -> None:
+    """posix_fallocate at creation: a full /dev/shm is a refusal now, not a SIGBUS later."""
+    budget = FrameBudget(raw_size=3 * 4096 + 5, merged_size=2 * 4096)
+    with SlotPool.create(instance, 2, budget) as pool:
+        for name in pool.names:
+            assert (SHM_DIR / name).stat().st_blocks * 512 >= budget.size  # 6 pages + 5 B
+        assert pool.names == [f"dataman-{instance}-0", f"dataman-{instance}-1"]
+
+
+def test_map_all_puts_every_page_of_each_slot_in_the_page_tables(instance: str) -> None:
+    budget = FrameBudget(raw_size=64 * 4096, merged_size=64 * 4096)
+    with SlotPool.create(instance, 2, budget) as pool:
+        mappings = SlotMappings()
+        try:
+            mappings.map_all(pool.names)
+            assert slot_residency(os.getpid()) == dict.fromkeys(pool.names, 128 * 4096)
+            ref = pool.acquire()
+            assert ref is not None
+            with mappings.use(ref) as buffers:  # the mapping map_all made, no other
+                buffers.raw[:2] = b"ok"
+            assert slot_residency(os.getpid()) == dict.fromkeys(pool.names, 128 * 4096)
+            assert (SHM_DIR / ref.name).read_bytes()[:2] == b"ok"
+        finally:
+            mappings.close()
+        # left: the owner's own mappings (SharedMemory maps what it creates), never touched
+        assert slot_residency(os.getpid()) == dict.fromkeys(pool.names, 0)
+        with pytest.raises(SlotError, match="does not exist"):
+            mappings.map_all([f"dataman-{instance}-5"])

@@ -17,7 +17,7 @@ from pathlib import Path
 from astropy.io import fits
 
 from dataman.core.config import PathsConfig
-from dataman.core.naming import channel_of, exposure_order
+from dataman.core.names import channel_of, exposure_order
 
 #: A processed file: primary, IM1..IM4, CONPARS, MERGED.
 HDUS = ("PRIMARY", "IM1", "IM2", "IM3", "IM4", "CONPARS", "MERGED")

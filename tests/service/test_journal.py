@@ -165,6 +165,21 @@ def test_failed_name_is_queued_again_by_a_new_request(journal: Journal) -> None:
     assert (record.attempts, record.priority, record.requested_at) == (1, 0, 100.0)
 
 
+def test_a_burst_repeating_names_records_each_once_and_retries_a_failed_one_once(
+        journal: Journal) -> None:
+    ask(journal, 1)
+    journal.start(1, 4242, 101.0)
+    journal.failed(1, "not FITS", 102.0)
+    path = "/data/mods1b/"
+    burst = [(raw(1), path + raw(1), "mods1b", "datagram"),
+             (raw(2), path + raw(2), "mods1b", "datagram")] * 3
+    answers = journal.request_many(burst, 110.0)
+    assert [(a.id, a.is_new, a.state) for a in answers] == [
+        (1, True, QUEUED), (2, True, QUEUED)] + [(1, False, QUEUED), (2, False, QUEUED)] * 2
+    assert journal.get(1).attempts == 1  # retried once, not three times
+    assert journal.counts() == {QUEUED: 2, RUNNING: 0, PROCESSED: 0, DELIVERED: 0, FAILED: 0}
+
+
 def test_live_requests_run_before_scan_finds(journal: Journal) -> None:
     ask(journal, 1, "scan")
     ask(journal, 2, "datagram")

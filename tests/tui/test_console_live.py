@@ -144,7 +144,8 @@ def test_console_started_before_the_service_attaches_when_it_appears(service_fac
             await until(pilot, lambda: isinstance(app.screen, WaitingScreen), what="waiting")
             await asyncio.to_thread(service.start)
             await until(pilot, lambda: app.view.connected, timeout=10, what="attach")
-            assert "RUNNING" in header(app)
+            # it may attach while the workers warm up (STARTING); RUNNING follows
+            await until(pilot, lambda: "RUNNING" in header(app), timeout=10, what="running")
     asyncio.run(scenario())
     assert service.stop() == 0
 
