@@ -8,13 +8,14 @@ frames (51.7 MB raw, 154 MB out, written twice: procDir and repoDir):
 * ``--jobs 1`` and ``--jobs 2``: worker processes of this machine;
 * ``dask``: ``--scheduler`` to a ``LocalCluster`` of 2 worker processes (1 thread each)
   started by this script before the clock starts;
-* ``io-floor x1`` / ``x2``: copying a file of the output's size to procDir and repoDir
-  once per frame, in 1 and in 2 parallel streams: what the disk allows at best.
+* ``io-floor``: copying a file of the output's size to procDir and repoDir once per
+  frame, in 1 stream (for ``--jobs 1``) or 2 (the others), measured right before each
+  contender: what the disk allows at best at that moment.
 
 Reported per contender: frames/s over the processing itself (the command's own
 summary line, from its first frame to its last), frames/s over the whole command
 (interpreter start, imports, workers started), the ratio of its processing time
-to the I/O floor with as many streams, and the peak memory (PSS, so pages shared
+to its I/O floor, and the peak memory (PSS, so pages shared
 between processes count once) of every process taking part. Outputs are deleted
 between contenders; the raw frames stay in the page cache, as a night just read
 would be. The frames are one simulated frame copied under 40 names (the
@@ -110,10 +111,9 @@ class Result:
     processing: float  # seconds, the command's own count
     wall: float
     peak: int  # bytes
-    streams: int  # I/O streams to compare with
 
 
-def run_command(name: str, args: list[str], config: Config, streams: int,
+def run_command(name: str, args: list[str], config: Config,
                 extra: Callable[[], Iterable[psutil.Process]] = list) -> Result:
     command = [sys.executable, "-m", "dataman", "process", *args,
                str(config.paths.data_dir), "-c", str(config.source)]
@@ -125,7 +125,7 @@ def run_command(name: str, args: list[str], config: Config, streams: int,
     found = SPEED.search(stdout)
     if process.returncode != 0 or found is None:
         raise SystemExit(f"{name} failed ({process.returncode}):\n{stdout[-2000:]}\n{stderr}")
-    return Result(name, int(found[1]), float(found[2]), wall, memory.peak, streams)
+    return Result(name, int(found[1]), float(found[2]), wall, memory.peak)
 
 
 def run_floor(source: Path, config: Config, count: int, streams: int) -> Result:
@@ -142,7 +142,7 @@ def run_floor(source: Path, config: Config, count: int, streams: int) -> Result:
             ThreadPoolExecutor(streams) as pool:
         list(pool.map(copy, range(count)))
     elapsed = time.perf_counter() - start
-    return Result(f"io-floor x{streams}", count, elapsed, elapsed, memory.peak, streams)
+    return Result(f"io-floor x{streams}", count, elapsed, elapsed, memory.peak)
 
 
 def clean(config: Config) -> None:
@@ -156,42 +156,53 @@ def clean(config: Config) -> None:
     os.sync()
 
 
-def measure(work: Path, count: int) -> list[Result]:
+def measure(work: Path, count: int) -> list[tuple[Result, Result]]:
+    """Each contender right after its own I/O floor (as many streams), so both see the same
+    machine: the disk's write-back and other load change over minutes."""
     from distributed import LocalCluster
 
     config = write_config(work)
     print(f"making {count} full frames ...", flush=True)
     make_frames(config, count)
-    os.sync()
-    results = [run_command("--jobs 1", ["--jobs", "1"], config, 1)]
-    output = work / "output-sized.fits"
-    shutil.copyfile(config.paths.repo_dir / raw_name("MODS1B", NIGHT, 1), output)
+    output = work / "output-sized.fits"  # a file of the output's size, for the floor
+    first = config.paths.data_dir / "mods1b" / raw_name("MODS1B", NIGHT, 1)
+    subprocess.run([sys.executable, "-m", "dataman", "process", "--no-deliver", str(first),
+                    "-c", str(config.source)], check=True, capture_output=True)
+    shutil.copyfile(config.paths.proc_dir / NIGHT / first.name, output)
     clean(config)
-    results.append(run_command("--jobs 2", ["--jobs", "2"], config, 2))
-    clean(config)
+    print(f"{count} full frames: raw {first.stat().st_size / 1e6:.1f} MB each, output "
+          f"{output.stat().st_size / 1e6:.1f} MB written twice (procDir and repoDir)\n",
+          flush=True)
+
+    def pair(contender: Callable[[], Result], streams: int) -> tuple[Result, Result]:
+        floor = run_floor(output, config, count, streams)
+        clean(config)
+        result = contender()
+        clean(config)
+        return result, floor
+
+    results = [pair(lambda: run_command("--jobs 1", ["--jobs", "1"], config), 1),
+               pair(lambda: run_command("--jobs 2", ["--jobs", "2"], config), 2)]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None, host="127.0.0.1") as cluster:
         workers = tree(psutil.Process())[1:]  # the cluster's worker processes, ours
-        results.append(run_command("dask 2x1", ["--scheduler", cluster.scheduler_address],
-                                   config, 2, extra=lambda: workers))
-    clean(config)
-    for streams in (1, 2):
-        results.append(run_floor(output, config, count, streams))
-        clean(config)
-    raw = config.paths.data_dir / "mods1b" / raw_name("MODS1B", NIGHT, 1)
-    print(f"{count} full frames: raw {raw.stat().st_size / 1e6:.1f} MB each, output "
-          f"{output.stat().st_size / 1e6:.1f} MB written twice (procDir and repoDir)\n")
+        results.append(pair(lambda: run_command(
+            "dask 2x1", ["--scheduler", cluster.scheduler_address], config,
+            extra=lambda: workers), 2))
     return results
 
 
-def report(results: list[Result]) -> None:
-    floors = {r.streams: r.processing for r in results if r.name.startswith("io-floor")}
-    print(f"{'contender':<13}{'frames/s':>9}{'(whole cmd)':>12}{'x io-floor':>11}"
-          f"{'peak MiB':>10}")
-    for r in results:
-        ratio = r.processing / floors[r.streams]
-        print(f"{r.name:<13}{r.frames / r.processing:>9.2f}{r.frames / r.wall:>12.2f}"
-              f"{ratio:>11.2f}{r.peak / 2**20:>10.0f}")
+def report(results: list[tuple[Result, Result]]) -> None:
+    print(f"{'contender':<10}{'frames/s':>9}{'whole cmd':>10}{'io-floor':>9}"
+          f"{'x floor':>8}{'peak MiB':>9}")
+    for result, floor in results:
+        print(f"{result.name:<10}{result.frames / result.processing:>9.2f}"
+              f"{result.frames / result.wall:>10.2f}{floor.frames / floor.processing:>9.2f}"
+              f"{result.processing / floor.processing:>8.2f}{result.peak / 2**20:>9.0f}")
+    print("\nframes/s: over the processing (the command's summary line); whole cmd: from "
+          "start to exit;\nio-floor: frames/s of copying the output to procDir and repoDir "
+          "just before, in 1 stream\nfor --jobs 1, 2 otherwise; x floor: processing time / "
+          "floor time; peak: summed PSS.")
 
 
 def main() -> None:
