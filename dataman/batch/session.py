@@ -71,7 +71,9 @@ def reprocess(config: Config, options: Options) -> Tally:
                 display.started(tally)
                 tally.restart_clock()
                 end = runner.run(jobs, report, stop, display.note)
-    tally.interrupted, tally.stopped_because = stop.requested, end.broken
+    # ctrl+c during the last frames, with nothing left undone, interrupted nothing.
+    tally.interrupted = stop.requested and end.not_started > 0
+    tally.stopped_because = end.broken
     tally.finish(end.not_started)
     _close(tally, options)
     return tally

@@ -5,8 +5,9 @@ named as azcam names raw frames, ``<chan>.<YYYYMMDD>.<NNNN>.fits``; anything
 else in a folder is passed over, so a night folder holding notes, flats or
 dataMan's own outputs gives only its raw frames. What cannot be taken is said
 precisely and the rest goes on: a file not named as a raw frame, a PATH that
-does not exist, a folder with no raw frame, a file inside procDir or repoDir
-(an output, not a raw frame), two different files of the same frame name.
+does not exist, a folder with no raw frame or one that cannot be listed, a file
+inside procDir or repoDir (an output, not a raw frame), two different files of
+the same frame name.
 
 Frames come out in exposure order (night, then sequence number), each once.
 """
@@ -14,7 +15,7 @@ Frames come out in exposure order (night, then sequence number), each once.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,9 +62,12 @@ def _candidates(path: Path, nights: Collection[str], output_dirs: list[Path],
             str(path), f"is in {inside}, where dataMan writes its outputs (not raw frames)"))
         return []
     if path.is_dir():
-        frames = [frame for frame in _walk(path, output_dirs)
+        unreadable: list[OSError] = []
+        frames = [frame for frame in _walk(path, output_dirs, unreadable.append)
                   if not nights or _night(frame) in nights]
-        if not frames:
+        selection.refusals += [Refusal(str(error.filename), f"cannot be read: {error.strerror}")
+                               for error in unreadable]
+        if not frames and not unreadable:
             which = f"of night {', '.join(sorted(nights))} " if nights else ""
             selection.refusals.append(Refusal(
                 str(path), f"no raw frames {which}in this folder (names like {RAW_FORM})"))
@@ -80,9 +84,11 @@ def _candidates(path: Path, nights: Collection[str], output_dirs: list[Path],
     return [path]
 
 
-def _walk(folder: Path, output_dirs: list[Path]) -> Iterator[Path]:
-    """Raw frame names under ``folder``; hidden folders and dataMan's outputs are not entered."""
-    for root, dirs, files in os.walk(folder):
+def _walk(folder: Path, output_dirs: list[Path],
+          unreadable: Callable[[OSError], None]) -> Iterator[Path]:
+    """Raw frame names under ``folder``; hidden folders and dataMan's outputs are not entered,
+    a folder that cannot be listed is passed to ``unreadable``."""
+    for root, dirs, files in os.walk(folder, onerror=unreadable):
         here = Path(root)
         dirs[:] = sorted(name for name in dirs if not name.startswith(".")
                          and (here / name).resolve() not in output_dirs)

@@ -1,6 +1,9 @@
 """Which files a PATH stands for: raw frame names only, each frame once, in exposure order."""
 
+import os
 from pathlib import Path
+
+import pytest
 
 from dataman.batch.walk import select_frames
 
@@ -86,3 +89,18 @@ def test_night_keeps_frames_of_those_nights_and_sets_named_others_aside(tmp_path
     assert selection.other_nights == [named]
     assert [(r.path, r.reason[:38]) for r in selection.refusals] == [
         (str(other), "no raw frames of night 20251231 in thi")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists any folder")
+def test_a_folder_that_cannot_be_listed_is_said_and_the_rest_is_walked(tmp_path):
+    frame = touch(tmp_path / "open" / "mods1b.20251230.0001.fits")
+    closed = tmp_path / "closed"
+    touch(closed / "mods1b.20251230.0002.fits")
+    closed.chmod(0)
+    try:
+        selection = select_frames([tmp_path])
+    finally:
+        closed.chmod(0o755)
+    assert selection.frames == [frame]
+    assert [(r.path, r.reason) for r in selection.refusals] == [
+        (str(closed), "cannot be read: Permission denied")]
