@@ -81,6 +81,6 @@ def test_a_file_not_named_as_a_raw_frame_is_refused(config):
     copy.write_bytes(frame.read_bytes())
     run = run_dataman("process", copy, "-c", config.source)
     assert run.returncode == 1
-    assert run.stdout.strip() == (f"REFUSED {copy}: not a raw frame name (<chan>.<YYYYMMDD>."
-                                  "<NNNN>.fits, e.g. mods1b.20251230.0012.fits)")
+    assert run.stdout.splitlines()[0] == (f"REFUSED {copy}: not a raw frame name (<chan>."
+                                          "<YYYYMMDD>.<NNNN>.fits, e.g. mods1b.20251230.0012.fits)")
     assert list(config.paths.repo_dir.iterdir()) == []

@@ -1,57 +1,87 @@
-"""``dataman process FILE...``: process frames in this process, no service needed.
+"""``dataman process PATH...``: reprocess frames without the service, in parallel, resumably.
 
-A frame is delivered once: a frame whose processed file and archive copy both
-exist is skipped, unless ``--force``, which redoes it and replaces those same
-files under the same names (the frame keeps its UNIQNAME). Only raw frame
-names are taken, so a renamed copy can never reach the archive.
+A PATH is a raw frame or a folder walked for raw frame names. A frame is
+delivered once: a frame whose processed file and archive copy both exist is
+skipped, unless ``--force``, which redoes it and replaces those same files
+under the same names (the frame keeps its UNIQNAME). Only raw frame names are
+taken, so a renamed copy can never reach the archive. The work itself is
+:mod:`dataman.batch`; this module is the command line.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
+import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
+from dataman.batch.runners import ClusterUnavailable
+from dataman.batch.session import Options, reprocess
+from dataman.batch.tally import EXIT_INTERRUPTED
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.logs import setup_logging
 from dataman.core.config import Config
-from dataman.core.earlier import earlier_outputs
-from dataman.core.errors import DataManError
 from dataman.core.identity import UniqnameRegistry
-from dataman.core.names import RAW_NAME
-from dataman.core.pipeline import format_timings, process_frame
 from dataman.core.publish import remove_abandoned_temporaries
 
-log = logging.getLogger("dataman")
-RAW_FORM = "<chan>.<YYYYMMDD>.<NNNN>.fits, e.g. mods1b.20251230.0012.fits"
+#: Printed when ``--scheduler`` is asked for and Dask is not installed.
+INSTALL_DASK = "pip install 'dataman[cluster]'"
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "process", help="process raw frames directly (reprocessing, batch jobs)",
-        description="Process raw frames in this process: fix headers, merge, write, deliver. "
-                    "Prints one line per frame with per-step timings. A frame already "
-                    "processed and delivered is skipped unless --force.")
-    parser.add_argument("files", nargs="+", metavar="FILE", help="raw frame(s)")
+        "process", help="process raw frames directly (reprocessing a night, a run, a season)",
+        description="Process raw frames without the service: fix headers, merge, write, "
+                    "deliver, with N worker processes or on a Dask cluster. Prints one line "
+                    "per frame (a progress bar on a terminal) and a summary. A frame already "
+                    "processed and delivered is skipped unless --force; ctrl+c stops cleanly "
+                    "and running the same command again finishes the rest. Exit status: 0 "
+                    "all well, 1 some frame failed or was refused, 130 interrupted.")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a raw frame (<chan>.<YYYYMMDD>.<NNNN>.fits) or a folder walked "
+                             "for raw frames")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
+                       help="worker processes on this machine (default: the cores, "
+                            f"{_cores()} here)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the frames on the Dask cluster of this scheduler, e.g. "
+                            "tcp://head:8786 (every worker must see the same paths; needs "
+                            f"{INSTALL_DASK})")
+    parser.add_argument("--night", dest="nights", action="append", type=_night, default=[],
+                        metavar="YYYYMMDD",
+                        help="only frames of this night (repeat for more nights)")
     parser.add_argument("--force", action="store_true",
-                        help="redo frames already delivered, replacing their own earlier "
-                             "outputs under the same names")
+                        help="redo frames already done, replacing their own earlier outputs "
+                             "under the same names")
+    parser.add_argument("--no-deliver", dest="deliver", action="store_false",
+                        help="write procDir only; nothing goes to repoDir or <CHAN>.new")
     add_config_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
+    if args.scheduler and importlib.util.find_spec("distributed") is None:
+        print(f"dataman process: --scheduler needs Dask, which is not installed: {INSTALL_DASK}",
+              file=sys.stderr)
+        return 2
     setup_logging(config, console_level=logging.CRITICAL)
     prepare_installation(config)
-    failed = 0
-    for file in args.files:
-        if not process_one(Path(file), config, force=args.force):
-            failed += 1
-    if failed:
-        print(f"{failed} of {len(args.files)} frames failed", file=sys.stderr)
-    return 1 if failed else 0
+    options = Options([Path(path) for path in args.paths], args.nights,
+                      args.jobs or _cores(), args.scheduler, args.force, args.deliver)
+    try:
+        return reprocess(config, options).exit_status
+    except ClusterUnavailable as error:
+        print(f"dataman process: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # the second ctrl+c: frames being written still finish
+        print("dataman process: stopped waiting; run the same command again to finish",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def prepare_installation(config: Config) -> None:
@@ -61,27 +91,28 @@ def prepare_installation(config: Config) -> None:
         remove_abandoned_temporaries(night_dir)
 
 
-def process_one(path: Path, config: Config, *, force: bool) -> bool:
-    """Process (or skip) one frame and print its line; False when it failed."""
-    if not RAW_NAME.match(path.name):
-        log.error("%s: refused: not a raw frame name (%s)", path, RAW_FORM)
-        print(f"REFUSED {path}: not a raw frame name ({RAW_FORM})")
-        return False
-    earlier = earlier_outputs(config, path.name)
-    if earlier.complete and not force:
-        print(f"skip   {path.name}: already delivered as {earlier.delivered} "
-              f"(UNIQNAME {earlier.uniqname}); --force redoes it")
-        return True
+def _cores() -> int:
     try:
-        result = process_frame(path, config, redo=earlier.uniqname is not None)
-    except (DataManError, OSError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        log.error("%s: failed: %s", path.name, reason)
-        print(f"FAILED {path}: {reason}")
-        return False
-    flag = f" ({len(result.warnings)} warnings)" if result.warnings else ""
-    verb = "redone" if earlier.uniqname else "ok    "
-    print(f"{verb} {result.name} -> {result.delivered}  {format_timings(result)}{flag}")
-    for warning in result.warnings:
-        print(f"       warning: {warning}")
-    return True
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
+    return value
+
+
+def _night(text: str) -> str:
+    try:
+        datetime.strptime(text, "%Y%m%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a night (YYYYMMDD)") from None
+    if len(text) != 8:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a night (YYYYMMDD)")
+    return text

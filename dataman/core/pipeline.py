@@ -279,22 +279,27 @@ def deliver(processed: Path, raw_name: str, uniqname: str, instrument: str | Non
 
 def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None = None,
                   now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                  redo: bool = False) -> FrameResult:
+                  redo: bool = False, deliver: bool = True) -> FrameResult:
     """Process one raw frame completely; raises a named ``DataManError`` on failure.
 
     ``redo`` says the frame was processed before: what an abandoned attempt
     left is cleared first (its earlier outputs are replaced in any case).
+    ``deliver=False`` writes procDir only (``dataman process --no-deliver``).
     """
     path = Path(path)
     result = FrameResult(path.name)
     log.info("%s: processing", path.name)
     try:
         write_and_deliver(prepare(path, config, result, buffers), config, result, now(),
-                          retry=redo)
+                          deliver=deliver, retry=redo)
     finally:
         for warning in result.warnings:
             log.warning("%s: %s", path.name, warning)
-    log.info("%s: delivered %s (%s)", path.name, result.delivered, format_timings(result))
+    if deliver:
+        log.info("%s: delivered %s (%s)", path.name, result.delivered, format_timings(result))
+    else:
+        log.info("%s: written %s, not delivered (%s)", path.name, result.processed,
+                 format_timings(result))
     return result
 
 

@@ -8,8 +8,8 @@ import sys
 PROBE = """
 import importlib, pkgutil, sys
 import dataman
-for package in ("dataman.core", "dataman.ipc", "dataman.service", "dataman.sim",
-                "dataman.commands"):
+for package in ("dataman.core", "dataman.ipc", "dataman.service", "dataman.batch",
+                "dataman.sim", "dataman.commands"):
     module = importlib.import_module(package)
     for info in pkgutil.walk_packages(module.__path__, package + "."):
         importlib.import_module(info.name)

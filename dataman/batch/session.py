@@ -1,0 +1,133 @@
+"""One run of ``dataman process``: select the frames, run them, show and log every outcome.
+
+The command line (:mod:`dataman.commands.process`) builds :class:`Options`
+and calls :func:`reprocess`; everything it prints and the exit status come
+from here. The night log gets one line per frame, written by this process
+alone (workers report, they do not log), as the service's supervisor does.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, Self
+
+from dataman.batch.display import Display, open_display, show_summary
+from dataman.batch.runners import DaskRunner, LocalRunner, Report, RunEnd, StopFlag
+from dataman.batch.tally import Tally
+from dataman.batch.task import DONE, FAILED, REDONE, REFUSED, SKIPPED, FrameJob, Outcome
+from dataman.batch.walk import select_frames
+from dataman.core.config import Config
+from dataman.core.timings import format_step_timings
+
+log = logging.getLogger("dataman")
+
+
+@dataclass
+class Options:
+    paths: Sequence[Path]
+    nights: Sequence[str] = ()
+    jobs: int = 1
+    scheduler: str | None = None
+    force: bool = False
+    deliver: bool = True
+    terminal: bool | None = None  # None: a progress bar when stdout is a terminal
+    #: ``connect_timeout`` and ``worker_timeout`` of :class:`DaskRunner`, in seconds.
+    cluster_timeouts: dict[str, float] = field(default_factory=dict)
+
+
+class Runner(Protocol):
+    @property
+    def description(self) -> str: ...
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+    def run(self, jobs: Sequence[FrameJob], report: Report, stop: StopFlag,
+            note: Callable[[str], None]) -> RunEnd: ...
+
+
+def reprocess(config: Config, options: Options) -> Tally:
+    """Process every frame ``options`` selects; returns the tally (its ``exit_status``)."""
+    selection = select_frames(options.paths, set(options.nights),
+                              outputs=(config.paths.proc_dir, config.paths.repo_dir))
+    jobs = [FrameJob(str(path), str(config.source), options.force, options.deliver)
+            for path in selection.frames]
+    tally = Tally(len(jobs) + len(selection.refusals) + len(selection.other_nights))
+    early = [Outcome(refusal.path, REFUSED, refusal.reason) for refusal in selection.refusals]
+    early += [Outcome(str(path), SKIPPED, f"not of night {', '.join(options.nights)} (--night)")
+              for path in selection.other_nights]
+    with StopFlag() as stop:
+        if not jobs:
+            return _without_frames(tally, early, options)
+        with _runner(config, options, len(jobs)) as runner:
+            tally.workers = runner.description
+            with open_display(terminal=options.terminal) as display:
+                report = _reporter(tally, display, options.deliver)
+                for outcome in early:
+                    report(outcome)
+                display.started(tally)
+                tally.restart_clock()
+                end = runner.run(jobs, report, stop, display.note)
+    # ctrl+c during the last frames, with nothing left undone, interrupted nothing.
+    tally.interrupted = stop.requested and end.not_started > 0
+    tally.stopped_because = end.broken
+    tally.finish(end.not_started)
+    _close(tally, options)
+    return tally
+
+
+def _runner(config: Config, options: Options, frames: int) -> Runner:
+    if options.scheduler:
+        return DaskRunner(options.scheduler, **options.cluster_timeouts)
+    return LocalRunner(max(1, min(options.jobs, frames)), str(config.source))
+
+
+def _without_frames(tally: Tally, early: list[Outcome], options: Options) -> Tally:
+    with open_display(terminal=options.terminal) as display:
+        report = _reporter(tally, display, options.deliver)
+        for outcome in early:
+            report(outcome)
+    tally.finish(0)
+    _close(tally, options)
+    return tally
+
+
+def _reporter(tally: Tally, display: Display, deliver: bool) -> Report:
+    def report(outcome: Outcome) -> None:
+        tally.add(outcome)  # first: a line cut short by ctrl+c still counts
+        _log(outcome, deliver)
+        display.finished(outcome, tally)
+    return report
+
+
+def _log(outcome: Outcome, deliver: bool) -> None:
+    name = outcome.name
+    if outcome.status in (DONE, REDONE):
+        timings = format_step_timings(outcome.timings, total=True)
+        verb = "delivered" if deliver else "written, not delivered:"
+        redone = " (redone)" if outcome.status == REDONE else ""
+        log.info("%s: %s %s%s (%s)", name, verb, outcome.delivered or outcome.processed,
+                 redone, timings)
+        for warning in outcome.warnings:
+            log.warning("%s: %s", name, warning)
+    elif outcome.status == SKIPPED:
+        log.info("%s: skipped: %s", name, outcome.reason)
+    elif outcome.status == FAILED:
+        log.error("%s: failed: %s", name, outcome.reason)
+    else:
+        log.error("%s: refused: %s", outcome.path, outcome.reason)
+
+
+def _close(tally: Tally, options: Options) -> None:
+    """The summary on stdout; on stderr what went wrong, so a cron mail says it."""
+    show_summary(tally, terminal=options.terminal)
+    log.info("dataman process: %s", tally.closing_line())
+    if tally.problems:
+        print(f"{len(tally.problems)} of {tally.total} frames failed", file=sys.stderr)
+    if tally.not_started:
+        why = tally.stopped_because or "interrupted"
+        print(f"{why}: {tally.not_started} frames not started; run the same command again "
+              "to finish them", file=sys.stderr)
