@@ -59,7 +59,12 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
             if stale:
                 log.warning("removed %d shared-memory slots left by a killed run: %s",
                             len(stale), " ".join(stale))
-            with SlotPool.create(instance, config.workers.slots) as slots:
+            workers = config.workers
+            if workers.slots != workers.count:  # a job holds one slot while it runs
+                log.warning("[workers] slots = %d with count = %d: %s", workers.slots,
+                            workers.count, "the extra slots are never used" if workers.slots
+                            > workers.count else "some workers will wait for a slot")
+            with SlotPool.create(instance, workers.slots) as slots:
                 await Service(Supervisor(config, journal, slots), notifier or Notifier()).run()
         finally:
             journal.close()
