@@ -1,18 +1,19 @@
 """Time the service end to end against the goals of issue 11: every frame as fast as the core.
 
     .venv/bin/python benchmarks/bench_service.py [--frames 8] [--pairs 2] [--burst 6]
-        [--large-burst 20] [--workers 1 2] [--rounds 2] [--quick] [--dir /tmp]
+        [--large-burst 20] [--workers 1 2] [--extra-slots 0] [--rounds 2] [--quick] [--dir /tmp]
 
-For each worker count (``slots = count + 1``; ``--rounds`` times, alternated so other load
-falls on all alike) a real ``dataman run`` is started with tests/service_harness.py on full
-raw frames written beforehand and read again just before use (page cache warm, as in
-bench_process.py). A latency is measured on the client: from ``time.time()`` just before
-the datagram goes out until a 2 ms poll sees ``<repoDir>/<name>`` (it appears complete:
-published with link(2)) and the name in ``<repoDir>/<CHAN>.new``. In each service, in order:
+For each worker count (``slots = count + --extra-slots``; ``--rounds`` times, alternated
+so other load falls on all alike) a real ``dataman run`` is started with
+tests/service_harness.py on full raw frames written beforehand and read again just before
+use (page cache warm, as in bench_process.py). A latency is measured on the client: from
+``time.time()`` just before the datagram goes out until a 2 ms poll sees
+``<repoDir>/<name>`` (it appears complete: published with link(2)) and the name in
+``<repoDir>/<CHAN>.new``. In each service, in order:
 
 * start - ``dataman run`` is launched and the first frame sent as soon as /proc/net/udp
-  shows its UDP port bound. Start-up = launch to port bound; ready = launch to every
-  worker idle (control socket);
+  shows its UDP port bound. Start-up = launch to port bound; ready = launch to the last
+  worker's hello (night log);
 * steady - ``--frames`` frames one at a time. Before each, bench_process's
   ``process_frame`` runs once in this process (preallocated buffers, as a worker has):
   the in-process reference, meeting the same disk and page-cache weather. The journal
@@ -274,7 +275,7 @@ def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
     """One service with ``outcome.workers`` workers, from start to stop; adds to ``outcome``."""
     workers = outcome.workers
     service = ServiceProcess(paths={"dataDir": frames.first.parent.parent},
-                             workers={"count": workers, "slots": workers + 1})
+                             workers={"count": workers, "slots": workers + args.extra_slots})
     try:
         start_and_first_frame(service, frames.first, outcome)
         prefix = f"{PREFIX}{instance_id(service.config.paths.state_dir)}-"
@@ -366,6 +367,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--large-burst", type=int, default=20)
     parser.add_argument("--flood-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--extra-slots", type=int, default=0, help="slots beyond the workers")
     parser.add_argument("--rounds", type=int, default=2, help="services started per count")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 frames, bursts 2, 4")
     parser.add_argument("--dir", type=Path, default=Path("/tmp"),
@@ -379,7 +381,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     frames = 2 + args.frames + 2 * args.pairs + args.burst + args.large_burst
-    check_space(args.dir, frames, args.large_burst, max(args.workers) + 1)
+    check_space(args.dir, frames, args.large_burst, max(args.workers) + args.extra_slots)
     started, load = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="dmb") as work:
         core = CoreRunner(Path(work) / "core")
@@ -390,7 +392,7 @@ def main() -> None:
             core.floor(args.burst)
             for outcome in outcomes.values():
                 measure_service(outcome, raws, core, args)
-        report.report(core, list(outcomes.values()), load)
+        report.report(core, list(outcomes.values()), load, args.extra_slots)
     print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
 

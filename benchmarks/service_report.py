@@ -80,7 +80,8 @@ def seconds(values: list[float]) -> str:
     return ", ".join(f"{value:.2f}" for value in values)
 
 
-def report(runner: CoreRunner, outcomes: list[Outcome], load_before: tuple[float, ...]) -> None:
+def report(runner: CoreRunner, outcomes: list[Outcome], load_before: tuple[float, ...],
+           extra_slots: int) -> None:
     core_median = median([run["total"] for run in runner.runs])
     load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     before = " / ".join(f"{value:.2f}" for value in load_before)
@@ -88,7 +89,8 @@ def report(runner: CoreRunner, outcomes: list[Outcome], load_before: tuple[float
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB RAM, Python "
           f"{platform.python_version()}; load average (1/5/15 min) {before} at the start, "
           f"{load} at the end. Full frames: raw {runner.raw.stat().st_size / 1e6:.1f} MB, "
-          f"output {len(runner.output) / 1e6:.1f} MB to procDir and repoDir. Latency: "
+          f"output {len(runner.output) / 1e6:.1f} MB to procDir and repoDir. Slots = workers"
+          f" + {extra_slots}. Latency: "
           "datagram sent -> delivered file and <CHAN>.new seen (2 ms poll).\n")
     report_goals(core_median, outcomes)
     report_commands(outcomes)

@@ -231,7 +231,8 @@ def _build(raw: ConfigObj, source: Path, missing: list[tuple[str, ...]]) -> Conf
         server=server_config,
         paths=path_config,
         processing=_section(ProcessingConfig, raw["processing"]),
-        workers=_section(WorkersConfig, raw["workers"]),
+        workers=_section(WorkersConfig, raw["workers"],  # slots 0: one per worker
+                         slots=raw["workers"]["slots"] or raw["workers"]["count"]),
         service=_section(ServiceConfig, raw["service"]),
         site=_section(SiteConfig, raw["site"]),
         temperatures=temperatures,

@@ -68,7 +68,7 @@ class Stop(Message):
 
 @dataclass(frozen=True)
 class Hello(Message):
-    """The worker is ready: slots mapped and warmed up (``ready_in`` seconds after main)."""
+    """The worker is ready: it mapped the slots and warmed up, which took ``ready_in`` s."""
 
     kind: ClassVar[str] = "hello"
     pid: int

@@ -42,8 +42,9 @@ from dataman.service.supervisor import Supervisor
 
 log = logging.getLogger("dataman")
 TICK = 0.5  # seconds between checks of time limits and postponed frames
-#: Longest wait for the workers to be ready before the command socket is bound anyway.
-READY_TIMEOUT = 60.0
+#: Longest wait for the workers to be ready before the command socket is bound anyway
+#: (well within the unit's TimeoutStartSec of 60 s).
+READY_TIMEOUT = 30.0
 GAUGE_PERIOD = 1.0
 REJECTIONS_PER_MINUTE = 30  # log lines for rejected datagrams; the rest are counted
 
@@ -60,7 +61,12 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
             if stale:
                 log.warning("removed %d shared-memory slots left by a killed run: %s",
                             len(stale), " ".join(stale))
-            with SlotPool.create(instance, config.workers.slots) as slots:
+            workers = config.workers
+            if workers.slots != workers.count:  # a job holds one slot while it runs
+                log.warning("[workers] slots = %d with count = %d: %s", workers.slots,
+                            workers.count, "the extra slots are never used" if workers.slots
+                            > workers.count else "some workers will wait for a slot")
+            with SlotPool.create(instance, workers.slots) as slots:
                 await Service(Supervisor(config, journal, slots), notifier or Notifier()).run()
         finally:
             journal.close()
@@ -132,7 +138,8 @@ class Service:
 
         Only then is the UDP port bound and systemd told READY=1: a datagram the port
         accepts is processed at full speed, and one sent earlier is refused by the kernel
-        (azcam does not wait for an answer) and its frame found by the start-up scan.
+        (azcam does not wait for an answer), as when the service is down: the start-up
+        scan finds its frame (unless ``scanInterval = 0``).
         """
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
         while not self.sup.workers_ready() and self.stop_reason is None:

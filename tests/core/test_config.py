@@ -31,6 +31,14 @@ def test_every_key_has_a_default(tmp_path):
     assert config.server.allowed_senders == ("127.0.0.1", "::1")
 
 
+@pytest.mark.parametrize(("workers", "slots"), [({}, 2), ({"count": 3}, 3),
+                                                ({"count": 3, "slots": 0}, 3),
+                                                ({"count": 1, "slots": 2}, 2)])
+def test_slots_default_to_one_per_worker(tmp_path, workers, slots):
+    config = load_config(write_config(tmp_path, workers=workers), check_dirs=False)
+    assert config.workers.slots == slots
+
+
 def test_wrong_type_names_file_key_and_reason(tmp_path):
     path = write_config(tmp_path, server={"port": "abc"})
     with pytest.raises(ConfigError) as error:
