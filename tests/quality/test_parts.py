@@ -15,7 +15,7 @@ from dataman.core.config import load_config
 from dataman.core.errors import ConfigError
 from dataman.core.quality import AmpQuality, BiasTrend, Finding, QualityReport, Status
 from dataman.core.quality.headers import header_findings
-from dataman.core.quality.pixels import measure
+from dataman.core.quality.pixels import measure, saturated_fraction
 from dataman.core.quality.png import png_grey
 from dataman.core.quality.thumbnail import keep_thumbnail, shrink, thumbnail_path, thumbnail_png
 from dataman.core.quality.trend import WINDOW
@@ -37,6 +37,23 @@ def test_saturated_pixels_are_counted_exactly_in_the_data_columns_only():
     pixels = measure(stored(values), columns=10)
     assert pixels.saturated == 4 / 100
     assert pixels.brightest == 65535.0
+
+
+def test_a_full_height_amplifier_is_estimated_on_every_4th_row_and_recounted_near_the_limit():
+    def band(first: int, last: int) -> np.ndarray:
+        values = np.full((1544, 10), 1000)
+        values[first:last + 1] = 65535
+        return stored(values)
+
+    # 16 rows: rows 0, 4, 8, 12 of 386 sampled rows -> 4/386 above 0.005: counted exactly
+    assert saturated_fraction(band(0, 15), recount_above=0.005) == 16 / 1544
+    # 2 rows: row 0 sampled -> estimate 1/386, below 0.005: the estimate stands
+    assert saturated_fraction(band(0, 1), recount_above=0.005) == 1 / 386
+    assert saturated_fraction(band(1, 2), recount_above=0.005) == 0.0  # between samples
+    assert saturated_fraction(band(1, 2), recount_above=-1) == 2 / 1544  # always counted
+    small = np.full((256, 10), 1000)
+    small[1:3] = 65535  # fewer than 1000 rows: always counted
+    assert saturated_fraction(stored(small), recount_above=0.005) == 2 / 256
 
 
 def test_spread_and_brightest_come_from_the_data():
@@ -171,11 +188,21 @@ def test_shrinking_averages_blocks_of_sampled_rows():
     assert small.shape == (4, 3) and small[0, 0] == 11.0 and small[3, 2] == image[9:12, 6:9].mean()
 
 
+def test_shrinking_a_full_frame_reads_evenly_spaced_rows_of_each_block():
+    rows = np.arange(3088, dtype=np.float64)
+    merged = np.repeat(rows[:, np.newaxis], 8292, axis=1).astype(">f4")  # value = row number
+    small = shrink(merged)
+    # blocks of 33 x 33 (8292 / 256 rounded up): 93 x 251; rows 0, 8, 16, 24, 32 of each
+    assert small.shape == (93, 251)
+    assert small[0, 0] == (0 + 8 + 16 + 24 + 32) / 5
+    assert small[92, 250] == 92 * 33 + 16
+
+
 def test_a_thumbnail_is_small_with_detector_row_one_at_the_bottom():
-    merged = np.random.default_rng(1).normal(0, 3, (3088, 8192)).astype(">f4")
+    merged = np.random.default_rng(1).normal(0, 3, (3088, 8292)).astype(">f4")
     merged[:200] += 1000  # MERGED rows 1..200: bright; shown at the bottom
     image = decode_png(thumbnail_png(merged))
-    assert image.shape == (96, 256)  # 8192 / 32 wide, 3088 // 32 high
+    assert image.shape == (93, 251)
     assert image[-3:].mean() > 250 and image[:50].mean() < 200
     assert 1000 < len(thumbnail_png(merged)) < 40_000
 

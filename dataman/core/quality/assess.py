@@ -8,9 +8,6 @@ night's bias trend with this frame added (:mod:`dataman.core.quality.trend`).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
-
 from astropy.io import fits
 
 from dataman.core.config import QualityConfig
@@ -19,7 +16,7 @@ from dataman.core.keywords import text_value
 from dataman.core.otm import PLACEMENTS, QuadrantStats
 from dataman.core.quality.amplifiers import amplifier_findings
 from dataman.core.quality.headers import header_findings
-from dataman.core.quality.pixels import AmpPixels, measure
+from dataman.core.quality.pixels import measure
 from dataman.core.quality.report import AmpQuality, Finding, QualityReport
 from dataman.core.quality.trend import BiasTrend, TrendKey
 
@@ -43,7 +40,8 @@ def assess(primary: fits.Header, amps: list[AmpImage], columns: int,
     if by_quadrant:
         imagetyp = (text_value(primary, "IMAGETYP") or "").upper()
         bands = settings.bands.get(instrument or "")
-        measured = _measure_all(amps, columns)
+        measured = {amp.name: measure(amp.stored, columns, settings.saturation_max / 2)
+                    for amp in amps}
         for amp in amps:
             item, pixels = by_quadrant[QUADRANT_OF[amp.name]], measured[amp.name]
             key = (instrument or "", amp.name, binning)
@@ -60,13 +58,3 @@ def assess(primary: fits.Header, amps: list[AmpImage], columns: int,
         findings += header_findings(primary)
     return QualityReport(tuple(findings), tuple(values)), trend.add(night, levels)
 
-
-def _measure_all(amps: list[AmpImage], columns: int) -> dict[str, AmpPixels]:
-    """Measure the four amplifiers on two threads (numpy releases the GIL in its loops)."""
-    measured = _pool().map(lambda amp: (amp.name, measure(amp.stored, columns)), amps)
-    return dict(measured)
-
-
-@cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="quality")

@@ -42,10 +42,11 @@ def shrink(image: np.ndarray, width: int = WIDTH) -> np.ndarray:
     if rows < factor or columns < factor:  # a thin image: pick pixels, do not average
         return image[::factor, ::factor].astype(np.float32)
     step = max(1, factor // ROW_SAMPLES)
-    samples = len(range(0, factor, step))
-    rows = image[:height * factor:step, :wide * factor]  # whole rows: contiguous reads
-    per_block = rows.reshape(height, samples, wide * factor).sum(axis=1, dtype=np.float32)
-    return per_block.reshape(height, wide, factor).sum(axis=2) / np.float32(samples * factor)
+    blocks = image[:height * factor, :wide * factor].reshape(height, factor, wide * factor)
+    sampled = blocks[:, ::step]  # a view: whole rows, evenly spaced in each block
+    per_block = sampled.sum(axis=1, dtype=np.float32)
+    return per_block.reshape(height, wide, factor).sum(axis=2) / np.float32(
+        sampled.shape[1] * factor)
 
 
 def stretch(image: np.ndarray) -> np.ndarray:
