@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from dataman.core.config import Config, load_config  # noqa: E402
 from dataman.core.pipeline import Buffers, FrameResult, process_frame  # noqa: E402
 from dataman.core.pipeline import prepare as prepare_frame  # noqa: E402
-from dataman.core.quality import assess  # noqa: E402
+from dataman.core.quality.assess import assess  # noqa: E402
 from dataman.core.quality.thumbnail import thumbnail_png  # noqa: E402
 from dataman.ipc.slots import FrameBudget  # noqa: E402
 from dataman.sim.frames import FrameSpec, write_raw_frame  # noqa: E402

@@ -37,7 +37,8 @@ from dataman.core.nightlog import observing_date
 from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of
 from dataman.core.publish import copy_of, publish, write_pieces
-from dataman.core.quality import BiasTrend, QualityReport, assess
+from dataman.core.quality import BiasTrend, QualityReport
+from dataman.core.quality.assess import assess
 from dataman.core.quality.thumbnail import keep_thumbnail
 from dataman.core.readout import Readout, readout_of
 from dataman.core.temps import fix_temps

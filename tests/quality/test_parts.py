@@ -19,6 +19,7 @@ from dataman.core.quality.pixels import measure, saturated_fraction
 from dataman.core.quality.png import png_grey
 from dataman.core.quality.thumbnail import keep_thumbnail, shrink, thumbnail_path, thumbnail_png
 from dataman.core.quality.trend import WINDOW
+from dataman.core.quality.zscale import zscale_limits
 from dataman.ipc.jobs import JobDone, MessageError, decode, encode
 from tests.conftest import write_config
 
@@ -205,6 +206,29 @@ def test_a_thumbnail_is_small_with_detector_row_one_at_the_bottom():
     assert image.shape == (93, 251)
     assert image[-3:].mean() > 250 and image[:50].mean() < 200
     assert 1000 < len(thumbnail_png(merged)) < 40_000
+
+
+def zscale_cases() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(3)
+    trace = rng.normal(50, 3, (96, 256))
+    trace[40:44] += 3000  # a spectrum's trace and cosmic rays: outliers the fit rejects
+    trace[rng.integers(0, 96, 50), rng.integers(0, 256, 50)] = 60000
+    return {
+        "noise": rng.normal(100, 5, (96, 256)),
+        "gradient": np.add.outer(np.arange(96) * 4.0, np.arange(256) * 0.25)
+        + rng.normal(0, 3, (96, 256)),
+        "trace": trace,
+        "skewed": rng.exponential(20, (100, 300)),
+        "tiny": rng.normal(0, 1, (3, 4)),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(zscale_cases()))
+def test_zscale_gives_the_limits_of_astropys_zscale_interval(case):
+    from astropy.visualization import ZScaleInterval  # the reference; dataMan does not use it
+
+    image = zscale_cases()[case]
+    assert zscale_limits(image) == pytest.approx(ZScaleInterval().get_limits(image), rel=1e-9)
 
 
 def test_a_constant_image_makes_a_flat_grey_thumbnail():

@@ -58,6 +58,15 @@ def run_dataman(*args: object) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False, timeout=300)
 
 
+def test_only_drawing_a_report_imports_matplotlib():
+    code = ("import sys, dataman.service.supervisor, dataman.service.worker, "
+            "dataman.commands.process, dataman.service.report, dataman.commands.report, "
+            "dataman.core.pipeline; print(sorted(m for m in sys.modules if 'matplotlib' in m))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert run.stdout.strip() == "[]"
+
+
 def test_a_night_without_frames_says_so_and_exits_0(config: Config):
     run = run_dataman("report", "--night", NIGHT, "-c", config.source)
     assert run.returncode == 0, run.stderr

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from astropy.visualization import ZScaleInterval
 
 from dataman.core.quality.png import png_grey
+from dataman.core.quality.zscale import zscale_limits
 
 WIDTH = 256
 ROW_SAMPLES = 4
@@ -54,7 +54,7 @@ def stretch(image: np.ndarray) -> np.ndarray:
     finite = image[np.isfinite(image)]
     if finite.size == 0:
         return np.zeros(image.shape, dtype=np.uint8)
-    low, high = ZScaleInterval().get_limits(finite)
+    low, high = zscale_limits(finite)
     if not high > low:
         low, high = float(finite.min()), float(finite.max())
     if not high > low:
