@@ -194,3 +194,14 @@ def test_a_short_clean_night_raises_nothing(config):
 @pytest.mark.slow
 def test_a_clean_night_of_100_frames_of_every_kind_roi_and_binning_raises_nothing(config):
     assert clean_night(config, 100, READOUTS) == []
+
+
+def test_without_makeotm_only_the_header_is_checked(tmp_path):
+    plain = load_config(write_config(tmp_path, processing={"makeOTM": False}))
+    raw = make_frame(plain, dead={"IM2": "stuck"}, primary={"OBJECT": None}, **SMALL)
+    result = process_frame(raw, plain)
+    assert result.quality is not None and result.quality.amps == ()
+    assert (result.quality.flags, str(result.quality.status)) == ("hdr:OBJECT", "WARN")
+    with fits.open(result.delivered) as hdus:
+        assert "MERGED" not in hdus
+    assert not (plain.paths.state_dir / "thumbnails").exists()
