@@ -49,6 +49,7 @@ def _times(frames: Iterable[NightFrame]) -> list[datetime]:
 def _time_axis(axes: Any) -> None:
     from matplotlib import dates
 
+    axes.xaxis.set_major_locator(dates.AutoDateLocator(minticks=2, maxticks=6, tz=UTC))
     axes.xaxis.set_major_formatter(dates.DateFormatter("%H:%M", tz=UTC))
     axes.grid(alpha=0.3)
 
@@ -60,8 +61,8 @@ def _instrument(frame: NightFrame) -> str:
 def activity_plot(frames: list[NightFrame]) -> bytes:
     """Frames per 15 minutes (stacked by verdict) and each frame's latency, against UTC."""
     pyplot = _pyplot()
-    figure, (counts, latency) = pyplot.subplots(2, 1, figsize=(10, 4.4), sharex=True,
-                                                layout="constrained")
+    figure, (counts, latency) = pyplot.subplots(2, 1, figsize=(10, 4.4), sharex=True)
+    figure.subplots_adjust(left=0.07, right=0.98, top=0.97, bottom=0.11, hspace=0.08)
     times = _times(frames)
     first, last = min(times), max(times)
     span = max((last - first).total_seconds(), 1.0)
@@ -102,8 +103,8 @@ def amplifier_plot(frames: list[NightFrame], settings: QualityConfig, value: str
     dotted. Flagged values are ringed in red.
     """
     pyplot = _pyplot()
-    figure, panels = pyplot.subplots(1, 4, figsize=(12, 2.8), sharex=True,
-                                     layout="constrained")
+    figure, panels = pyplot.subplots(1, 4, figsize=(12, 2.8), sharex=True)
+    figure.subplots_adjust(left=0.045, right=0.99, top=0.9, bottom=0.12, wspace=0.25)
     unit = "DN" if value == "bias" else "DN rms"
     for axes, amp in zip(panels, AMPLIFIERS, strict=True):
         _amplifier_panel(axes, frames, settings, amp, value)
