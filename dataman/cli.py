@@ -16,6 +16,7 @@ COMMANDS = {
     "run": "dataman.commands.run",
     "demo": "dataman.commands.demo",
     "process": "dataman.commands.process",
+    "report": "dataman.commands.report",
     "send": "dataman.commands.send",
     "simulate": "dataman.sim.command",
     "config": "dataman.commands.config_check",

@@ -25,7 +25,7 @@ def test_names_the_file_given_and_the_sections_taken_from_defaults(tmp_path: Pat
     assert tail == [
         f"# configuration file: {path} (given with -c)",
         "# not in the file, every key at its default: "
-        "[processing], [workers], [service], [site], [temperatures]",
+        "[processing], [workers], [service], [site], [temperatures], [quality]",
         f"# {path}: OK",
     ]
     assert "# [workers]: not in the file, every key at its default\n[workers]\n" in run.stdout
@@ -34,7 +34,8 @@ def test_names_the_file_given_and_the_sections_taken_from_defaults(tmp_path: Pat
 def test_without_a_name_takes_the_current_folders_file_and_says_so(tmp_path: Path):
     (tmp_path / "dataman.ini").write_text(
         "[server]\n[paths]\nmakeDirs = True\n[processing]\n[workers]\n[service]\n[site]\n"
-        "[temperatures]\n[[MODS1B]]\n[[MODS1R]]\n[[MODS2B]]\n[[MODS2R]]\n")  # every section
+        "[temperatures]\n[[MODS1B]]\n[[MODS1R]]\n[[MODS2B]]\n[[MODS2R]]\n"
+        "[quality]\n[[MODS1B]]\n[[MODS1R]]\n[[MODS2B]]\n[[MODS2R]]\n")  # every section
     run = config_check(cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-2:] == [

@@ -118,6 +118,9 @@ def test_demo_starts_the_service_delivers_every_frame_and_stops_it(home: Path) -
                           run.stdout, re.M)) == 3, run.stdout
     assert len(list((home / "newdata").glob("mods1*.fits"))) == 3
     assert f"night log: {home / 'log'}/mods1dm." in run.stdout
+    report = re.search(r"^night report: (.*\.html)$", run.stdout, re.M)
+    assert report and Path(report[1]).parent == home / "log", run.stdout
+    assert Path(report[1]).read_text().count('<img class="thumb"') == 3
     pid = service_pid(run.stdout)
     assert re.search(rf"^stopped the service \(pid {pid}, exit status 0\)$", run.stdout, re.M)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

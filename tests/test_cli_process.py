@@ -84,3 +84,18 @@ def test_a_file_not_named_as_a_raw_frame_is_refused(config):
     assert run.stdout.splitlines()[0] == (f"REFUSED {copy}: not a raw frame name (<chan>."
                                           "<YYYYMMDD>.<NNNN>.fits, e.g. mods1b.20251230.0012.fits)")
     assert list(config.paths.repo_dir.iterdir()) == []
+
+
+def test_process_prints_each_frames_quality_and_logs_the_flagged_ones(config):
+    clean = make_frame(config, roi="1kx1k", binning=2, number=1)
+    saturated = make_frame(config, roi="1kx1k", binning=2, number=2, saturated={"IM3": 0.05})
+    run = run_dataman("process", clean, saturated, "-c", config.source)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert next(line for line in lines if clean.name in line).endswith("  quality OK")
+    assert next(line for line in lines if saturated.name in line).endswith(
+        "  quality WARN IM3:sat")
+    assert "       quality: IM3:sat: IM3 5.00% of pixels at 65535 (limit 1.00%)" in lines
+    log = next(config.paths.log_dir.glob("mods1dm.*.txt")).read_text()
+    assert f"| WARNING | {saturated.name}: quality WARN IM3:sat (IM3 5.00%" in log
+    assert f"{clean.name}: quality" not in log

@@ -113,6 +113,8 @@ def _log(outcome: Outcome, deliver: bool) -> None:
                  redone, timings)
         for warning in outcome.warnings:
             log.warning("%s: %s", name, warning)
+        if outcome.quality_log:
+            log.warning("%s: quality %s", name, outcome.quality_log)
     elif outcome.status == SKIPPED:
         log.info("%s: skipped: %s", name, outcome.reason)
     elif outcome.status == FAILED:

@@ -28,6 +28,7 @@ from dataman.core.earlier import EarlierOutputs, earlier_outputs
 from dataman.core.errors import DataManError
 from dataman.core.names import RAW_NAME
 from dataman.core.pipeline import Buffers, process_frame
+from dataman.core.quality import BiasTrend
 from dataman.ipc.slots import FrameBudget
 
 RAW_FORM = "<chan>.<YYYYMMDD>.<NNNN>.fits, e.g. mods1b.20251230.0012.fits"
@@ -65,6 +66,11 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time in the worker, skip checks included
+    #: The quality verdict (``OK``, ``WARN IM2:noise``, ...), one line per finding, and the
+    #: night log's line for a flagged frame (empty when nothing was flagged).
+    quality: str = ""
+    findings: list[str] = field(default_factory=list)
+    quality_log: str = ""
 
     @property
     def name(self) -> str:
@@ -75,6 +81,9 @@ class _WorkerState(threading.local):
     config_source: str | None = None
     config: Config | None = None
     buffers: Buffers | None = None
+    #: The night's bias trend as this worker has seen it (each worker keeps its own: the
+    #: bias-jump check compares a frame with the frames this worker processed before it).
+    trend: BiasTrend | None = None
 
 
 _state = _WorkerState()
@@ -132,14 +141,20 @@ def _run(job: FrameJob) -> Outcome:
                 return Outcome(job.path, SKIPPED, skip, earlier.uniqname,
                                _text(earlier.processed), _text(earlier.delivered))
         result = process_frame(path, config, buffers=buffers, redo=earlier.uniqname is not None,
-                               deliver=job.deliver)
+                               deliver=job.deliver, trend=_state.trend)
+        _state.trend = result.trend or _state.trend
     except (DataManError, OSError) as error:
         return Outcome(job.path, FAILED, _reason(error))
     except Exception as error:  # a bug must cost one frame, not the whole run
         return Outcome(job.path, FAILED, f"internal error: {error!r}")
+    quality = result.quality
     return Outcome(job.path, REDONE if earlier.uniqname else DONE, "", result.uniqname,
                    _text(result.processed), _text(result.delivered), dict(result.timings),
-                   list(result.warnings))
+                   list(result.warnings),
+                   quality=f"{quality.status} {quality.flags}".strip() if quality else "",
+                   findings=[f"{f.flag}: {f.reason}" for f in quality.findings]
+                   if quality else [],
+                   quality_log=quality.summary() if quality and quality.findings else "")
 
 
 def _already_done(earlier: EarlierOutputs, *, deliver: bool) -> str:

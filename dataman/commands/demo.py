@@ -7,6 +7,7 @@ and the demo watches the service through the control socket as the console
 does, then prints a summary. A service already running on the configuration is
 used and left running; one the demo started is stopped at the end, after
 Ctrl-C or a failure too, so a demo leaves no process or shared memory behind.
+It ends with the night report (``dataman report``) and prints where it is.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         status = _play(config, specs, args.cadence, tally)
         if tally.written:
             _summary(config, tally, snapshot)
+            _report(config, specs[0].night)
     finally:
         if child is not None and not child.stop_and_report(config):
             status = max(status, 1)
@@ -281,6 +283,19 @@ def _summary(config: Config, tally: Tally, snapshot: dict[str, Any]) -> None:
     print(f"processed files: {config.paths.proc_dir}")
     print(f"staging (repoDir): {config.paths.repo_dir}")
     print(f"night log: {log_file}", flush=True)
+
+
+def _report(config: Config, night: str) -> None:
+    """The night report so far (``dataman report``), and where it is."""
+    from dataman.service.journal import JournalError
+    from dataman.service.report import write_report  # matplotlib: only now
+
+    try:
+        written = write_report(config, night)
+    except (JournalError, OSError) as error:
+        print(f"night report: not written: {error}", flush=True)
+        return
+    print(f"night report: {written.path or 'no frames, none written'}", flush=True)
 
 
 def _night_log(config: Config) -> Path:

@@ -97,6 +97,37 @@ class SensorMap:
 
 
 @dataclass(frozen=True)
+class Bands:
+    """One instrument's accepted bias level and read noise (overscan median and std, DN)."""
+
+    bias_min: float
+    bias_max: float
+    noise_min: float
+    noise_max: float
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """The ``[quality]`` section: which checks run and their thresholds."""
+
+    checks: bool
+    check_bias: bool
+    check_bias_jump: bool
+    check_noise: bool
+    check_saturation: bool
+    check_dead: bool
+    check_header: bool
+    bias_jump: float
+    bias_jump_after: int
+    saturation_max: float
+    dead_noise: float
+    lit_types: tuple[str, ...]
+    lit_min: float
+    thumbnails: bool
+    bands: dict[str, Bands]
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path
     server: ServerConfig
@@ -106,6 +137,7 @@ class Config:
     service: ServiceConfig
     site: SiteConfig
     temperatures: dict[str, SensorMap]
+    quality: QualityConfig
     text: str = dataclasses.field(repr=False, compare=False, default="")
     #: Sections the file lacks, filled with defaults, e.g. ``("[workers]",)``.
     defaulted: tuple[str, ...] = ()
@@ -236,9 +268,25 @@ def _build(raw: ConfigObj, source: Path, missing: list[tuple[str, ...]]) -> Conf
         service=_section(ServiceConfig, raw["service"]),
         site=_section(SiteConfig, raw["site"]),
         temperatures=temperatures,
+        quality=_quality(raw["quality"], source),
         text=_effective_text(raw),
         defaulted=tuple(_key_path(sections, None) for sections in missing),
     )
+
+
+def _quality(values: Section, source: Path) -> QualityConfig:
+    """``[quality]``, its bands checked to be ranges (min below max)."""
+    bands = {name.upper(): _section(Bands, band) for name, band in values.items()
+             if isinstance(band, dict)}
+    problems = [f"{source}: [quality][{name}] {key}Min {low:g} is not below {key}Max {high:g}"
+                for name, band in bands.items()
+                for key, low, high in (("bias", band.bias_min, band.bias_max),
+                                       ("noise", band.noise_min, band.noise_max))
+                if low >= high]
+    if problems:
+        raise ConfigError("\n".join(problems))
+    lit_types = tuple(str(kind).strip().upper() for kind in values["litTypes"])
+    return _section(QualityConfig, values, lit_types=lit_types, bands=bands)
 
 
 def _effective_text(raw: ConfigObj) -> str:

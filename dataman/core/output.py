@@ -12,6 +12,7 @@ from astropy.io import fits
 
 from dataman.core.frame import BLOCK, RawFrame, padded
 from dataman.core.otm import QuadrantStats
+from dataman.core.quality import QualityReport, header_cards
 
 #: Primary keywords that describe the primary HDU's own structure, not the observation.
 STRUCTURAL = {"SIMPLE", "BITPIX", "NAXIS", "EXTEND", "NEXTEND", "PCOUNT", "GCOUNT",
@@ -19,9 +20,10 @@ STRUCTURAL = {"SIMPLE", "BITPIX", "NAXIS", "EXTEND", "NEXTEND", "PCOUNT", "GCOUN
               "DATASUM"}
 
 
-def merged_header(primary: fits.Header, shape: tuple[int, int],
-                  stats: list[QuadrantStats]) -> fits.Header:
-    """MERGED extension header: structure, every observation keyword, Qn bias and noise."""
+def merged_header(primary: fits.Header, shape: tuple[int, int], stats: list[QuadrantStats],
+                  quality: QualityReport | None = None) -> fits.Header:
+    """MERGED extension header: structure, every observation keyword, Qn bias and noise,
+    and the quality verdict (QCSTATUS, QCFLAGS, Qn saturated fraction) when checked."""
     header = fits.Header([
         ("XTENSION", "IMAGE", "Image extension"),
         ("BITPIX", -32, "IEEE single precision floating point"),
@@ -40,6 +42,9 @@ def merged_header(primary: fits.Header, shape: tuple[int, int],
         header[f"Q{item.quadrant}BIAS"] = (item.bias, f"Q{item.quadrant} overscan median [DN]")
     for item in ordered:
         header[f"Q{item.quadrant}STD"] = (item.noise, f"Q{item.quadrant} overscan std dev [DN]")
+    if quality is not None:
+        for keyword, value, comment in header_cards(quality):
+            header[keyword] = (value, comment)
     return header
 
 

@@ -19,6 +19,7 @@ from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
+from astropy.io import fits
 
 from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
@@ -28,6 +29,7 @@ from dataman.core.errors import BadFrame, DeliveryFailed
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
 from dataman.core.identity import UniqnameRegistry
+from dataman.core.keywords import parse_float, text_value
 from dataman.core.lastdata import record_newest
 from dataman.core.misc import fix_misc
 from dataman.core.names import night_of
@@ -36,6 +38,9 @@ from dataman.core.nightlog import observing_date
 from dataman.core.otm import QuadrantStats, make_otm, merged_shape
 from dataman.core.output import merged_header, output_pieces, size_of
 from dataman.core.publish import copy_of, publish, write_pieces
+from dataman.core.quality import BiasTrend, QualityReport
+from dataman.core.quality.assess import assess
+from dataman.core.quality.thumbnail import keep_thumbnail
 from dataman.core.readout import Readout, readout_of
 from dataman.core.temps import fix_temps
 from dataman.core.timings import STEPS as STEPS  # re-exported: the step names
@@ -57,6 +62,14 @@ class FrameResult:
     delivered: Path | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: What the frame is (after the fixes): IMAGETYP, EXPTIME, OBJECT.
+    imagetyp: str = ""
+    exptime: float | None = None
+    object_name: str = ""
+    #: The quality checks' findings; None when ``[quality] checks`` is off.
+    quality: QualityReport | None = None
+    #: The night's bias trend after this frame: pass it to the next frame's ``prepare``.
+    trend: BiasTrend | None = field(default=None, repr=False, compare=False)
     #: Told ("step", name) as each step starts and ("uniqname", name) once reserved,
     #: before anything is written: the service shows progress and journals the name.
     observer: Callable[[str, str], None] | None = field(default=None, repr=False,
@@ -86,6 +99,7 @@ class PreparedFrame:
     instrument: str | None
     merged: np.ndarray | None = None
     stats: list[QuadrantStats] = field(default_factory=list)
+    quality: QualityReport | None = None
 
 
 @cache
@@ -130,8 +144,12 @@ def merged_buffer(buffers: Buffers | None, readout: Readout) -> np.ndarray | Non
 
 
 def prepare(path: Path, config: Config, result: FrameResult,
-            buffers: Buffers | None = None) -> PreparedFrame:
-    """Read, fix and merge; nothing is written yet."""
+            buffers: Buffers | None = None, trend: BiasTrend | None = None) -> PreparedFrame:
+    """Read, fix, merge and check; nothing is written yet.
+
+    ``trend`` is the night's bias trend so far (the previous frame's
+    ``result.trend``); the one with this frame added is left in ``result.trend``.
+    """
     with timed(result, "read"):
         frame = read_frame(path, buffers.raw if buffers else None)
     with timed(result, "fixes"):
@@ -147,7 +165,22 @@ def prepare(path: Path, config: Config, result: FrameResult,
                 frame, readout, col_skip=config.processing.bias_col_skip,
                 row_skip=config.processing.bias_row_skip,
                 out=merged_buffer(buffers, readout))
+    describe(frame.primary, result)
+    if config.quality.checks:
+        with timed(result, "checks"):
+            prepared.quality, result.trend = assess(
+                frame.primary, frame.amps, readout.columns, prepared.stats,
+                instrument=instrument, binning=result.binning, night=night_of(frame.name) or "",
+                settings=config.quality, trend=trend)
+        result.quality = prepared.quality
     return prepared
+
+
+def describe(primary: fits.Header, result: FrameResult) -> None:
+    """What the frame is, for the journal and the night report."""
+    result.imagetyp = (text_value(primary, "IMAGETYP") or "").upper()
+    result.exptime = parse_float(primary.get("EXPTIME"))
+    result.object_name = text_value(primary, "OBJECT") or ""
 
 
 def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult,
@@ -194,7 +227,8 @@ def file_pieces(prepared: PreparedFrame) -> list[bytes | memoryview]:
     """The processed file as buffers in order (headers must be final)."""
     header = None
     if prepared.merged is not None:
-        header = merged_header(prepared.frame.primary, prepared.merged.shape, prepared.stats)
+        header = merged_header(prepared.frame.primary, prepared.merged.shape, prepared.stats,
+                               prepared.quality)
     return output_pieces(prepared.frame, prepared.merged, header)
 
 
@@ -222,6 +256,7 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
         with timed(result, "write"):
             result.processed = write(night_dir)
         _note_rename(result, night_dir, frame.name, result.processed)
+        _thumbnail(prepared, config, result, night_dir.name)
         return
     result.notify("step", "write")  # both copies at once: timed by hand below
     processed = threading.Event()
@@ -236,10 +271,22 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
         result.timings["write"] = written - start
         delivery.exception()  # always wait: never leave a write running
         result.timings["deliver"] = time.perf_counter() - written
+    _thumbnail(prepared, config, result, night_dir.name)  # delivered or not: it is processed
     delivered = delivery.result()  # reached only when the processed file is written
     with timed(result, "deliver"):
         result.delivered = _record_delivery(delivered, frame.name, result.instrument, config,
                                             result)
+
+
+def _thumbnail(prepared: PreparedFrame, config: Config, result: FrameResult, night: str) -> None:
+    """Keep a small picture of the MERGED image for the night report; never fails the frame."""
+    if prepared.merged is None or not config.quality.thumbnails:
+        return
+    with timed(result, "thumbnail"):
+        problem = keep_thumbnail(prepared.merged, config.paths.state_dir, night,
+                                 prepared.frame.name)
+    if problem:
+        result.warnings.append(problem)
 
 
 def _after(processed: threading.Event, result: FrameResult) -> Callable[[], None]:
@@ -279,28 +326,37 @@ def deliver(processed: Path, raw_name: str, uniqname: str, instrument: str | Non
 
 def process_frame(path: str | Path, config: Config, *, buffers: Buffers | None = None,
                   now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                  redo: bool = False, deliver: bool = True) -> FrameResult:
+                  redo: bool = False, deliver: bool = True,
+                  trend: BiasTrend | None = None) -> FrameResult:
     """Process one raw frame completely; raises a named ``DataManError`` on failure.
 
     ``redo`` says the frame was processed before: what an abandoned attempt
     left is cleared first (its earlier outputs are replaced in any case).
     ``deliver=False`` writes procDir only (``dataman process --no-deliver``).
+    ``trend`` is the night's bias trend from the frame before (``result.trend``).
     """
     path = Path(path)
     result = FrameResult(path.name)
     log.info("%s: processing", path.name)
     try:
-        write_and_deliver(prepare(path, config, result, buffers), config, result, now(),
+        write_and_deliver(prepare(path, config, result, buffers, trend), config, result, now(),
                           deliver=deliver, retry=redo)
     finally:
         for warning in result.warnings:
             log.warning("%s: %s", path.name, warning)
+    log_quality(result)
     if deliver:
         log.info("%s: delivered %s (%s)", path.name, result.delivered, format_timings(result))
     else:
         log.info("%s: written %s, not delivered (%s)", path.name, result.processed,
                  format_timings(result))
     return result
+
+
+def log_quality(result: FrameResult) -> None:
+    """The night log's line for a flagged frame, file name first."""
+    if result.quality is not None and result.quality.findings:
+        log.warning("%s: quality %s", result.name, result.quality.summary())
 
 
 def format_timings(result: FrameResult) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-STEPS = ("read", "fixes", "otm", "write", "deliver")
+STEPS = ("read", "fixes", "otm", "checks", "write", "deliver", "thumbnail")
 
 
 def format_step_timings(timings: Mapping[str, float], *, total: bool = False) -> str:

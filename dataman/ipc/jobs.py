@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from dataman.core.errors import DataManError
+from dataman.core.quality.report import QualityReport
 
 JOBS_VERSION = 1
 MAX_LINE = 64 * 1024
@@ -106,6 +107,12 @@ class JobDone(Message):
     binning: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: What the frame is, for the journal and the night report (IMAGETYP, EXPTIME, OBJECT).
+    imagetyp: str = ""
+    exptime: float | None = None
+    object_name: str = ""
+    #: The quality checks' findings and values; None when the checks are off.
+    quality: QualityReport | None = None
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,10 @@ MESSAGES: dict[str, type[Message]] = {
 
 def encode(message: Message) -> bytes:
     """One JSON line, ``\\n``-terminated."""
-    body = {"v": JOBS_VERSION, "type": message.kind, **asdict(message)}
+    values = asdict(message)
+    if isinstance(message, JobDone) and message.quality is not None:
+        values["quality"] = message.quality.to_dict()
+    body = {"v": JOBS_VERSION, "type": message.kind, **values}
     return json.dumps(body, separators=(",", ":")).encode() + b"\n"
 
 
@@ -156,6 +166,8 @@ def decode(line: bytes) -> Message:
     if not set(body) <= names:
         raise MessageError(f"{cls.kind}: unexpected fields {sorted(set(body) - names)}")
     try:
+        if cls is JobDone and body.get("quality") is not None:
+            body["quality"] = QualityReport.from_dict(body["quality"])
         return cls(**body)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         raise MessageError(f"{cls.kind}: {error}") from error

@@ -34,8 +34,10 @@ from typing import Any
 
 from dataman.service.records import (
     FILE_NAME,
+    MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
+    FrameFacts,
     FrameRecord,
     FrameState,
     IllegalTransition,
@@ -47,7 +49,7 @@ from dataman.service.records import (
     UnknownFrame,
 )
 
-__all__ = ["FILE_NAME", "FrameRecord", "FrameState", "IllegalTransition", "Journal",
+__all__ = ["FILE_NAME", "FrameFacts", "FrameRecord", "FrameState", "IllegalTransition", "Journal",
            "JournalError", "NightSummary", "Request", "Source", "Transition", "UnknownFrame"]
 
 Changes = dict[str, Any] | Callable[[FrameRecord], dict[str, Any]]
@@ -145,12 +147,17 @@ class Journal:
 
     def processed(self, frame_id: int, processed_path: str | Path, uniqname: str,
                   timings: dict[str, float], warnings: int, now: float, *,
-                  delivered_path: str | Path | None = None) -> FrameRecord:
-        """Processed, and with ``delivered_path`` also delivered: one transaction, one sync."""
+                  delivered_path: str | Path | None = None,
+                  facts: FrameFacts | None = None) -> FrameRecord:
+        """Processed, and with ``delivered_path`` also delivered: one transaction, one sync.
+
+        ``facts`` (what the frame is, its quality) are stored with it.
+        """
         with self._transaction():
             self._apply(self.get(frame_id), Transition.PROCESS, now, lambda record: {
                 "processed_path": str(processed_path), "uniqname": record.uniqname or uniqname,
-                "timings": json.dumps(timings), "warnings": warnings, "processed_at": now})
+                "timings": json.dumps(timings), "warnings": warnings, "processed_at": now,
+                **(facts.columns() if facts is not None else {})})
             if delivered_path is not None:
                 self._apply(self.get(frame_id), Transition.DELIVER, now,
                             {"delivered_path": str(delivered_path), "delivered_at": now})
@@ -313,9 +320,14 @@ def _prepare(db: sqlite3.Connection) -> None:
     if version == 0:
         db.executescript(f"BEGIN IMMEDIATE; {SCHEMA}"
                          f" PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-    elif version != SCHEMA_VERSION:
+        version = SCHEMA_VERSION
+    elif version != SCHEMA_VERSION and version not in MIGRATIONS:
         raise sqlite3.DatabaseError(
             f"schema version {version}, this dataMan knows version {SCHEMA_VERSION}")
+    while version < SCHEMA_VERSION:  # an older dataMan's journal: upgraded in place, kept
+        db.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[version]}"
+                         f" PRAGMA user_version = {version + 1}; COMMIT;")
+        version += 1
     db.execute("BEGIN IMMEDIATE")
     db.execute("COMMIT")
 

@@ -29,6 +29,7 @@ from dataman.core.names import exposure_order
 from dataman.core.timings import format_step_timings
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
+from dataman.service.records import FrameFacts
 
 if TYPE_CHECKING:  # annotations only
     from dataman.ipc.jobs import JobDone, JobFailed
@@ -130,7 +131,7 @@ class Outcomes:
         self.waiting.forget(job.frame_id)
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
                                         done.timings, len(done.warnings), now,
-                                        delivered_path=done.delivered)
+                                        delivered_path=done.delivered, facts=facts_of(done))
         if done.delivered:
             self._note_delivery(record, done)
             return
@@ -193,6 +194,17 @@ class Outcomes:
             del self._recent[next(iter(self._recent))]
         self._finished(item)
         self._changed("health")
+
+
+def facts_of(done: JobDone) -> FrameFacts:
+    """What the journal keeps of a processed frame besides its state: what it is, its quality."""
+    quality = done.quality
+    return FrameFacts(
+        roi=done.roi, binning=done.binning, imagetyp=done.imagetyp, exptime=done.exptime,
+        object_name=done.object_name,
+        qc_status=str(quality.status) if quality is not None else None,
+        qc_flags=quality.flags if quality is not None else None,
+        qc=quality.to_dict() if quality is not None else None)
 
 
 def latency_of(record: FrameRecord) -> float | None:

@@ -11,11 +11,12 @@ import sqlite3
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
+from typing import Any
 
 from dataman.core.errors import DataManError
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 1  # PRAGMA user_version; bump it with a migration in ``_prepare``
+SCHEMA_VERSION = 2  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
 SCHEMA = """
 CREATE TABLE frames (
     id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
@@ -36,11 +37,28 @@ CREATE TABLE frames (
     uniqname TEXT,                               -- kept from the first attempt
     timings TEXT NOT NULL DEFAULT '{}',          -- JSON {step: seconds}
     warnings INTEGER NOT NULL DEFAULT 0,
-    reason TEXT                                  -- why it last failed or was requeued
+    reason TEXT,                                 -- why it last failed or was requeued
+{columns}
 );
 CREATE INDEX frames_by_state ON frames (state, priority, id);
 CREATE INDEX frames_by_request_time ON frames (requested_at);
 """
+#: Columns of schema version 2: what the frame is and its quality, set when it is processed.
+COLUMNS_2 = (
+    "roi TEXT",                                  # readout window mode, e.g. full, 1kx1k
+    "binning TEXT",                              # e.g. 1x1
+    "imagetyp TEXT",                             # IMAGETYP after the fixes (OBJECT, BIAS, ...)
+    "exptime REAL",                              # EXPTIME, seconds
+    "object_name TEXT",                          # OBJECT
+    "qc_status TEXT CHECK (qc_status IN ('OK', 'WARN', 'BAD'))",
+    "qc_flags TEXT",                             # QCFLAGS, e.g. 'IM2:dead hdr:DATE-OBS'
+    "qc TEXT",                                   # JSON: every finding and amplifier value
+)
+SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}" for column in COLUMNS_2))
+#: Version n -> the SQL that brings a journal of version n to n + 1 (run in one transaction).
+MIGRATIONS = {
+    1: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_2),
+}
 
 
 class JournalError(DataManError):
@@ -136,6 +154,15 @@ class FrameRecord:
     timings: dict[str, float]
     warnings: int
     reason: str | None
+    # Schema version 2: set when the frame is processed (FrameFacts).
+    roi: str | None = None
+    binning: str | None = None
+    imagetyp: str | None = None
+    exptime: float | None = None
+    object_name: str | None = None
+    qc_status: str | None = None
+    qc_flags: str | None = None
+    qc: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:
@@ -144,7 +171,28 @@ class FrameRecord:
             "path": Path(values["path"]), "source": Source(values["source"]),
             "state": FrameState(values["state"]), "timings": json.loads(values["timings"]),
             "processed_path": _path_or_none(values["processed_path"]),
-            "delivered_path": _path_or_none(values["delivered_path"])})
+            "delivered_path": _path_or_none(values["delivered_path"]),
+            "qc": json.loads(values["qc"]) if values.get("qc") else None})
+
+
+@dataclass(frozen=True)
+class FrameFacts:
+    """What a worker found out about a processed frame, stored in the version-2 columns."""
+
+    roi: str = ""
+    binning: str = ""
+    imagetyp: str = ""
+    exptime: float | None = None
+    object_name: str = ""
+    qc_status: str | None = None  # None: the checks are off
+    qc_flags: str | None = None
+    qc: dict[str, Any] | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {"roi": self.roi, "binning": self.binning, "imagetyp": self.imagetyp,
+                "exptime": self.exptime, "object_name": self.object_name,
+                "qc_status": self.qc_status, "qc_flags": self.qc_flags,
+                "qc": json.dumps(self.qc) if self.qc is not None else None}
 
 
 @dataclass(frozen=True)

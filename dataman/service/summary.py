@@ -58,11 +58,13 @@ class ObservingNight:
 
     ``date`` is the night being counted (the console's counts cover it); it moves
     on at the first :meth:`check` after local noon, which logs the summary of the
-    night that ended.
+    night that ended and tells ``ended`` (the night report is written then).
     """
 
-    def __init__(self, journal: Journal, utc_offset: float, now: Callable[[], float]) -> None:
+    def __init__(self, journal: Journal, utc_offset: float, now: Callable[[], float],
+                 ended: Callable[[str], object] = lambda date: None) -> None:
         self._journal, self._utc_offset, self._now = journal, utc_offset, now
+        self._ended = ended
         self.date = self.current()
 
     def current(self) -> str:
@@ -74,7 +76,8 @@ class ObservingNight:
         date = self.current()
         if date != self.date:
             log_night_summary(self._journal, self.date, self._utc_offset)
-            self.date = date
+            self.date, ended = date, self.date
+            self._ended(ended)
 
     def log_so_far(self) -> None:
         """Log the summary of the night in progress, marked partial (on stop)."""

@@ -12,7 +12,8 @@ time limits, respawns, stop. The bookkeeping at either end of a job is kept
 apart so this cycle stays readable: :class:`~dataman.service.intake.Intake`
 journals and queues requests, :class:`~dataman.service.outcomes.Outcomes`
 records how each job ended; :class:`~dataman.service.summary.ObservingNight`
-logs each night's summary when the night ends.
+logs each night's summary when the night ends, and
+:class:`~dataman.service.night_report.NightReports` writes its report then.
 
 Frame flow::
 
@@ -50,6 +51,7 @@ from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
 from dataman.service.journal import IllegalTransition, Journal, JournalError
 from dataman.service.leftovers import sweep, sweep_installation
+from dataman.service.night_report import NightReports
 from dataman.service.outcomes import Outcomes
 from dataman.service.pool import (
     Assignment,
@@ -97,7 +99,9 @@ class Supervisor:
         self.workers: list[WorkerHandle] = []
         self.state = ServiceState.STARTING
         self.started_at = now()
-        self.night = ObservingNight(journal, config.site.utc_offset, now)
+        self.reports = NightReports(config.source)
+        self.night = ObservingNight(journal, config.site.utc_offset, now,
+                                    ended=self.reports.start)
         # Set by the service: a section of the snapshot changed / a frame finished.
         self.changed: Callable[..., None] = lambda *sections: None
         self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None

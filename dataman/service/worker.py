@@ -12,7 +12,10 @@ warms up on a synthetic frame (:mod:`dataman.service.warmup`), so the first
 frame it is given runs as fast as any other.
 
 A worker holds no state between jobs that matters: the supervisor may kill it
-at any moment (time limit, stop) and start another.
+at any moment (time limit, stop) and start another. The one thing it carries
+from job to job is the night's bias trend for the bias-jump check
+(:mod:`dataman.core.quality.trend`); it is the trend of this worker's frames,
+and a new worker starts it afresh.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from typing import BinaryIO
 
 from dataman.core.config import Config, load_config
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
-from dataman.core.pipeline import FrameResult, deliver, prepare, write_and_deliver
+from dataman.core.pipeline import FrameResult, deliver, log_quality, prepare, write_and_deliver
+from dataman.core.quality import BiasTrend
 from dataman.ipc.datagram import resolves_outside
 from dataman.ipc.jobs import (
     DeliverJob,
@@ -80,17 +84,32 @@ class SupervisorLogHandler(logging.Handler):
             self._channel.send(LogLine(record.levelno, record.getMessage()))
 
 
-def run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings) -> Message:
-    """Process one frame; every failure becomes a ``JobFailed`` with its cause."""
+def run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
+            trend: BiasTrend | None = None) -> tuple[Message, BiasTrend | None]:
+    """Process one frame; every failure becomes a ``JobFailed`` with its cause.
+
+    Returns the answer and the bias trend to pass to the next job: with this
+    frame's levels once it is processed, unchanged when it failed (it is tried
+    again, and counts once).
+    """
+    result = FrameResult(Path(job.path).name, observer=_observer(job.frame_id, channel))
+    answer = _run_job(job, config, channel, slots, trend, result)
+    if not isinstance(answer, JobDone):
+        return answer, trend
+    log_quality(result)
+    return answer, result.trend or trend
+
+
+def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
+             trend: BiasTrend | None, result: FrameResult) -> Message:
     path = Path(job.path)
-    result = FrameResult(path.name, observer=_observer(job.frame_id, channel))
     outside = resolves_outside(path, config.paths.data_dir)
     if outside is not None:  # a symlink made after the request was accepted
         return JobFailed(job.frame_id, outside, "bad", {})
     try:
         size = path.stat().st_size
         with slots.use(SlotRef.from_dict(job.slot)) as buffers:
-            prepared = prepare(path, config, result, buffers)
+            prepared = prepare(path, config, result, buffers, trend)
             if path.stat().st_size != size:
                 raise FrameIncomplete(f"{path.name}: still growing while it was read")
             if job.uniqname:
@@ -137,7 +156,8 @@ def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> Job
         frame_id, str(result.processed), result.uniqname or "",
         str(result.delivered) if result.delivered else None, delivery_error,
         result.instrument, result.roi, result.binning, dict(result.timings),
-        list(result.warnings))
+        list(result.warnings), result.imagetyp, result.exptime, result.object_name,
+        result.quality)
 
 
 def _observer(frame_id: int, channel: Channel):
@@ -171,6 +191,7 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
     """Get ready, say hello, then answer jobs until ``Stop`` or until the supervisor
     closes the socket."""
     slots = SlotMappings()
+    trend: BiasTrend | None = None
     try:
         channel.send(Hello(os.getpid(), get_ready(config, slots, slot_names or [])))
         for line in channel.lines:
@@ -178,7 +199,8 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
             if isinstance(message, Stop):
                 return
             if isinstance(message, Job):
-                channel.send(run_job(message, config, channel, slots))
+                answer, trend = run_job(message, config, channel, slots, trend)
+                channel.send(answer)
             elif isinstance(message, DeliverJob):
                 channel.send(run_delivery(message, config))
     finally:

@@ -37,6 +37,8 @@ from dataman.sim.setups import default_exptime, kind_of
 INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
 #: Bias level of each amplifier (DN); distinct so a swapped quadrant is visible in its overscan.
 DEFAULT_BIAS = {"IM1": 1011.0, "IM2": 1233.0, "IM3": 1467.0, "IM4": 1702.0}
+#: How a dead amplifier looks: its output stuck at one value, or reading out no charge.
+DEAD_MODES = ("stuck", "blind")
 DEFAULT_START = datetime(2025, 12, 30, 3, 12, 45, 123000, tzinfo=UTC)
 _NIGHT = re.compile(r"^\d{8}$")
 
@@ -92,6 +94,13 @@ class FrameSpec:
     primary: dict[str, object] = field(default_factory=dict)
     #: CONPARS rows to override; None deletes the row, an unknown one is appended.
     conpars: dict[str, str | None] = field(default_factory=dict)
+    #: Defects, per amplifier (the quality checks' tests): read noise multiplied by a factor;
+    #: this fraction of the data pixels at the ADC maximum 65535 (the first ones in row
+    #: order, a saturated band); a dead output, ``'stuck'`` (its bias level everywhere,
+    #: no noise, no signal) or ``'blind'`` (bias and read noise, no light).
+    noise_factor: dict[str, float] = field(default_factory=dict)
+    saturated: dict[str, float] = field(default_factory=dict)
+    dead: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         raw_name(self.instrument, self.night, self.number)  # validates all three
@@ -105,6 +114,17 @@ class FrameSpec:
             raise ValueError(f"exptime must be a number of seconds, at least 0, not {self.exptime}")
         if self.kind == "bias" and self.exptime:
             raise ValueError(f"a bias is a zero-second exposure, not {self.exptime} s")
+        for name, values in (("noise_factor", self.noise_factor),
+                             ("saturated", self.saturated), ("dead", self.dead)):
+            if not set(values) <= set(AMPLIFIERS):
+                raise ValueError(f"{name}: unknown amplifier in {sorted(values)}; "
+                                 f"amplifiers are {', '.join(AMPLIFIERS)}")
+        if not all(0 <= value <= 1 for value in self.saturated.values()):
+            raise ValueError(f"saturated: fractions must be 0..1, not {self.saturated}")
+        if not all(value >= 0 for value in self.noise_factor.values()):
+            raise ValueError(f"noise_factor: factors must be at least 0, not {self.noise_factor}")
+        if not set(self.dead.values()) <= set(DEAD_MODES):
+            raise ValueError(f"dead: modes are {', '.join(DEAD_MODES)}, not {self.dead}")
 
     @property
     def readout(self) -> ReadoutMode:
@@ -184,12 +204,25 @@ def write_raw_frame(folder: Path, spec: FrameSpec) -> Path:
 
 
 def _synthesise(spec: FrameSpec, amp: int, rng: np.random.Generator) -> np.ndarray:
-    """One amplifier's uint16 pixels: round(expected + N(0, read_noise)) clipped to 0..65535."""
+    """One amplifier's uint16 pixels: round(expected + N(0, read_noise)) clipped to 0..65535,
+    with the spec's defects for this amplifier."""
+    name = AMPLIFIERS[amp - 1]
     values = rng.standard_normal(spec.readout.shape, dtype=np.float32)
-    values *= np.float32(spec.read_noise)
-    values += expected_stored_pixel_values(spec, amp)
+    values *= np.float32(spec.read_noise * spec.noise_factor.get(name, 1.0))
+    dead = spec.dead.get(name)
+    if dead == "stuck":
+        values[...] = spec.bias[name]
+    elif dead == "blind":
+        values += np.float32(spec.bias[name])
+    else:
+        values += expected_stored_pixel_values(spec, amp)
     np.rint(values, out=values)
     np.clip(values, 0, 65535, out=values)
+    rows, columns = spec.readout.rows, spec.readout.data_columns
+    full_rows, rest = divmod(round(spec.saturated.get(name, 0.0) * rows * columns), columns)
+    values[:full_rows, :columns] = 65535
+    if rest:
+        values[full_rows, :rest] = 65535
     return values.astype(np.uint16)
 
 

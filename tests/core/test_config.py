@@ -195,9 +195,9 @@ def test_sections_missing_from_the_file_are_named_and_marked(tmp_path):
     config = load_config(path, check_dirs=False)
     assert config.defaulted == ("[server]", "[workers]", "[service]", "[site]",
                                 "[temperatures][MODS1R]", "[temperatures][MODS2B]",
-                                "[temperatures][MODS2R]")
+                                "[temperatures][MODS2R]", "[quality]")
     assert "# [workers]: not in the file, every key at its default\n[workers]\n" in config.text
     assert "# [temperatures][MODS2B]: not in the file" in config.text
     assert "# [processing]:" not in config.text  # present, though empty
     assert load_config(write_config(tmp_path / "full"), check_dirs=False).defaulted == (
-        "[processing]", "[workers]", "[service]", "[site]", "[temperatures]")
+        "[processing]", "[workers]", "[service]", "[site]", "[temperatures]", "[quality]")

@@ -60,6 +60,9 @@ def test_missing_staging_disk_fails_delivery_but_keeps_the_processed_file(config
     with pytest.raises(DeliveryFailed, match="No such file or directory"):
         process_frame(raw, config, now=lambda: NOW)
     assert (config.paths.proc_dir / "20251230" / raw.name).stat().st_size > 0
+    # processed, so it has its thumbnail for the night report
+    assert (config.paths.state_dir / "thumbnails" / "20251230" /
+            raw.name.replace(".fits", ".png")).stat().st_size > 0
 
 
 def test_a_failed_write_leaves_no_file_and_no_temporary(tmp_path):

@@ -19,6 +19,7 @@ import pytest
 
 from dataman.service.journal import (
     FILE_NAME,
+    FrameFacts,
     FrameState,
     IllegalTransition,
     Journal,
@@ -279,7 +280,7 @@ def test_recent_is_newest_first(journal: Journal) -> None:
 def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
     Journal.open(tmp_path).close()
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 
@@ -334,7 +335,7 @@ def test_journal_of_a_newer_dataman_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
         db.execute("PRAGMA user_version = 7")
     db.close()
-    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 1"):
+    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 2"):
         Journal.open(tmp_path)
 
 
@@ -345,3 +346,66 @@ def test_processed_and_delivered_can_be_recorded_in_one_step(journal: Journal) -
                                now=102.0, delivered_path="/newdata/" + raw(1))
     assert (record.state, record.processed_at, record.delivered_at, record.delivered_path) == (
         DELIVERED, 102.0, 102.0, Path("/newdata/" + raw(1)))
+
+
+#: The journal of dataMan before the quality columns (schema version 1), as it created it.
+SCHEMA_1 = """
+CREATE TABLE frames (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('datagram', 'scan', 'console')),
+    priority INTEGER NOT NULL,
+    state TEXT NOT NULL
+        CHECK (state IN ('queued', 'running', 'processed', 'delivered', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0, delivery_retries INTEGER NOT NULL DEFAULT 0,
+    requested_at REAL NOT NULL, changed_at REAL NOT NULL,
+    started_at REAL, processed_at REAL, delivered_at REAL, pid INTEGER,
+    processed_path TEXT, delivered_path TEXT, uniqname TEXT,
+    timings TEXT NOT NULL DEFAULT '{}', warnings INTEGER NOT NULL DEFAULT 0, reason TEXT
+);
+CREATE INDEX frames_by_state ON frames (state, priority, id);
+CREATE INDEX frames_by_request_time ON frames (requested_at);
+"""
+
+
+def columns_of(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as db:
+        found = [(row[1], row[2]) for row in db.execute("PRAGMA table_info(frames)")]
+    db.close()
+    return found
+
+
+def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_path: Path):
+    old = tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / FILE_NAME) as db:
+        db.executescript(SCHEMA_1 + "PRAGMA user_version = 1;")
+        db.execute("INSERT INTO frames (name, path, channel, source, priority, state,"
+                   " requested_at, changed_at, processed_path, delivered_path, uniqname)"
+                   " VALUES (?, ?, 'mods1b', 'datagram', 0, 'delivered', 100.0, 102.0, ?, ?, ?)",
+                   (raw(1), "/data/mods1b/" + raw(1), "/proc/" + raw(1), "/newdata/" + raw(1),
+                    "mods1b.20251230.031245.fits"))
+    db.close()
+    with Journal.open(old) as journal:
+        record = journal.get(1)
+        assert (record.name, record.state, record.uniqname) == (
+            raw(1), DELIVERED, "mods1b.20251230.031245.fits")
+        assert (record.roi, record.qc_status, record.qc_flags, record.qc) == (
+            None, None, None, None)
+        ask(journal, 2)
+        journal.start(2, pid=1, now=101.0)
+        facts = FrameFacts("full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
+                           {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
+        record = journal.processed(2, "/proc/" + raw(2), "u.fits", {}, 0, now=102.0,
+                                   facts=facts)
+        assert (record.roi, record.binning, record.imagetyp, record.exptime,
+                record.object_name, record.qc_status, record.qc_flags, record.qc) == (
+            "full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
+            {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
+    with sqlite3.connect(old / FILE_NAME) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("SELECT name FROM frames WHERE qc_status = 'BAD'").fetchall() == [
+            (raw(2),)]
+    db.close()
+    Journal.open(tmp_path).close()
+    assert columns_of(old / FILE_NAME) == columns_of(tmp_path / FILE_NAME)

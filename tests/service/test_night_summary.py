@@ -25,7 +25,8 @@ class Clock:
         return self.value
 
 
-def test_the_night_summary_is_logged_when_the_night_ends(config, caplog):
+@pytest.mark.slow  # the report is written by a real child process
+def test_the_night_summary_is_logged_and_the_report_written_when_the_night_ends(config, caplog):
     clock = Clock(datetime(2025, 12, 31, 3, 0, tzinfo=UTC))  # night 20251231
     with Journal.open(config.paths.state_dir) as journal, \
             SlotPool.create(f"night{uuid.uuid4().hex[:8]}", 1, FrameBudget(4096, 4096)) as slots:
@@ -48,6 +49,14 @@ def test_the_night_summary_is_logged_when_the_night_ends(config, caplog):
             "latency median 2.00s max 2.00s") in caplog.text
     assert "night 20251231 failed: mods1b.20251231.0002.fits: not FITS" in caplog.text
     assert supervisor.night.date == "20260101"
+    # ... and the night's report is written beside the night log, off the loop
+    [thread] = supervisor.reports.threads
+    thread.join(120)
+    page = config.paths.log_dir / "mods1dm.20251231.html"
+    assert not thread.is_alive() and page.is_file(), caplog.text
+    html = page.read_text()
+    assert "mods1b.20251231.0001.fits" in html and "mods1b.20251231.0002.fits" in html
+    assert f"night 20251231: 2 frames, report written to {page}" in caplog.text
 
 
 @pytest.mark.parametrize("ours", [True, False])

@@ -33,10 +33,35 @@ def test_a_requested_frame_is_processed_delivered_and_logged(service_factory):
         assert hdus[0].header["UNIQNAME"].startswith("mods1b.")
     record = service.record(raw.name)
     assert record["delivered_at"] >= record["requested_at"]
-    assert set(json.loads(record["timings"])) == {"read", "fixes", "otm", "write", "deliver"}
+    assert set(json.loads(record["timings"])) == {"read", "fixes", "otm", "checks", "write",
+                                                  "deliver", "thumbnail"}
     log = service.log_text()
     assert f"{raw.name}: requested by 127.0.0.1" in log
     assert f"{raw.name}: delivered {delivered}" in log
+    assert service.stop() == 0
+
+
+def test_a_frame_s_quality_reaches_the_journal_the_night_log_and_the_thumbnails(
+        service_factory):
+    service = service_factory().start()
+    clean, saturated = frames(service, 1)[0], frames(service, 1, start=2,
+                                                      saturated={"IM3": 0.05})[0]
+    for raw in (clean, saturated):
+        service.send(raw)
+    service.wait_states([clean.name, saturated.name])
+    good, bad = service.record(clean.name), service.record(saturated.name)
+    assert (good["qc_status"], good["qc_flags"]) == ("OK", "")
+    assert (bad["qc_status"], bad["qc_flags"]) == ("WARN", "IM3:sat")
+    assert (bad["roi"], bad["binning"], bad["imagetyp"], bad["exptime"], bad["object_name"]) == (
+        "1kx1k", "2x2", "OBJECT", 300.0, "NGC 1976")
+    assert json.loads(bad["qc"])["findings"] == [
+        ["IM3:sat", "IM3 5.00% of pixels at 65535 (limit 1.00%)"]]
+    log = service.log_text()
+    assert f"| WARNING | {saturated.name}: quality WARN IM3:sat (IM3 5.00%" in log
+    assert f"{clean.name}: quality" not in log
+    thumbnails = service.config.paths.state_dir / "thumbnails" / "20251230"
+    assert sorted(p.name for p in thumbnails.iterdir()) == [
+        "mods1b.20251230.0001.png", "mods1b.20251230.0002.png"]
     assert service.stop() == 0
 
 

@@ -58,7 +58,8 @@ def test_frames_flow_into_the_console(service_factory):
             await until(pilot, lambda: rows(app) == 3, what="three rows")
             await until(pilot, lambda: "delivered 3" in header(app), what="the counts")
             newest = app.view.recent[0]
-            assert set(newest["timings"]) == {"read", "fixes", "otm", "write", "deliver"}
+            assert set(newest["timings"]) == {"read", "fixes", "otm", "checks", "write", "deliver",
+                                              "thumbnail"}
             assert app.view.transfers["last"]["MODS1B"] == newest["name"]
             assert any("delivered" in record["message"] for record in app.view.log)
     asyncio.run(scenario())

@@ -1,0 +1,67 @@
+"""``dataman report``: the night report, one self-contained HTML page (docs/operations.md).
+
+Made from the journal and the thumbnails in stateDir, so it can be written
+while the service runs, for a night in progress ("so far") or one long past.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dataman.commands.common import add_config_option, config_or_exit
+from dataman.core.nightlog import observing_date
+from dataman.service.journal import JournalError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report", help="write the night report: an HTML page with plots and thumbnails",
+        description="Write one self-contained HTML page for an observing night from the "
+                    "journal and the thumbnails in stateDir: counts and latency over the "
+                    "night, each amplifier's bias and noise, a table of every frame with its "
+                    "quality and thumbnail. By default beside the night log, "
+                    "<logDir>/<hostid>dm.<night>.html.")
+    parser.add_argument("--night", type=_night, default=None, metavar="YYYYMMDD",
+                        help="observing night (default: the current one, so far)")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE",
+                        help="write the page here instead")
+    add_config_option(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = config_or_exit(args, check_dirs=False)
+    from dataman.service.report import write_report  # matplotlib comes with it
+
+    night = args.night or observing_date(datetime.now(UTC), config.site.utc_offset)
+    started = time.perf_counter()
+    try:
+        written = write_report(config, night, args.out)
+    except JournalError as error:
+        print(f"dataman report: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"dataman report: cannot write {error.filename or args.out}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return 1
+    if written.path is None:
+        print(f"night {night}: no frames in the journal "
+              f"({config.paths.state_dir}); no report written")
+        return 0
+    print(f"night {night}: {written.frames} frames, report written to {written.path} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _night(text: str) -> str:
+    try:
+        if not (len(text) == 8 and text.isdigit()):
+            raise ValueError(text)
+        datetime.strptime(text, "%Y%m%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a night YYYYMMDD: {text!r}") from None
+    return text
