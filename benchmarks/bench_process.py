@@ -36,8 +36,9 @@ from astropy.utils import iers
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dataman.core.buffers import Buffers  # noqa: E402
 from dataman.core.config import Config, load_config  # noqa: E402
-from dataman.core.pipeline import Buffers, process_frame  # noqa: E402
+from dataman.core.pipeline import process_frame  # noqa: E402
 from dataman.ipc.slots import FrameBudget  # noqa: E402
 from dataman.sim.frames import FrameSpec, write_raw_frame  # noqa: E402
 

@@ -17,7 +17,7 @@ COMMANDS = {
     "demo": "dataman.commands.demo",
     "process": "dataman.commands.process",
     "send": "dataman.commands.send",
-    "simulate": "dataman.sim.command",
+    "simulate": "dataman.commands.simulate",
     "config": "dataman.commands.config_check",
     "health": "dataman.commands.health",
 }

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dataman.core.buffers import Buffers
 from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
 from dataman.core.detsec import fix_detsec
@@ -69,14 +70,6 @@ class FrameResult:
     @property
     def total(self) -> float:
         return sum(self.timings.values())
-
-
-@dataclass
-class Buffers:
-    """Preallocated memory for one frame (a shared-memory slot in the service)."""
-
-    raw: memoryview
-    merged: memoryview
 
 
 @dataclass

@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dataman.core.pipeline import Buffers
+from dataman.core.buffers import Buffers
 from dataman.ipc.slots import PAGE, SHM_DIR, SLOT_NAME, SlotError, SlotRef
 
 #: madvise(2) advice that faults in every page of a range, writable (Linux 5.14+).

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dataman.core.timings import duration
+
 VERDICTS = ("OK", "WARNING", "DOWN")
 #: A frame free to run that has waited longer than this, seconds, means the queue backs up.
 QUEUE_WAIT_WARNING = 60.0
@@ -108,25 +110,6 @@ def health_line(health: Health, snapshot: dict[str, Any] | None,
 def down_line(state_dir: Path) -> str:
     """The line when no service holds the lock of ``state_dir``."""
     return f"dataMan DOWN: not running (state {state_dir})"
-
-
-def duration(seconds: float) -> str:
-    """``14s``, ``12m05s``, ``3h12m``, ``2d03h``: two units at most, for a narrow display.
-
-    >>> duration(14.7), duration(725), duration(11520), duration(183600)
-    ('14s', '12m05s', '3h12m', '2d03h')
-    """
-    total = max(0, int(seconds))
-    minutes, secs = divmod(total, 60)
-    hours, mins = divmod(minutes, 60)
-    days, hrs = divmod(hours, 24)
-    if days:
-        return f"{days}d{hrs:02d}h"
-    if hours:
-        return f"{hours}h{mins:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def _snapshot_fields(snapshot: dict[str, Any], now: float) -> list[str]:
