@@ -98,7 +98,7 @@ def timed(result: FrameResult, step: str):
 
 def fix_headers(frame: RawFrame, config: Config) -> tuple[Readout, str | None, list[str]]:
     """Run the enabled header fixes (docs/processing.md); returns geometry, instrument, warnings."""
-    options, warnings = config.processing, []
+    options, warnings = config.processing, list[str]()
     readout = readout_of(frame, warnings)
     instrument = instrument_of(frame.primary, frame.name)
     if options.fix_detsec:

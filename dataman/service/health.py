@@ -64,7 +64,7 @@ def process_in(snapshot: dict[str, Any]) -> ProcessInfo | None:
     ProcessInfo(pid=4242, started_at=0.0, cpu_percent=2.4, rss=3145728, children=2)
     """
     service = snapshot.get("service") or {}
-    figures = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
+    figures: list[Any] = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
     if any(figure is None for figure in figures):
         return None
     pid, started_at, cpu, rss = figures
@@ -134,7 +134,7 @@ def _workers_alive(snapshot: dict[str, Any]) -> tuple[int, int]:
 
 
 def _service_problems(snapshot: dict[str, Any]) -> list[str]:
-    state = (snapshot.get("service") or {}).get("state")
+    state = str((snapshot.get("service") or {}).get("state"))
     return {"paused": ["intake paused"], "stopping": ["service stopping"]}.get(state, [])
 
 

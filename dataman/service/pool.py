@@ -28,6 +28,7 @@ from pathlib import Path
 
 from dataman.core.errors import DataManError
 from dataman.ipc.jobs import Message, MessageError, Stop, decode, encode
+from dataman.ipc.slots import SlotRef
 
 log = logging.getLogger("dataman")
 
@@ -62,7 +63,7 @@ class Assignment:
 
     frame_id: int
     name: str
-    slot: object | None  # the SlotRef, returned to the pool when the job ends
+    slot: SlotRef | None  # returned to the pool when the job ends
     started: float
     kind: str = "job"  # "job" or "deliver"
     step: str | None = None

@@ -273,9 +273,10 @@ class Supervisor:
             self.journal.set_uniqname(job.frame_id, message.uniqname)
         elif isinstance(message, JobDone | JobFailed):
             try:  # the outcome first, and the worker is free again whatever the journal says
-                record = self.outcomes.done if isinstance(message, JobDone) else \
-                    self.outcomes.failed
-                record(job, message, self.now())
+                if isinstance(message, JobDone):
+                    self.outcomes.done(job, message, self.now())
+                else:
+                    self.outcomes.failed(job, message, self.now())
             finally:
                 self._finish(worker)
 
