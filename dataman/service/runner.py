@@ -61,7 +61,7 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                 log.warning("removed %d shared-memory slots left by a killed run: %s",
                             len(stale), " ".join(stale))
             with SlotPool.create(instance, config.workers.slots) as slots:
-                await Service(Supervisor(config, journal, slots), notifier or Notifier()).run()
+                await Service(config, journal, slots, notifier or Notifier()).run()
         finally:
             journal.close()
     finally:
@@ -69,9 +69,9 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
 
 
 class Service:
-    def __init__(self, supervisor: Supervisor, notifier: Notifier) -> None:
-        self.sup, self.notifier = supervisor, notifier
-        config = supervisor.config
+    def __init__(self, config: Config, journal: Journal, slots: SlotPool,
+                 notifier: Notifier) -> None:
+        self.notifier = notifier
         self.policy = SenderPolicy.from_config(config.server.allowed_senders)
         self.control = ControlServer(config.server.control_socket, self.handle_request)
         self.gauges, self.log_ring = Gauges(), LogRing()
@@ -80,8 +80,8 @@ class Service:
         self._dirty: set[str] = set()
         self._rejections = RejectionLog()
         self._done_elsewhere: set[str] = set()
-        supervisor.changed = self.mark_changed
-        supervisor.frame_finished = lambda item: self.control.publish("frame", item)
+        self.sup = Supervisor(config, journal, slots, changed=self.mark_changed,
+                              frame_finished=lambda item: self.control.publish("frame", item))
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
