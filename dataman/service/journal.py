@@ -233,9 +233,6 @@ class Journal:
     def is_known(self, name: str) -> FrameRecord | None:
         return next(iter(self._select("WHERE name = ?", (name,))), None)
 
-    def recent(self, limit: int) -> list[FrameRecord]:
-        return self._select("ORDER BY id DESC LIMIT ?", (limit,))
-
     def counts(self, start: float = 0.0, end: float = float("inf")) -> dict[FrameState, int]:
         """Frames per state, of those requested in ``[start, end)`` (default: all)."""
         rows = self._read("SELECT state, COUNT(*) FROM frames WHERE requested_at >= ?"

@@ -192,16 +192,16 @@ async def reap(worker: WorkerHandle, on_exit: ExitHandler) -> None:
             await result
     except Exception as error:  # a bug in the bookkeeping must not leave a worker unreaped
         log.error("worker %d (pid %d): error while recording its exit: %r", worker.index,
-                  worker.pid, error)
+                  worker.pid, error, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def _safely(handler: MessageHandler, worker: WorkerHandle, message: Message) -> None:
     """One bad message (or a bug in handling it) costs that message, not the worker."""
     try:
         handler(worker, message)
-    except Exception as error:
+    except Exception as error:  # a bug: its traceback too when logging at DEBUG
         log.error("worker %d (pid %d): error handling %s: %r", worker.index, worker.pid,
-                  message.kind, error)
+                  message.kind, error, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def describe_exit(returncode: int | None) -> str:

@@ -150,7 +150,8 @@ class Service:
             try:
                 self.sup.tick()
             except Exception as error:  # a failed tick must not end the service
-                log.error("periodic duties failed: %r", error)
+                log.error("periodic duties failed: %r", error,
+                          exc_info=log.isEnabledFor(logging.DEBUG))
 
     def request_stop(self, reason: str) -> None:
         if self.stop_reason is None:

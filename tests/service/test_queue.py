@@ -31,9 +31,9 @@ def test_a_postponed_frame_waits_and_does_not_block_the_next_one():
     queue.add(queued(1, not_before=10.0))
     queue.add(queued(2))
     assert queue.next_ready(now=5.0).id == 2
-    assert queue.next_wakeup(now=5.0) == 10.0
     queue.remove(2)
     assert queue.next_ready(now=5.0) is None
+    assert queue.next_ready(now=9.99) is None
     assert queue.next_ready(now=10.0).id == 1
 
 
