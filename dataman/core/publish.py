@@ -3,9 +3,10 @@
 Every file is written under a hidden temporary name in its final directory
 and then *linked* to its final name: ``link(2)`` fails when the name exists,
 so nothing is ever overwritten (on a file system without hard links a check and
-a rename take its place, which a concurrent writer can race), and a reader of ``/newdata`` sees either the
-complete file or nothing. Only the last-data file, and a frame's own earlier
-output, are meant to be replaced, and they are, with ``rename(2)``.
+a rename take its place, which a concurrent writer can race), and a reader of
+``/newdata`` sees either the complete file or nothing. Only the last-data file,
+and a frame's own earlier output, are meant to be replaced, and they are, with
+``rename(2)``.
 
 ``/newdata`` is shared and watched by the archive, so no temporary may stay
 there: the writer removes its own (through a descriptor of the folder, so even

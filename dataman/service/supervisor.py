@@ -119,7 +119,7 @@ class Supervisor:
         self.started_at = now()
         self.night = ObservingNight(journal, config.site.utc_offset, now)
         self.wake = asyncio.Event()
-        self.waiting = RawFileWait(self.queue, config.service.wait_for_write)
+        self.waiting = RawFileWait(journal, self.queue, config.service.wait_for_write)
         self.intake = Intake(journal, self.queue, self.waiting)
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
                                  changed=changed, finished=frame_finished)

@@ -53,9 +53,9 @@ def test_a_request_queues_a_frame_once(tmp_path, caplog, known, source, there, q
     with Journal.open(tmp_path) as journal:
         _known_as(journal, path, known)
         if known == "queued by a scan":  # as the service holds it after a restart or scan
-            intake = Intake(journal, queue, RawFileWait(queue, 120.0))
+            intake = Intake(journal, queue, RawFileWait(journal, queue, 120.0))
             intake.take([FrameRequest(NAME, "mods1b", path, Source.SCAN, "scan")], NOW - 10)
-        intake = Intake(journal, queue, RawFileWait(queue, 120.0))
+        intake = Intake(journal, queue, RawFileWait(journal, queue, 120.0))
         caplog.clear()
         caplog.set_level(logging.INFO, logger="dataman")
         origin = "scan" if source is Source.SCAN else "127.0.0.1:40000"
@@ -77,7 +77,7 @@ def test_a_flood_of_the_same_request_is_logged_once_a_minute(tmp_path, caplog):
     queue = FrameQueue()
     with Journal.open(tmp_path) as journal:
         _known_as(journal, path, "delivered")
-        intake = Intake(journal, queue, RawFileWait(queue, 120.0))
+        intake = Intake(journal, queue, RawFileWait(journal, queue, 120.0))
         caplog.set_level(logging.INFO, logger="dataman")
         request = FrameRequest(NAME, "mods1b", path, Source.DATAGRAM, "127.0.0.1:40000")
         for second in (0, 1, 2, 59, 61):

@@ -20,6 +20,7 @@ from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
 from dataman.service.pool import Assignment
 from dataman.service.queue import FrameQueue
+from dataman.service.records import FrameState
 from dataman.service.waiting import RawFileWait
 
 NOW = 1767064366.0
@@ -33,7 +34,7 @@ class Recorder:
         self.queue = FrameQueue()
         self.published: list[dict[str, Any]] = []
         self.outcomes = Outcomes(journal, self.queue, DeliveryBacklog(1.0),
-                                 RawFileWait(self.queue, 0.0), changed=lambda *_: None,
+                                 RawFileWait(journal, self.queue, 0.0), changed=lambda *_: None,
                                  finished=self.published.append)
 
     def start(self, name: str, now: float) -> Assignment:
@@ -148,9 +149,13 @@ def test_a_job_whose_worker_died_ends_as_its_kind_says(recorder, setup, stopping
 def test_a_failed_job_waits_for_its_raw_file_or_fails(tmp_path, cause, waited, state, queued):
     with Journal.open(tmp_path) as journal:
         recorder = Recorder(journal)
-        recorder.outcomes.waiting = RawFileWait(recorder.queue, 120.0)
-        job = recorder.start("mods1b.20251230.0012.fits", NOW)
-        recorder.outcomes.waiting.since(job.frame_id, NOW)  # first found not ready at NOW
+        recorder.outcomes.waiting = RawFileWait(journal, recorder.queue, 120.0)
+        name = "mods1b.20251230.0012.fits"
+        job = recorder.start(name, NOW)
+        if cause in ("missing", "incomplete"):  # first found not ready at NOW, then looked
+            recorder.outcomes.failed(job, JobFailed(job.frame_id, "not there", cause), NOW)
+            assert journal.get(job.frame_id).state is FrameState.QUEUED
+            job = recorder.start(name, NOW + waited)  # at again by a worker
         recorder.outcomes.failed(job, JobFailed(job.frame_id, "not there", cause),
                                  NOW + waited)
         record = journal.get(job.frame_id)

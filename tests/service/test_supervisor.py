@@ -381,9 +381,13 @@ def test_a_failed_job_is_postponed_or_failed_by_its_cause(bench_of, wait_for_wri
         worker = bench.sup.workers[0]
         bench.request(NAMES[0])
         job = bench.job_of(worker)
-        if waited:  # an earlier look already found it not ready
-            bench.sup.waiting.since(job.frame_id, bench.now)
+        if waited:  # a first look found it not ready; the next one is ``waited`` later
+            bench.say(worker, JobFailed(job.frame_id, "not complete yet", cause))
+            assert bench.state(NAMES[0]) is FrameState.QUEUED and worker.state is WorkerState.IDLE
             bench.now += waited
+            bench.sup.tick()  # its pause is over: it goes to the worker again
+            assert bench.job_of(worker) is not job and bench.job_of(worker).frame_id == job.frame_id
+            job = bench.job_of(worker)
         bench.say(worker, JobFailed(job.frame_id, "not complete yet", cause))
         assert str(bench.state(NAMES[0])) == expected
         assert worker.state is WorkerState.IDLE
