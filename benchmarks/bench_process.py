@@ -38,8 +38,9 @@ from astropy.utils import iers
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dataman.core.buffers import Buffers  # noqa: E402
 from dataman.core.config import Config, load_config  # noqa: E402
-from dataman.core.pipeline import Buffers, FrameResult, process_frame  # noqa: E402
+from dataman.core.pipeline import FrameResult, process_frame  # noqa: E402
 from dataman.core.pipeline import prepare as prepare_frame  # noqa: E402
 from dataman.core.quality.assess import assess  # noqa: E402
 from dataman.core.quality.thumbnail import thumbnail_png  # noqa: E402

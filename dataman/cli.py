@@ -18,7 +18,7 @@ COMMANDS = {
     "process": "dataman.commands.process",
     "report": "dataman.commands.report",
     "send": "dataman.commands.send",
-    "simulate": "dataman.sim.command",
+    "simulate": "dataman.commands.simulate",
     "config": "dataman.commands.config_check",
     "health": "dataman.commands.health",
 }

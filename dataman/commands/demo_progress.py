@@ -216,7 +216,7 @@ async def _read_events(connection: ControlConnection, tally: Tally, display: Dis
                        wake: asyncio.Event) -> None:
     while True:
         event = await connection.next_event()
-        kind, data = event.get("event"), event.get("data")
+        kind, data = event.get("event"), event.get("data")  # type: Any, Any
         if kind == "frame" and (item := tally.note_frame(data)):
             display.finished(item, tally)
         elif kind == "log":

@@ -117,7 +117,8 @@ def _utc_julian_date(start_utc: datetime | str) -> tuple[float, float]:
         if start_utc.utcoffset() is None:
             raise ValueError(f"start time {start_utc!r} has no time zone; UTC is required")
         t = start_utc.astimezone(UTC)
-        fields = (t.year, t.month, t.day, t.hour, t.minute, t.second + t.microsecond * 1e-6)
+        fields: tuple[float, ...] = (t.year, t.month, t.day, t.hour, t.minute,
+                                     t.second + t.microsecond * 1e-6)
     else:
         match = _ISO_UTC.match(start_utc.strip())
         if match is None:

@@ -37,8 +37,9 @@ def parse_iso_utc(text: str) -> datetime | None:
     if match is None:
         return None
     *fields, fraction = match.groups()
+    year, month, day, hour, minute, second = map(int, fields)
     try:
-        start = datetime(*map(int, fields), tzinfo=UTC)
+        start = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
     return start + timedelta(seconds=float(f"0.{fraction}")) if fraction else start

@@ -49,7 +49,7 @@ def default_hostid() -> str:
 class UtcFormatter(logging.Formatter):
     """``2025-12-30 03:12:46,120 | INFO | message`` with the time in UTC."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def __init__(self) -> None:
         super().__init__(LINE_FORMAT)
@@ -72,7 +72,7 @@ class NightLogHandler(logging.Handler):
         super().__init__()
         self.log_dir, self.hostid, self.utc_offset, self.clock = log_dir, hostid, utc_offset, clock
         self._date: str | None = None
-        self._stream = None
+        self._stream: TextIO | None = None
         self._fallback = fallback
         self.failing_since: float | None = None  # monotonic time of the first failure
         self._next_try = 0.0
@@ -93,7 +93,7 @@ class NightLogHandler(logging.Handler):
         try:
             date = observing_date(self.clock(), self.utc_offset)
             if date != self._date or self._stream is None:
-                self._reopen(date)
+                self._stream = self._reopen(date)
             self._stream.write(line)
             self._stream.flush()
         except Exception as error:  # logging must never stop processing
@@ -121,10 +121,11 @@ class NightLogHandler(logging.Handler):
             stream.write(text)
             stream.flush()
 
-    def _reopen(self, date: str) -> None:
+    def _reopen(self, date: str) -> TextIO:
         self.close_stream()
         self._stream = open(self.path_for(date), "a", encoding="utf-8")  # noqa: SIM115
         self._date = date
+        return self._stream
 
     def close_stream(self) -> None:
         if self._stream is not None:

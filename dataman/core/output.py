@@ -57,7 +57,7 @@ def output_pieces(frame: RawFrame, merged: np.ndarray | None,
     if frame.conpars_header is not None:
         pieces += [_header_bytes(frame.conpars_header), frame.conpars_block]
     if merged is not None and merged_hdr is not None:
-        data = memoryview(merged.reshape(-1).view(np.uint8))
+        data = merged.reshape(-1).view(np.uint8).data
         pieces += [_header_bytes(merged_hdr), data, bytes(padded(len(data)) - len(data))]
     return pieces
 

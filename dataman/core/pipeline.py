@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from dataman.core.buffers import Buffers
 from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
 from dataman.core.detsec import fix_detsec
@@ -85,14 +86,6 @@ class FrameResult:
 
 
 @dataclass
-class Buffers:
-    """Preallocated memory for one frame (a shared-memory slot in the service)."""
-
-    raw: memoryview
-    merged: memoryview
-
-
-@dataclass
 class PreparedFrame:
     frame: RawFrame
     readout: Readout
@@ -119,7 +112,7 @@ def timed(result: FrameResult, step: str):
 
 def fix_headers(frame: RawFrame, config: Config) -> tuple[Readout, str | None, list[str]]:
     """Run the enabled header fixes (docs/processing.md); returns geometry, instrument, warnings."""
-    options, warnings = config.processing, []
+    options, warnings = config.processing, list[str]()
     readout = readout_of(frame, warnings)
     instrument = instrument_of(frame.primary, frame.name)
     if options.fix_detsec:

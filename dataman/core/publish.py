@@ -2,9 +2,11 @@
 
 Every file is written under a hidden temporary name in its final directory
 and then *linked* to its final name: ``link(2)`` fails when the name exists,
-so nothing is ever overwritten, and a reader of ``/newdata`` sees either the
-complete file or nothing. Only the last-data file, and a frame's own earlier
-output, are meant to be replaced, and they are, with ``rename(2)``.
+so nothing is ever overwritten (on a file system without hard links a check and
+a rename take its place, which a concurrent writer can race), and a reader of
+``/newdata`` sees either the complete file or nothing. Only the last-data file,
+and a frame's own earlier output, are meant to be replaced, and they are, with
+``rename(2)``.
 
 ``/newdata`` is shared and watched by the archive, so no temporary may stay
 there: the writer removes its own (through a descriptor of the folder, so even
@@ -235,7 +237,9 @@ def _link_first_free(temporary: str, dir_fd: int, directory: Path, names: Iterab
         except OSError as error:
             if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
                 raise
-            if final.exists():  # a file system without hard links: check, then rename
+            # A file system without hard links: check, then rename. Not atomic: a file
+            # given this name by another writer between the two is replaced.
+            if final.exists():
                 if ours is not None and ours(final):
                     os.replace(temporary, final, src_dir_fd=dir_fd)
                     return final

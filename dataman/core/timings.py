@@ -1,7 +1,7 @@
-"""How per-step timings read in logs and summaries: ``read 13ms fixes 2ms otm 19ms ...``.
+"""How times read in logs, summaries and displays: ``read 13ms fixes 2ms otm 19ms ...``, ``12m05s``.
 
-Its own small module so the supervisor and the demo can format timings without
-importing the processing pipeline (numpy, astropy).
+Its own small module so the supervisor, the demo, ``dataman health`` and the console
+format times alike without importing the processing pipeline (numpy, astropy).
 """
 
 from __future__ import annotations
@@ -21,3 +21,22 @@ def format_step_timings(timings: Mapping[str, float], *, total: bool = False) ->
     if total:
         parts.append(f"total {sum(timings.values()) * 1e3:.0f}ms")
     return " ".join(parts)
+
+
+def duration(seconds: float) -> str:
+    """``14s``, ``12m05s``, ``3h12m``, ``2d03h``: two units at most, for a narrow display.
+
+    >>> duration(14.7), duration(725), duration(11520), duration(183600)
+    ('14s', '12m05s', '3h12m', '2d03h')
+    """
+    total = max(0, int(seconds))
+    minutes, secs = divmod(total, 60)
+    hours, mins = divmod(minutes, 60)
+    days, hrs = divmod(hours, 24)
+    if days:
+        return f"{days}d{hrs:02d}h"
+    if hours:
+        return f"{hours}h{mins:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

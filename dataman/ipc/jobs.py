@@ -4,7 +4,7 @@ Each worker has one Unix socket pair to the supervisor. A job names the raw
 file and the shared-memory slot to use (:class:`~dataman.ipc.slots.SlotRef`);
 the pixels go from the raw file into the slot and from the slot to the output
 files without crossing the socket. A ``Job`` line is about 400 bytes, far
-under the 4 KiB budget (``tests/ipc/test_jobs.py`` measures it).
+under the 4 KiB budget (``tests/service/test_scheduling.py`` measures it).
 
 Every message is one line of JSON ``{"v": 1, "type": <kind>, ...fields}``.
 """

@@ -25,26 +25,11 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dataman.core.pipeline import Buffers
+from dataman.core.buffers import Buffers
 from dataman.ipc.slots import PAGE, SHM_DIR, SLOT_NAME, SlotError, SlotRef
 
 #: madvise(2) advice that faults in every page of a range, writable (Linux 5.14+).
 MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
-
-
-@contextmanager
-def attach(ref: SlotRef) -> Iterator[Buffers]:
-    """Map a slot for one job; views are released and it is closed (never unlinked) on exit.
-
-    Drop every numpy array made from the views before the block ends: a view that is
-    still exported cannot be released, and the slot then stays mapped (``SlotError``).
-    """
-    mappings = SlotMappings()
-    try:
-        with mappings.use(ref) as buffers:
-            yield buffers
-    finally:
-        mappings.close()
 
 
 class SlotMappings:

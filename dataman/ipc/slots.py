@@ -235,5 +235,7 @@ def _hide_slots_from_tracker() -> None:
         filtered.dataman_filter = True  # type: ignore[attr-defined]
         return filtered
 
-    resource_tracker.register = others_only(resource_tracker.register)
-    resource_tracker.unregister = others_only(resource_tracker.unregister)
+    # typeshed types the name as Sized; the tracker is always given a str
+    register, unregister = resource_tracker.register, resource_tracker.unregister
+    resource_tracker.register = others_only(register)  # type: ignore[assignment]
+    resource_tracker.unregister = others_only(unregister)  # type: ignore[assignment]

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dataman.core.timings import duration
+
 VERDICTS = ("OK", "WARNING", "DOWN")
 #: A frame free to run that has waited longer than this, seconds, means the queue backs up.
 QUEUE_WAIT_WARNING = 60.0
@@ -62,7 +64,7 @@ def process_in(snapshot: dict[str, Any]) -> ProcessInfo | None:
     ProcessInfo(pid=4242, started_at=0.0, cpu_percent=2.4, rss=3145728, children=2)
     """
     service = snapshot.get("service") or {}
-    figures = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
+    figures: list[Any] = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
     if any(figure is None for figure in figures):
         return None
     pid, started_at, cpu, rss = figures
@@ -110,25 +112,6 @@ def down_line(state_dir: Path) -> str:
     return f"dataMan DOWN: not running (state {state_dir})"
 
 
-def duration(seconds: float) -> str:
-    """``14s``, ``12m05s``, ``3h12m``, ``2d03h``: two units at most, for a narrow display.
-
-    >>> duration(14.7), duration(725), duration(11520), duration(183600)
-    ('14s', '12m05s', '3h12m', '2d03h')
-    """
-    total = max(0, int(seconds))
-    minutes, secs = divmod(total, 60)
-    hours, mins = divmod(minutes, 60)
-    days, hrs = divmod(hours, 24)
-    if days:
-        return f"{days}d{hrs:02d}h"
-    if hours:
-        return f"{hours}h{mins:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
 def _snapshot_fields(snapshot: dict[str, Any], now: float) -> list[str]:
     counts = snapshot.get("counts") or {}
     alive, expected = _workers_alive(snapshot)
@@ -151,7 +134,7 @@ def _workers_alive(snapshot: dict[str, Any]) -> tuple[int, int]:
 
 
 def _service_problems(snapshot: dict[str, Any]) -> list[str]:
-    state = (snapshot.get("service") or {}).get("state")
+    state = str((snapshot.get("service") or {}).get("state"))
     return {"paused": ["intake paused"], "stopping": ["service stopping"]}.get(state, [])
 
 

@@ -100,7 +100,8 @@ class Journal:
         A request repeated within the burst (same name and source: a flood) is
         answered as the journal stands after the first one, without asking again.
         """
-        answers, seen = [], {}
+        answers: list[Request] = []
+        seen: dict[tuple[str, str], Request] = {}
         with self._transaction():
             for name, path, channel, source in requests:
                 answer = seen.get((name, source))
@@ -238,9 +239,6 @@ class Journal:
 
     def is_known(self, name: str) -> FrameRecord | None:
         return next(iter(self._select("WHERE name = ?", (name,))), None)
-
-    def recent(self, limit: int) -> list[FrameRecord]:
-        return self._select("ORDER BY id DESC LIMIT ?", (limit,))
 
     def counts(self, start: float = 0.0, end: float = float("inf")) -> dict[FrameState, int]:
         """Frames per state, of those requested in ``[start, end)`` (default: all)."""

@@ -9,8 +9,8 @@ its latest outcome (a frame that waited for repoDir and was then delivered, or
 failed and was retried, is listed once, as it ended last)::
 
     JobDone ──▶ delivered, or processed and waiting in the backlog
-    JobFailed ─▶ postponed (raw file missing/incomplete, within waitForWrite)
-               └▶ failed (bad frame, or waited too long)
+    JobFailed ─▶ postponed (raw file missing/incomplete: RawFileWait decides)
+               └▶ failed (bad frame, or the raw file waited too long)
     worker died ─▶ queued again once, then failed (a delivery: tried again later)
 
 The :class:`Supervisor` owns one :class:`Outcomes`; it frees the worker and its
@@ -72,18 +72,16 @@ class Outcomes:
         (self._delivered_late if job.kind == "deliver" else self._processed)(job, done, now)
 
     def failed(self, job: Assignment, failed: JobFailed, now: float) -> None:
-        """A job failed: a raw file not there or not complete yet waits, others fail."""
+        """A job failed: a raw file not there or not complete yet waits (or, having
+        waited waitForWrite, fails as every raw file that never came), others fail."""
         if failed.cause in ("missing", "incomplete"):
-            first = self.waiting.since(job.frame_id, now)
-            if not self.waiting.over(first, now):
-                self._postpone(job.frame_id, failed.reason, now, first)
-                return
-            reason = f"{failed.reason} (waited {now - first:.0f} s)"
-        else:
-            reason = failed.reason
+            self.waiting.not_ready(job.frame_id, failed.reason, now)
+            self.fail_expired(now)
+            self._changed("queue", "counts")
+            return
         self.waiting.forget(job.frame_id)
-        record = self.journal.failed(job.frame_id, reason, now)
-        log.error("%s: failed: %s", record.name, reason)
+        record = self.journal.failed(job.frame_id, failed.reason, now)
+        log.error("%s: failed: %s", record.name, failed.reason)
         self._remember(frame_item(record, None, "failed", timings=failed.timings))
         self._changed("counts")
 
@@ -180,11 +178,6 @@ class Outcomes:
         if order is not None:
             self._newest_raw[instrument] = order
         return True
-
-    def _postpone(self, frame_id: int, reason: str, now: float, first: float) -> None:
-        record = self.journal.postpone(frame_id, reason, now)
-        self.waiting.postpone(QueuedFrame.from_record(record), reason, now, first)
-        self._changed("queue", "counts")
 
     def _remember(self, item: dict[str, Any]) -> None:
         """Keep ``item`` as its frame's outcome (replacing an earlier one) and publish it."""

@@ -2,6 +2,10 @@
 
 Each worker is a ``python -m dataman.service.worker`` child with one end of a
 Unix socket pair; the supervisor reads its messages with an asyncio stream.
+The supervisor is given a *launcher* (:class:`ProcessLauncher` when it runs);
+a handle needs of its process only ``pid``, ``kill`` and ``wait`` and of its
+pipe only ``write``/``close``, so the supervisor's unit tests launch workers
+that live in the test itself.
 A worker's life is an explicit state machine; every change goes through
 ``WorkerHandle.move`` with a named transition::
 
@@ -25,9 +29,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from pathlib import Path
+from typing import Protocol
 
 from dataman.core.errors import DataManError
 from dataman.ipc.jobs import Message, MessageError, Stop, decode, encode
+from dataman.ipc.slots import SlotRef
 
 log = logging.getLogger("dataman")
 
@@ -62,18 +68,39 @@ class Assignment:
 
     frame_id: int
     name: str
-    slot: object | None  # the SlotRef, returned to the pool when the job ends
+    slot: SlotRef | None  # returned to the pool when the job ends
     started: float
     kind: str = "job"  # "job" or "deliver"
     step: str | None = None
     step_started: float | None = None
 
 
+class WorkerProcess(Protocol):
+    """What the supervisor uses of a worker's process (``asyncio.subprocess.Process``)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def kill(self) -> None: ...
+
+    async def wait(self) -> int: ...
+
+
+class WorkerPipe(Protocol):
+    """What the supervisor uses of the stream to a worker (``asyncio.StreamWriter``)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def is_closing(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class WorkerHandle:
     index: int
-    process: asyncio.subprocess.Process
-    writer: asyncio.StreamWriter
+    process: WorkerProcess
+    writer: WorkerPipe
     state: WorkerState = WorkerState.STARTING
     started: float = field(default_factory=time.time)
     pid: int = 0
@@ -98,6 +125,21 @@ class WorkerHandle:
 
 MessageHandler = Callable[[WorkerHandle, Message], None]
 ExitHandler = Callable[[WorkerHandle], Awaitable[None] | None]
+#: Starts worker ``index``: its messages go to the handler, its exit (once reaped) to the
+#: exit handler (:func:`reap`). The supervisor's only way to make a worker.
+WorkerLauncher = Callable[[int, MessageHandler, ExitHandler], Awaitable[WorkerHandle]]
+
+
+@dataclass(frozen=True)
+class ProcessLauncher:
+    """Starts each worker as a child process that maps the slots ``slots`` names."""
+
+    config_path: Path
+    slots: list[str]
+
+    async def __call__(self, index: int, on_message: MessageHandler,
+                       on_exit: ExitHandler) -> WorkerHandle:
+        return await start_worker(index, self.config_path, on_message, on_exit, self.slots)
 
 
 async def start_worker(index: int, config_path: Path, on_message: MessageHandler,
@@ -137,6 +179,11 @@ async def _read_messages(worker: WorkerHandle, reader: asyncio.StreamReader,
             _safely(on_message, worker, message)
     except (ConnectionError, asyncio.LimitOverrunError, ValueError) as error:
         log.error("worker %d (pid %d): connection lost: %s", worker.index, worker.pid, error)
+    await reap(worker, on_exit)
+
+
+async def reap(worker: WorkerHandle, on_exit: ExitHandler) -> None:
+    """Once a worker's messages end: wait for its process, then tell ``on_exit``."""
     worker.writer.close()
     worker.returncode = await worker.process.wait()
     try:
@@ -145,16 +192,16 @@ async def _read_messages(worker: WorkerHandle, reader: asyncio.StreamReader,
             await result
     except Exception as error:  # a bug in the bookkeeping must not leave a worker unreaped
         log.error("worker %d (pid %d): error while recording its exit: %r", worker.index,
-                  worker.pid, error)
+                  worker.pid, error, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def _safely(handler: MessageHandler, worker: WorkerHandle, message: Message) -> None:
     """One bad message (or a bug in handling it) costs that message, not the worker."""
     try:
         handler(worker, message)
-    except Exception as error:
+    except Exception as error:  # a bug: its traceback too when logging at DEBUG
         log.error("worker %d (pid %d): error handling %s: %r", worker.index, worker.pid,
-                  message.kind, error)
+                  message.kind, error, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def describe_exit(returncode: int | None) -> str:

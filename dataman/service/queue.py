@@ -117,13 +117,6 @@ class FrameQueue:
             return sorted(self._frames.values(), key=lambda frame: frame.order)
         return heapq.nsmallest(limit, self._frames.values(), key=lambda frame: frame.order)
 
-    def next_wakeup(self, now: float) -> float | None:
-        """When the earliest postponed frame may run again, if any is postponed."""
-        self.next_ready(now)  # moves what is due; the rest lies in the future
-        while self._later and not self._current(self._later[0][1], self._later[0][2]):
-            heapq.heappop(self._later)
-        return self._later[0][0] if self._later else None
-
     def _current(self, entry: int, frame: QueuedFrame) -> bool:
         return self._frames.get(frame.id) is frame and frame.entry == entry
 

@@ -1,9 +1,12 @@
-"""The running service: sockets, signals, periodic duties and the control protocol.
+"""The running service: its lifetime, signals, periodic duties and the control protocol.
 
 :func:`serve` acquires what only one service may hold (lock, journal, slots),
 then :class:`Service` binds the UDP command socket and the control socket,
 starts the supervisor and runs the loop until ``quit``, SIGTERM or a console's
-``stop``. Signal handlers only record the reason and wake the loop.
+``stop``. Signal handlers only record the reason and wake the loop. The parts
+with a job of their own live in their own modules: the jobs themselves
+(``supervisor.py``), datagrams to requests (``datagrams.py``), the periodic scan
+of dataDir (``scanner.py``).
 """
 
 from __future__ import annotations
@@ -13,29 +16,22 @@ import logging
 import os
 import signal
 from contextlib import suppress
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from dataman.core.config import Config
-from dataman.core.earlier import earlier_outputs
 from dataman.ipc.control import ControlError
 from dataman.ipc.control_server import ControlServer
 from dataman.ipc.datagram import (
-    ProcRequest,
-    QuitRequest,
-    Rejected,
     SenderPolicy,
-    parse_datagram,
     proc_request,
 )
 from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
 from dataman.ipc.udp import bind_command_socket
+from dataman.service.datagrams import DatagramIntake
 from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
 from dataman.service.lock import InstanceLock
-from dataman.service.queue import FrameRequest
 from dataman.service.records import FrameState, Source
-from dataman.service.scan import nights_to_scan, raw_frames
+from dataman.service.scanner import Scanner
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
 from dataman.service.snapshot import Gauges, LogRing, section, snapshot
 from dataman.service.supervisor import Supervisor
@@ -46,7 +42,6 @@ TICK = 0.5  # seconds between checks of time limits and postponed frames
 #: (well within the unit's TimeoutStartSec of 60 s).
 READY_TIMEOUT = 30.0
 GAUGE_PERIOD = 1.0
-REJECTIONS_PER_MINUTE = 30  # log lines for rejected datagrams; the rest are counted
 
 
 async def serve(config: Config, notifier: Notifier | None = None) -> None:
@@ -67,7 +62,7 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                             workers.count, "the extra slots are never used" if workers.slots
                             > workers.count else "some workers will wait for a slot")
             with SlotPool.create(instance, workers.slots) as slots:
-                await Service(Supervisor(config, journal, slots), notifier or Notifier()).run()
+                await Service(config, journal, slots, notifier or Notifier()).run()
         finally:
             journal.close()
     finally:
@@ -75,19 +70,25 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
 
 
 class Service:
-    def __init__(self, supervisor: Supervisor, notifier: Notifier) -> None:
-        self.sup, self.notifier = supervisor, notifier
-        config = supervisor.config
+    """Runs a supervisor behind the two sockets until asked to stop; answers the
+    control socket and publishes what changed to its subscribers."""
+
+    def __init__(self, config: Config, journal: Journal, slots: SlotPool,
+                 notifier: Notifier) -> None:
+        self.notifier = notifier
         self.policy = SenderPolicy.from_config(config.server.allowed_senders)
         self.control = ControlServer(config.server.control_socket, self.handle_request)
         self.gauges, self.log_ring = Gauges(), LogRing()
         self.stop_reason: str | None = None
         self.stop_event = asyncio.Event()
         self._dirty: set[str] = set()
-        self._rejections = RejectionLog()
-        self._done_elsewhere: set[str] = set()
-        supervisor.changed = self.mark_changed
-        supervisor.frame_finished = lambda item: self.control.publish("frame", item)
+        self.sup = Supervisor(config, journal, slots, changed=self.mark_changed,
+                              frame_finished=lambda item: self.control.publish("frame", item))
+        self.datagrams = DatagramIntake(self.policy, config.paths.data_dir,
+                                        request_frames=self.sup.request_frames,
+                                        quit=self.request_stop, now=self.sup.now)
+        self.scanner = Scanner(config, journal, request_frames=self.sup.request_frames,
+                               now=self.sup.now)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -104,7 +105,7 @@ class Service:
                 await self.until_workers_ready()
                 if self.stop_reason is None:
                     udp = await bind_command_socket(config.server.host, config.server.port,
-                                                    self.on_datagrams)
+                                                    self.datagrams.on_datagrams)
                     self.sup.begin()
                     self.notifier.ready()
                     log.info("dataMan started: pid %d, commands on udp %s:%d, control %s, "
@@ -114,7 +115,7 @@ class Service:
                              loop.time() - begun, config.workers.slots)
                     tasks = [asyncio.create_task(coroutine) for coroutine in (
                         watchdog_loop(self.notifier, self.status), self.measure(),
-                        self.scan())]
+                        self.scanner.run())]
                     await self.loop()
                 log.info("stopping: %s", self.stop_reason)
                 self.notifier.stopping()
@@ -157,7 +158,8 @@ class Service:
             try:
                 self.sup.tick()
             except Exception as error:  # a failed tick must not end the service
-                log.error("periodic duties failed: %r", error)
+                log.error("periodic duties failed: %r", error,
+                          exc_info=log.isEnabledFor(logging.DEBUG))
 
     def request_stop(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -170,72 +172,6 @@ class Service:
         counts = section(self.sup, "counts", self.gauges, self.log_ring, self.sup.now())
         return status_text(len(self.sup.queue), counts[FrameState.DELIVERED],
                            counts[FrameState.FAILED])
-
-    # --- intake -------------------------------------------------------------------------
-
-    def on_datagrams(self, batch: list[tuple[bytes, tuple]]) -> None:
-        """A burst of datagrams: their ``proc`` requests are journaled together.
-
-        A datagram repeated within the batch by the same sender (a flood) is parsed
-        once.
-        """
-        data_dir, wanted = self.sup.config.paths.data_dir, []
-        parsed: dict[tuple[bytes, tuple], ProcRequest | QuitRequest | Rejected] = {}
-        for payload, sender in batch:
-            request = parsed.get((payload, sender))
-            if request is None:
-                request = parsed[payload, sender] = parse_datagram(payload, sender, self.policy,
-                                                                   data_dir)
-            origin = f"{sender[0]}:{sender[1]}"
-            if isinstance(request, Rejected):
-                self._rejections.log(request.reason, self.sup.now())
-            elif isinstance(request, QuitRequest):
-                log.info("quit from %s", origin)
-                self.request_stop(f"quit from {origin}")
-            elif isinstance(request, ProcRequest):
-                wanted.append(FrameRequest(request.name, request.channel, request.path,
-                                           Source.DATAGRAM, origin))
-        if wanted:
-            self.sup.request_frames(wanted)
-
-    async def scan(self) -> None:
-        """Queue frames on disk that were never requested, now and every scanInterval."""
-        interval = self.sup.config.service.scan_interval
-        if not interval:
-            return
-        while True:
-            try:
-                await self._scan_once()
-            except Exception as error:  # the next scan may succeed (NFS back, ...)
-                log.error("scan failed: %r", error)
-            await asyncio.sleep(interval)
-
-    async def _scan_once(self) -> None:
-        moment = datetime.fromtimestamp(self.sup.now(), UTC)
-        nights = nights_to_scan(moment, self.sup.config.site.utc_offset)
-        paths = await asyncio.to_thread(raw_frames, self.sup.config.paths.data_dir, nights)
-        known = self.sup.journal.known_names([path.name for path in paths])
-        unknown = [path for path in paths
-                   if path.name not in known and path.name not in self._done_elsewhere]
-        found = await asyncio.to_thread(self._not_done_elsewhere, unknown)
-        if found:
-            log.info("scan: %d frames on disk were never requested", len(found))
-            self.sup.request_frames([FrameRequest(path.name, path.parent.name, path,
-                                                  Source.SCAN, "scan") for path in found])
-
-    def _not_done_elsewhere(self, paths: list[Path]) -> list[Path]:
-        """Drop the frames another run (``dataman process``) already processed and
-        delivered: a frame is delivered once. Each is said once, then remembered."""
-        config = self.sup.config
-        found: list[Path] = []
-        done: list[Path] = []
-        for path in paths:
-            (done if earlier_outputs(config, path.name).complete else found).append(path)
-        if done:
-            self._done_elsewhere.update(path.name for path in done)
-            log.info("scan: %d frames on disk were already delivered by another run, not "
-                     "queued: %s", len(done), " ".join(path.name for path in done))
-        return found
 
     # --- control socket -----------------------------------------------------------------
 
@@ -296,24 +232,6 @@ class Service:
                 log.error("measuring disks and workers failed: %r", error)
             self.mark_changed("workers", "transfers", "health", "counts")
             await asyncio.sleep(GAUGE_PERIOD)
-
-
-class RejectionLog:
-    """Log rejected datagrams without letting a flood fill the disk: a budget per minute."""
-
-    def __init__(self) -> None:
-        self.window, self.logged, self.suppressed = 0.0, 0, 0
-
-    def log(self, reason: str, now: float) -> None:
-        if now - self.window >= 60:
-            if self.suppressed:
-                log.warning("%d more rejected datagrams were not logged", self.suppressed)
-            self.window, self.logged, self.suppressed = now, 0, 0
-        if self.logged < REJECTIONS_PER_MINUTE:
-            self.logged += 1
-            log.warning("datagram rejected %s", reason)
-        else:
-            self.suppressed += 1
 
 
 class EventLogHandler(logging.Handler):

@@ -5,7 +5,11 @@ never touches pixels, so it answers datagrams, the console and ``dataman
 health`` at once however busy the workers are. Everything happens on one
 asyncio loop; each event (a request, a worker message, a worker exit, a tick)
 changes state through the journal first and then calls :meth:`dispatch`.
-Time comes from the injectable ``now`` so the bookkeeping is testable.
+Everything it depends on is given to its constructor: the clock (``now``, and
+``sleep`` for the respawn backoff), the worker launcher (child processes when
+it runs, workers living in the test in ``tests/service/test_supervisor.py``) and
+the two callbacks through which the service hears of changes. So its whole
+lifecycle is tested in-process, in milliseconds.
 
 What stays here is the job lifecycle: dispatch, worker messages and states,
 time limits, respawns, stop. The bookkeeping at either end of a job is kept
@@ -28,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from enum import StrEnum
 from pathlib import Path
@@ -55,12 +59,13 @@ from dataman.service.night_report import NightReports
 from dataman.service.outcomes import Outcomes
 from dataman.service.pool import (
     Assignment,
+    ProcessLauncher,
     WorkerHandle,
+    WorkerLauncher,
     WorkerState,
     WorkerTransition,
     describe_exit,
     kill,
-    start_worker,
     stop_all,
     stop_worker,
 )
@@ -88,12 +93,27 @@ class ServiceState(StrEnum):
     STOPPING = "stopping"
 
 
+def _ignore(*args: object) -> None:
+    """The default callback: nobody listens."""
+
+
 class Supervisor:
-    """Owns queue, workers and slots; every event goes journal first, then ``dispatch``."""
+    """Owns queue, workers and slots; every event goes journal first, then ``dispatch``.
+
+    ``changed(*sections)`` is told which snapshot sections moved, ``frame_finished(item)``
+    each finished frame's ``recent`` item; ``launch`` starts a worker (default: a child
+    process mapping ``slots``).
+    """
 
     def __init__(self, config: Config, journal: Journal, slots: SlotPool, *,
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 launch: WorkerLauncher | None = None,
+                 changed: Callable[..., None] = _ignore,
+                 frame_finished: Callable[[dict[str, Any]], None] = _ignore) -> None:
         self.config, self.journal, self.slots, self.now = config, journal, slots, now
+        self.sleep, self.changed = sleep, changed
+        self.launch = launch or ProcessLauncher(config.source, slots.names)
         self.queue = FrameQueue()
         self.backlog = DeliveryBacklog(config.service.delivery_retry_max)
         self.workers: list[WorkerHandle] = []
@@ -102,16 +122,11 @@ class Supervisor:
         self.reports = NightReports(config.source)
         self.night = ObservingNight(journal, config.site.utc_offset, now,
                                     ended=self.reports.start)
-        # Set by the service: a section of the snapshot changed / a frame finished.
-        self.changed: Callable[..., None] = lambda *sections: None
-        self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None
         self.wake = asyncio.Event()
-        self.waiting = RawFileWait(self.queue, config.service.wait_for_write)
+        self.waiting = RawFileWait(journal, self.queue, config.service.wait_for_write)
         self.intake = Intake(journal, self.queue, self.waiting)
-        # Looked up at each call, not bound here: the service sets them after construction.
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
-                                 changed=lambda *sections: self.changed(*sections),
-                                 finished=lambda item: self.frame_finished(item))
+                                 changed=changed, finished=frame_finished)
         self._respawn_delay = 0.0
         self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
         self._start_failed = False
@@ -264,7 +279,7 @@ class Supervisor:
             worker.move(WorkerTransition.READY)
             self._respawn_delay = 0.0
             log.info("worker %d started (pid %d) in %.2f s (slots mapped and warm-up %.2f s)",
-                     worker.index, message.pid, time.time() - worker.started,
+                     worker.index, message.pid, self.now() - worker.started,
                      message.ready_in)
             self.changed("workers")
         elif job is None or getattr(message, "frame_id", job.frame_id) != job.frame_id:
@@ -277,9 +292,10 @@ class Supervisor:
             self.journal.set_uniqname(job.frame_id, message.uniqname)
         elif isinstance(message, JobDone | JobFailed):
             try:  # the outcome first, and the worker is free again whatever the journal says
-                record = self.outcomes.done if isinstance(message, JobDone) else \
-                    self.outcomes.failed
-                record(job, message, self.now())
+                if isinstance(message, JobDone):
+                    self.outcomes.done(job, message, self.now())
+                else:
+                    self.outcomes.failed(job, message, self.now())
             finally:
                 self._finish(worker)
 
@@ -303,8 +319,7 @@ class Supervisor:
     # --- worker lifecycle ---------------------------------------------------------------
 
     async def spawn_worker(self, index: int) -> None:
-        worker = await start_worker(index, self.config.source, self.on_worker_message,
-                                    self.on_worker_exit, self.slots.names)
+        worker = await self.launch(index, self.on_worker_message, self.on_worker_exit)
         self.workers.append(worker)
         self.changed("workers")
 
@@ -337,7 +352,7 @@ class Supervisor:
                 self._respawn_delay = min(RESPAWN_DELAY_MAX, 2 * self._respawn_delay or 1.0)
                 log.error("worker %d failed to start; next try in %.0f s", worker.index,
                           self._respawn_delay)
-                await asyncio.sleep(self._respawn_delay)
+                await self.sleep(self._respawn_delay)
             if self.state is not ServiceState.STOPPING:
                 await self.spawn_worker(worker.index)
         self.dispatch()

@@ -26,8 +26,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dataman.core.buffers import Buffers
 from dataman.core.config import Config
-from dataman.core.pipeline import Buffers, FrameResult, prepare, write_and_deliver
+from dataman.core.pipeline import FrameResult, prepare, write_and_deliver
 from dataman.sim.frames import FrameSpec, write_raw_frame
 
 #: The warm-up frame: every step of a real one, a hundredth of the pixels.

@@ -28,6 +28,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +133,10 @@ def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
     except DataManError as error:
         return JobFailed(job.frame_id, str(error), "bad", result.timings)
     except Exception as error:  # a bug must cost one frame, not the worker
+        # The traceback, to find the bug: to the supervisor's log at DEBUG (sent as is,
+        # whatever this process's own logging level).
+        channel.send(LogLine(logging.DEBUG, f"{path.name}: internal error in worker pid "
+                             f"{os.getpid()}:\n{traceback.format_exc().rstrip()}"))
         return JobFailed(job.frame_id, f"{path.name}: internal error: {error!r}", "internal",
                          result.timings)
     _log_warnings(result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from dataman.service import health
+from dataman.core.timings import duration as long_duration
 
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 
@@ -22,7 +22,7 @@ def duration(seconds: float | None) -> str:
         return f"{seconds:.2f} s"
     if seconds < 60:
         return f"{seconds:.0f} s"
-    return health.duration(seconds)  # from a minute on, as ``dataman health`` writes it
+    return long_duration(seconds)  # from a minute on, as ``dataman health`` writes it
 
 
 def seconds(value: object) -> str:

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from dataman.core.buffers import Buffers
 from dataman.core.config import Config, load_config
 from dataman.core.errors import BadFrame
 from dataman.core.pipeline import process_frame
-from dataman.ipc.mappings import SlotMappings, attach
+from dataman.ipc.mappings import SlotMappings
 from dataman.ipc.slots import (
     SHM_DIR,
     FrameBudget,
@@ -40,8 +42,8 @@ DEADLINE = 15.0
 # Runs in a process of its own (its own resource tracker, unlike spawned children).
 ATTACH_AND_END = """
 import json, os, signal, sys
-from dataman.ipc.mappings import attach
 from dataman.ipc.slots import SlotRef
+from tests.ipc.test_slots import attach
 with attach(SlotRef.from_dict(json.loads(sys.argv[1]))) as buffers:
     buffers.raw[:4] = b"live"
     if sys.argv[2] == "kill":
@@ -87,6 +89,18 @@ def instance() -> Iterator[str]:
 
 
 # -- worker bodies (module level, so spawned children can import them) -----------------
+
+@contextmanager
+def attach(ref: SlotRef) -> Iterator[Buffers]:
+    """Map a slot for one job as a worker does (``SlotMappings``), then close the mapping
+    (never unlink the slot). Every numpy array made from the views must be gone by then."""
+    mappings = SlotMappings()
+    try:
+        with mappings.use(ref) as buffers:
+            yield buffers
+    finally:
+        mappings.close()
+
 
 def write_pattern(ref: dict[str, Any], raw_value: int, merged_value: int) -> None:
     with attach(SlotRef.from_dict(ref)) as buffers:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from dataman.reliability.accounting import Tally, account
-from dataman.reliability.report import Row, record
+from tests.reliability.accounting import Tally, account
+from tests.reliability.report import Row, record
 from tests.service_harness import ServiceProcess, wait_until
 
 TERMINAL = ("delivered", "failed")

@@ -271,12 +271,6 @@ def test_night_summary_counts_frames_requested_in_the_window(journal: Journal) -
     assert journal.night_summary(300.0, 400.0) == NightSummary(0, 0, [], None, None)
 
 
-def test_recent_is_newest_first(journal: Journal) -> None:
-    for number in (1, 2, 3):
-        ask(journal, number)
-    assert [r.name for r in journal.recent(2)] == [raw(3), raw(2)]
-
-
 def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
     Journal.open(tmp_path).close()
     with sqlite3.connect(tmp_path / FILE_NAME) as db:

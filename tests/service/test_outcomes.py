@@ -20,6 +20,7 @@ from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
 from dataman.service.pool import Assignment
 from dataman.service.queue import FrameQueue
+from dataman.service.records import FrameState
 from dataman.service.waiting import RawFileWait
 
 NOW = 1767064366.0
@@ -33,7 +34,7 @@ class Recorder:
         self.queue = FrameQueue()
         self.published: list[dict[str, Any]] = []
         self.outcomes = Outcomes(journal, self.queue, DeliveryBacklog(1.0),
-                                 RawFileWait(self.queue, 0.0), changed=lambda *_: None,
+                                 RawFileWait(journal, self.queue, 0.0), changed=lambda *_: None,
                                  finished=self.published.append)
 
     def start(self, name: str, now: float) -> Assignment:
@@ -98,3 +99,66 @@ def test_recent_keeps_the_newest_frames_up_to_its_bound(recorder):
     assert len(names) == RECENT_MAX
     assert names[0] == f"mods1b.20251230.{RECENT_MAX + 5:04d}.fits"
     assert names[-1] == "mods1b.20251230.0006.fits"  # 1 to 5 fell off the end
+
+
+# --- how a job ended → what the journal, queue and backlog say (table) -------------------
+
+DIED = "worker 0 (pid 4250) killed by SIGKILL during otm"
+
+
+def _job_in_state(recorder: Recorder, name: str, setup: str) -> Assignment:
+    """A job of ``name`` as the supervisor holds it: a first or second attempt of a frame,
+    or a delivery from the backlog (processed, repoDir missing)."""
+    job = recorder.start(name, NOW)
+    if setup == "second attempt":
+        recorder.journal.requeue(job.frame_id, DIED, NOW + 1)
+        job = recorder.start(name, NOW + 2)
+    elif setup == "delivery":
+        recorder.journal.processed(job.frame_id, f"/proc/20251230/{name}", name, {}, 0, NOW + 1)
+        recorder.outcomes.backlog.add(job.frame_id, name, NOW + 1, "repoDir missing")
+        job = Assignment(job.frame_id, name, None, NOW + 2, kind="deliver")
+    return job
+
+
+@pytest.mark.parametrize(("setup", "stopping", "state", "queued", "reason"), [
+    ("first attempt", False, "queued", True, DIED),  # tried again once, at once
+    ("second attempt", False, "failed", False, f"{DIED} (second attempt)"),
+    ("first attempt", True, "queued", False, f"service stopped: {DIED}"),  # next start
+    ("second attempt", True, "queued", False, f"service stopped: {DIED}"),
+    ("delivery", False, "processed", False, DIED),  # delivered later, from procDir
+])
+def test_a_job_whose_worker_died_ends_as_its_kind_says(recorder, setup, stopping, state,
+                                                       queued, reason):
+    name = "mods1b.20251230.0011.fits"
+    job = _job_in_state(recorder, name, setup)
+    recorder.outcomes.lost(job, DIED, NOW + 3, stopping=stopping)
+    record = recorder.journal.get(job.frame_id)
+    assert (str(record.state), job.frame_id in recorder.queue, record.reason) == (
+        state, queued, reason)
+    assert (job.frame_id in recorder.outcomes.backlog) is (setup == "delivery")
+
+
+@pytest.mark.parametrize(("cause", "waited", "state", "queued"), [
+    ("missing", 0.0, "queued", True),  # postponed (its queue entry waits for not_before)
+    ("incomplete", 119.0, "queued", True),
+    ("missing", 120.0, "failed", False),  # waitForWrite (120 s) reached
+    ("bad", 0.0, "failed", False),
+    ("output", 0.0, "failed", False),
+    ("internal", 0.0, "failed", False),
+])
+def test_a_failed_job_waits_for_its_raw_file_or_fails(tmp_path, cause, waited, state, queued):
+    with Journal.open(tmp_path) as journal:
+        recorder = Recorder(journal)
+        recorder.outcomes.waiting = RawFileWait(journal, recorder.queue, 120.0)
+        name = "mods1b.20251230.0012.fits"
+        job = recorder.start(name, NOW)
+        if cause in ("missing", "incomplete"):  # first found not ready at NOW, then looked
+            recorder.outcomes.failed(job, JobFailed(job.frame_id, "not there", cause), NOW)
+            assert journal.get(job.frame_id).state is FrameState.QUEUED
+            job = recorder.start(name, NOW + waited)  # at again by a worker
+        recorder.outcomes.failed(job, JobFailed(job.frame_id, "not there", cause),
+                                 NOW + waited)
+        record = journal.get(job.frame_id)
+        assert (str(record.state), job.frame_id in recorder.queue) == (state, queued)
+        if state == "failed":
+            assert [item["result"] for item in recorder.published] == ["failed"]

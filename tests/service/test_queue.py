@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from dataman.service.journal import Journal
 from dataman.service.queue import FrameQueue, QueuedFrame
 from dataman.service.records import Source
 from dataman.service.repeats import RepeatedRequests
@@ -31,9 +35,9 @@ def test_a_postponed_frame_waits_and_does_not_block_the_next_one():
     queue.add(queued(1, not_before=10.0))
     queue.add(queued(2))
     assert queue.next_ready(now=5.0).id == 2
-    assert queue.next_wakeup(now=5.0) == 10.0
     queue.remove(2)
     assert queue.next_ready(now=5.0) is None
+    assert queue.next_ready(now=9.99) is None
     assert queue.next_ready(now=10.0).id == 1
 
 
@@ -71,9 +75,15 @@ def test_ten_thousand_queued_frames_are_handled_in_milliseconds():
     assert len(queue.ordered(limit=200)) == 200
 
 
-def test_a_missing_raw_file_waits_without_a_worker_then_expires(tmp_path):
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal.open(tmp_path) as opened:
+        yield opened
+
+
+def test_a_missing_raw_file_waits_without_a_worker_then_expires(tmp_path, journal):
     queue = FrameQueue()
-    waiting = RawFileWait(queue, limit=2.0)
+    waiting = RawFileWait(journal, queue, limit=2.0)
     frame = queued(1, folder=tmp_path)
     assert not waiting.there(frame, now=100.0)
     assert frame.not_before == 100.25 and frame.waiting_since == 100.0
@@ -86,8 +96,8 @@ def test_a_missing_raw_file_waits_without_a_worker_then_expires(tmp_path):
     assert waiting.take_expired() == []
 
 
-def test_a_raw_file_that_appears_is_there(tmp_path):
-    waiting = RawFileWait(FrameQueue(), limit=2.0)
+def test_a_raw_file_that_appears_is_there(tmp_path, journal):
+    waiting = RawFileWait(journal, FrameQueue(), limit=2.0)
     frame = queued(1, folder=tmp_path)
     frame.path.write_bytes(b"SIMPLE")
     assert waiting.there(frame, now=0.0)

@@ -14,7 +14,7 @@ from astropy.io import fits
 from dataman.core.dates import parse_iso_utc
 from dataman.core.keywords import parse_float, parse_sexagesimal, text_value, why_unusable
 from dataman.core.misc import link_state
-from dataman.core.naming import INSTRUMENTS
+from dataman.core.names import INSTRUMENTS
 from dataman.core.quality.report import Finding
 
 #: MJD-OBS must fall within 1950..2100, else it is not a date of an exposure.

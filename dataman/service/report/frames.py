@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataman.core.naming import night_of
+from dataman.core.names import night_of
 from dataman.core.quality import AmpQuality, QualityReport
 from dataman.service.records import FILE_NAME, FrameRecord, FrameState, JournalError
 

@@ -12,7 +12,7 @@ each frame waits.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import ClassVar
+from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -32,6 +32,9 @@ from dataman.tui.widgets.status_header import StatusHeader
 from dataman.tui.widgets.transfers_panel import TransfersPanel
 from dataman.tui.widgets.workers_table import WorkersTable
 
+if TYPE_CHECKING:
+    from dataman.tui.app import DatamanConsole
+
 NARROW = 120
 FULL = 160
 SHORT = 36
@@ -42,8 +45,9 @@ EVERYTHING = frozenset({"service", "counts", "health", "dropped", "queue", "work
 class DashboardScreen(Screen[None]):
     """Header, queue and workers, recent frames with detail, transfers, log, key footer."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (SHORT, "-tall")]
+    # Textual declares these `ClassVar[...] | None`, which mypy reads as instance variables.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]  # noqa: RUF012
 
     class Ready(Message):
         """Every panel is in place: the service may be followed now."""
@@ -71,8 +75,12 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show(EVERYTHING, self.app.now())
+        self.show(EVERYTHING, self._now())
         self.post_message(self.Ready())
+
+    def _now(self) -> float:
+        """The console's clock (injected in tests)."""
+        return cast("DatamanConsole", self.app).now()
 
     @property
     def compact(self) -> bool:
@@ -82,7 +90,7 @@ class DashboardScreen(Screen[None]):
         medium = NARROW <= self.size.width < FULL  # narrower, the queue is hidden
         self.queue_table.set_compact(medium)
         self.workers_table.set_compact(medium)
-        self.header.show(self.view, self.app.now(), self.socket, self.compact)
+        self.header.show(self.view, self._now(), self.socket, self.compact)
 
     def show(self, sections: Collection[str], now: float) -> None:
         """Redraw the panels that draw any of ``sections`` (all after an attach)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from rich.text import Text
+from textual import events
 from textual.reactive import reactive
 from textual.widgets import RichLog
 
@@ -40,7 +41,7 @@ class LogView(RichLog):
     def watch_level(self) -> None:
         self.reload(self._records)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         """Wrap again at the new width (lines are wrapped when written)."""
         self.call_after_refresh(lambda: self.reload(self._records))
 

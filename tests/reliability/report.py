@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-#: The file the tests append their rows to (set by ``python -m dataman.reliability``).
+#: The file the tests append their rows to (set by ``python -m tests.reliability``).
 OUTPUT_VARIABLE = "DATAMAN_CAMPAIGN_OUT"
 COLUMNS = (("case", 30), ("expected", 34), ("observed", 52))
 

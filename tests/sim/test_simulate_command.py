@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from astropy.io import fits
 
+from dataman.commands import simulate as command
 from dataman.ipc.datagram import encode_proc
-from dataman.sim import command
 from dataman.sim.frames import FrameSpec, write_raw_frame
 from tests.conftest import write_config
 

@@ -1,7 +1,7 @@
-"""``python -m dataman.reliability``: run the campaign (tests/reliability) and print the table.
+"""``python -m tests.reliability``: run the campaign (tests/reliability) and print the table.
 
-Needs a source checkout (the cases are tests). Extra arguments go to pytest,
-e.g. ``python -m dataman.reliability -k flood``. Exit status: pytest's, or 1
+Run from the root of the checkout. Extra arguments go to pytest,
+e.g. ``python -m tests.reliability -k flood``. Exit status: pytest's, or 1
 when any frame was lost.
 """
 
@@ -13,17 +13,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dataman.reliability.report import OUTPUT_VARIABLE, load, table, totals
+from tests.reliability.report import OUTPUT_VARIABLE, load, table, totals
 
-CHECKOUT = Path(__file__).resolve().parents[2]
-CASES = CHECKOUT / "tests" / "reliability"
+CASES = Path(__file__).resolve().parent
+CHECKOUT = CASES.parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    if not CASES.is_dir():
-        print(f"dataman.reliability: no campaign at {CASES}; run it from a source checkout",
-              file=sys.stderr)
-        return 2
     with tempfile.TemporaryDirectory(prefix="dm-campaign") as folder:
         output = Path(folder) / "rows.jsonl"
         environment = os.environ | {OUTPUT_VARIABLE: str(output)}
