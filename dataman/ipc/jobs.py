@@ -124,6 +124,8 @@ class JobFailed(Message):
     reason: str
     cause: str
     timings: dict[str, float] = field(default_factory=dict)
+    #: The traceback of an internal error (a bug), kept in the journal to find it.
+    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -173,8 +173,10 @@ class Journal:
         return self._move(frame_id, Transition.REDELIVER, now, lambda record: {
             "delivery_retries": record.delivery_retries + 1, "reason": reason})
 
-    def failed(self, frame_id: int, reason: str, now: float) -> FrameRecord:
-        return self._move(frame_id, Transition.FAIL, now, {"reason": reason})
+    def failed(self, frame_id: int, reason: str, now: float,
+               detail: str | None = None) -> FrameRecord:
+        """The frame failed for ``reason``; ``detail`` keeps a bug's traceback."""
+        return self._move(frame_id, Transition.FAIL, now, {"reason": reason, "detail": detail})
 
     def expire(self, expired: Iterable[tuple[int, str]], now: float) -> list[FrameRecord]:
         """Queued frames whose raw file did not appear within waitForWrite: (id, reason)

@@ -80,7 +80,8 @@ class Outcomes:
             self._changed("queue", "counts")
             return
         self.waiting.forget(job.frame_id)
-        record = self.journal.failed(job.frame_id, failed.reason, now)
+        record = self.journal.failed(job.frame_id, failed.reason, now,
+                                     detail=failed.detail or None)
         log.error("%s: failed: %s", record.name, failed.reason)
         self._remember(frame_item(record, None, "failed", timings=failed.timings))
         self._changed("counts")

@@ -16,7 +16,7 @@ from typing import Any
 from dataman.core.errors import DataManError
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 2  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
+SCHEMA_VERSION = 3  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
 SCHEMA = """
 CREATE TABLE frames (
     id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
@@ -54,10 +54,16 @@ COLUMNS_2 = (
     "qc_flags TEXT",                             # QCFLAGS, e.g. 'IM2:dead hdr:DATE-OBS'
     "qc TEXT",                                   # JSON: every finding and amplifier value
 )
-SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}" for column in COLUMNS_2))
+#: Columns of schema version 3: where a bug is found.
+COLUMNS_3 = (
+    "detail TEXT",                               # the traceback of an internal error
+)
+SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}"
+                                                 for column in COLUMNS_2 + COLUMNS_3))
 #: Version n -> the SQL that brings a journal of version n to n + 1 (run in one transaction).
 MIGRATIONS = {
     1: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_2),
+    2: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_3),
 }
 
 
@@ -163,6 +169,7 @@ class FrameRecord:
     qc_status: str | None = None
     qc_flags: str | None = None
     qc: dict[str, Any] | None = None
+    detail: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:

@@ -135,10 +135,11 @@ def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
     except Exception as error:  # a bug must cost one frame, not the worker
         # The traceback, to find the bug: to the supervisor's log at DEBUG (sent as is,
         # whatever this process's own logging level).
+        details = traceback.format_exc().rstrip()
         channel.send(LogLine(logging.DEBUG, f"{path.name}: internal error in worker pid "
-                             f"{os.getpid()}:\n{traceback.format_exc().rstrip()}"))
+                             f"{os.getpid()}:\n{details}"))
         return JobFailed(job.frame_id, f"{path.name}: internal error: {error!r}", "internal",
-                         result.timings)
+                         result.timings, detail=details[-16000:])
     _log_warnings(result)
     return _done(job.frame_id, result, None)
 

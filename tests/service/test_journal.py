@@ -274,7 +274,7 @@ def test_night_summary_counts_frames_requested_in_the_window(journal: Journal) -
 def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
     Journal.open(tmp_path).close()
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 
@@ -329,7 +329,7 @@ def test_journal_of_a_newer_dataman_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
         db.execute("PRAGMA user_version = 7")
     db.close()
-    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 2"):
+    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 3"):
         Journal.open(tmp_path)
 
 
@@ -397,9 +397,19 @@ def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_pat
             "full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
             {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
     with sqlite3.connect(old / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert db.execute("SELECT name FROM frames WHERE qc_status = 'BAD'").fetchall() == [
             (raw(2),)]
     db.close()
     Journal.open(tmp_path).close()
     assert columns_of(old / FILE_NAME) == columns_of(tmp_path / FILE_NAME)
+
+
+def test_a_bug_that_failed_a_frame_leaves_its_traceback_in_the_record(journal: Journal):
+    ask(journal, 1)
+    journal.start(1, pid=1, now=101.0)
+    trace = 'Traceback (most recent call last):\n  File "x.py", line 1\nKeyError: \'DETSEC\''
+    record = journal.failed(1, f"{raw(1)}: internal error: KeyError('DETSEC')", 102.0,
+                            detail=trace)
+    assert (record.state, record.detail) == (FrameState.FAILED, trace)
+    assert journal.get(1).detail == trace

@@ -35,6 +35,8 @@ def test_an_internal_error_fails_the_frame_and_sends_its_traceback_at_debug(conf
         theirs.shutdown(socket.SHUT_WR)
         sent = [decode(line) for line in ours.makefile("rb")]
     assert isinstance(reply, JobFailed)
+    assert reply.detail.startswith("Traceback (most recent call last):")
+    assert reply.detail.endswith("KeyError: 'DETSEC'")
     assert (reply.cause, reply.reason) == ("internal", f"{raw.name}: internal error: "
                                                        "KeyError('DETSEC')")
     [line] = [message for message in sent if isinstance(message, LogLine)]
