@@ -71,7 +71,11 @@ Clients: :func:`request` (one synchronous request, bounded in time, for
 :class:`dataman.ipc.connection.ControlConnection` (asyncio, for the console),
 which holds at most ``EVENT_LIMIT`` events its reader has not
 taken and reports any it had to drop with a ``dropped`` event of its own.
-Messages are built and parsed only by :func:`encode` and :func:`decode`.
+Messages are built and parsed only by :func:`encode` and :func:`decode`; the
+snapshot and the events inside them are classes (:mod:`dataman.ipc.protocol`,
+``protocol_snapshot``, ``protocol_events``) that encode and decode themselves.
+A client that receives a message of another version raises
+:class:`ProtocolVersionError`, whose text says which side to upgrade.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ from pathlib import Path
 from typing import Any
 
 from dataman.core.errors import DataManError
+from dataman.ipc.protocol_snapshot import Snapshot
 
 PROTOCOL_VERSION = 1
 MAX_REQUEST = 64 * 1024
@@ -91,10 +96,21 @@ MAX_REQUEST = 64 * 1024
 MAX_MESSAGE = 16 * 1024 * 1024
 OPS = frozenset({"snapshot", "subscribe", "pause", "resume", "stop", "retry", "process"})
 REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health"})
-APPENDED = frozenset({"frame", "log"})
+APPENDED = frozenset({"frame", "log", "refused"})
 
 class ControlError(DataManError):
     """A request the service refuses; the message is the ``error`` of the reply."""
+
+
+class ProtocolVersionError(ControlError):
+    """The other side speaks another major version of the protocol: say which to upgrade."""
+
+    def __init__(self, service: object, client: str = "client") -> None:
+        self.service_version = service
+        upgrade = (f"upgrade this {client}" if isinstance(service, int)
+                   and service > PROTOCOL_VERSION else "upgrade the dataMan service")
+        super().__init__(f"dataMan service speaks control protocol {service}, this {client} "
+                         f"speaks {PROTOCOL_VERSION}: {upgrade}")
 
 
 class ControlUnavailable(DataManError):
@@ -107,9 +123,14 @@ def encode(message: dict[str, Any]) -> bytes:
                       ensure_ascii=False).encode() + b"\n"
 
 
-def decode(line: bytes | str) -> dict[str, Any]:
-    """The message in one line; ControlError says precisely what is wrong with it."""
-    return check_version(parse(line))
+def decode(line: bytes | str, *, client: str = "client") -> dict[str, Any]:
+    """A message from the service; ControlError says precisely what is wrong with it,
+    ProtocolVersionError (in words for an operator) if it speaks another version."""
+    message = parse(line)
+    version = message.get("v")
+    if version is not None and (type(version) is not int or version != PROTOCOL_VERSION):
+        raise ProtocolVersionError(version, client)
+    return check_version(message)
 
 
 def parse(line: bytes | str) -> dict[str, Any]:
@@ -141,7 +162,8 @@ def check_version(message: dict[str, Any]) -> dict[str, Any]:
 
 
 
-def request(path: Path, op: str, /, *, timeout: float = 1.0, **fields: Any) -> dict[str, Any]:
+def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "client",
+            **fields: Any) -> dict[str, Any]:
     """Send one request and return its ``result``, all within ``timeout`` seconds.
 
     For ``dataman health`` and scripts: a hung service must cost a bounded wait,
@@ -155,11 +177,17 @@ def request(path: Path, op: str, /, *, timeout: float = 1.0, **fields: Any) -> d
             sock.settimeout(_left(deadline, timeout))
             sock.sendall(encode({"id": 1, "op": op, **fields}))
             while True:
-                message = decode(_read_line(sock, deadline, timeout))
+                message = decode(_read_line(sock, deadline, timeout), client=client)
                 if message.get("type") == "reply" and message.get("id") == 1:
                     return reply_result(message)
         except OSError as error:
             raise ControlUnavailable(unavailable_reason(error, path, timeout)) from None
+
+
+def request_snapshot(path: Path, *, timeout: float = 1.0, client: str = "client") -> Snapshot:
+    """The service's snapshot, decoded (ProtocolError names a field that does not fit)."""
+    return Snapshot.from_dict(request(path, "snapshot", timeout=timeout, client=client),
+                              where="snapshot")
 
 
 def _read_line(sock: socket.socket, deadline: float, timeout: float) -> bytes:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from dataman.ipc.datagram import (
     parse_datagram,
     proc_request,
 )
+from dataman.ipc.protocol_events import Event, FrameFinished, LogAppended
+from dataman.ipc.protocol_snapshot import LogEntry
 from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
 from dataman.ipc.udp import bind_command_socket
 from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
@@ -37,7 +40,7 @@ from dataman.service.queue import FrameRequest
 from dataman.service.records import FrameState, Source
 from dataman.service.scan import nights_to_scan, raw_frames
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
-from dataman.service.snapshot import Gauges, LogRing, section, snapshot
+from dataman.service.snapshot import Gauges, LogRing, section, section_event, snapshot
 from dataman.service.supervisor import Supervisor
 
 log = logging.getLogger("dataman")
@@ -81,13 +84,14 @@ class Service:
         self._rejections = RejectionLog()
         self._done_elsewhere: set[str] = set()
         supervisor.changed = self.mark_changed
-        supervisor.frame_finished = lambda item: self.control.publish("frame", item)
+        supervisor.frame_finished = lambda item: self.control.publish_event(FrameFinished(item))
+        supervisor.frame_refused = self.control.publish_event
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
-        handler = EventLogHandler(self.log_ring, self.control.publish)
+        handler = EventLogHandler(self.log_ring, self.control.publish_event)
         log.addHandler(handler)
         config, tasks, udp = self.sup.config, [], None
         begun = loop.time()
@@ -270,12 +274,13 @@ class Service:
             return  # nobody to tell: building a section of 10,000 queued frames costs
         now = self.sup.now()
         if "health" in dirty:  # health needs every section: build them all, once
-            built = snapshot(self.sup, self.gauges, self.log_ring, now)
+            whole = snapshot(self.sup, self.gauges, self.log_ring, now)
+            built = {name: getattr(whole, name) for name in dirty}
         else:
             built = {name: section(self.sup, name, self.gauges, self.log_ring, now)
                      for name in dirty}
         for name in sorted(dirty):
-            self.control.publish(name, built[name])
+            self.control.publish_event(section_event(name, built[name]))
 
     async def measure(self) -> None:
         """Refresh disk space and worker CPU/memory, off the loop, once a second."""
@@ -312,18 +317,17 @@ class RejectionLog:
 class EventLogHandler(logging.Handler):
     """Keep the last log lines and send each one to subscribed consoles."""
 
-    def __init__(self, ring: LogRing, publish) -> None:
+    def __init__(self, ring: LogRing, publish: Callable[[Event], None]) -> None:
         super().__init__(logging.INFO)
         self._ring, self._publish, self._busy = ring, publish, False
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._busy:  # a log line written while publishing one: keep, do not recurse
             return
-        item = {"time": record.created, "level": record.levelname,
-                "message": record.getMessage()}
+        item = LogEntry(record.created, record.levelname, record.getMessage())
         self._ring.append(item)
         self._busy = True
         try:
-            self._publish("log", item)
+            self._publish(LogAppended(item))
         finally:
             self._busy = False

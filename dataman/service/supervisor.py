@@ -31,7 +31,6 @@ from collections.abc import Callable
 from contextlib import suppress
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from dataman.core.config import Config
 from dataman.ipc.jobs import (
@@ -45,6 +44,8 @@ from dataman.ipc.jobs import (
     StepStarted,
     UniqnameReserved,
 )
+from dataman.ipc.protocol_events import FrameRefused
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
@@ -100,10 +101,12 @@ class Supervisor:
         self.night = ObservingNight(journal, config.site.utc_offset, now)
         # Set by the service: a section of the snapshot changed / a frame finished.
         self.changed: Callable[..., None] = lambda *sections: None
-        self.frame_finished: Callable[[dict[str, Any]], None] = lambda item: None
+        self.frame_finished: Callable[[FrameEntry], None] = lambda item: None
+        self.frame_refused: Callable[[FrameRefused], None] = lambda event: None
         self.wake = asyncio.Event()
         self.waiting = RawFileWait(self.queue, config.service.wait_for_write)
-        self.intake = Intake(journal, self.queue, self.waiting)
+        self.intake = Intake(journal, self.queue, self.waiting,
+                             refused=lambda event: self.frame_refused(event))
         # Looked up at each call, not bound here: the service sets them after construction.
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
                                  changed=lambda *sections: self.changed(*sections),
