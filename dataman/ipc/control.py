@@ -21,38 +21,16 @@ Events (service → subscribers), ``time`` in UTC epoch seconds::
 
     {"v": 1, "type": "event", "event": "<kind>", "time": 1767064366.1, "data": {...}}
 
-Event kinds and ``data``; the sections are those of the snapshot (see below):
-
-* replaceable (a newer one makes an older one of the same kind worthless, so a
-  subscriber that falls behind gets only the latest): ``service``, ``counts``,
-  ``queue``, ``workers``, ``transfers``, ``health`` — ``data`` is that whole section;
-* appended (each one counts): ``frame`` — ``data`` is one item of ``recent``, sent
-  whenever a frame finishes (delivered, waiting for delivery, or failed); ``log`` —
-  ``data`` is one item of ``log``; ``dropped`` — ``{"count": n}``, the number of
-  appended events this subscriber lost because it did not read fast enough.
-
-The snapshot (``result`` of ``snapshot`` and ``subscribe``)::
-
-    service   {state: running|paused|stopping, pid, started_at, hostid, config, version,
-               log_file, workers_expected, cpu_percent, rss}    cpu (%) and rss (bytes)
-               of supervisor + workers, measured once a second, null before the first
-    counts    {queued, running, processed, delivered, failed}  this observing night,
-              and queue_total: every frame in the queue now, whatever its night
-    queue     [{name, channel, source: datagram|scan|console, requested_at,
-                not_before: epoch|null, reason: str|null}]       in dispatch order, the
-                                                                 first 200 of queue_total
-    workers   [{index, pid, state: starting|idle|busy|stopping|exited, frame, step,
-                step_started, job_started, frames_done, cpu_percent, rss}]
-    recent    [{name, instrument, roi, binning, timings: {read, fixes, otm, write, deliver},
-                latency, processed, delivered, result: ok|warning|waiting|failed,
-                reason, warnings: [str], finished_at}]           newest first, <= 100,
-                                                                 one per frame: its latest
-    transfers {repo_dir, repo_reachable, repo_reason, proc_free, repo_free,
-               last: {"MODS1B": "mods1b.20251230.0143.fits", ...},
-               awaiting_delivery: [name], next_retry_at}
-    log       [{time, level, message}]                           oldest first, <= 200
-    last      {name, latency, delivered_at} | null               last delivered frame
-    health    {level: 0|1|2, verdict: OK|WARNING|DOWN, problems: [str]}
+The snapshot (``result`` of ``snapshot`` and ``subscribe``) and the ``data`` of
+every event kind are classes, with their fields, in
+:mod:`dataman.ipc.protocol_snapshot` and :mod:`dataman.ipc.protocol_events`:
+replaceable events (``service``, ``counts``, ``queue``, ``workers``,
+``transfers``, ``health``: a newer one makes an older one of the same kind
+worthless, so a subscriber that falls behind gets only the latest) carry a whole
+snapshot section; appended ones each count (``frame``: one item of ``recent``;
+``log``: one line; ``refused``: a request not acted on); ``dropped`` (``{"count":
+n}``) is the number of appended events this subscriber lost because it did not
+read fast enough.
 
 Bad requests get an error reply and the connection stays open: malformed JSON,
 not UTF-8, not an object, missing or unknown ``v`` or ``op`` (``id`` is null

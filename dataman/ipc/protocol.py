@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Hashable
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -115,11 +116,18 @@ def _scalar(hint: type, value: object, where: str) -> object:
 def _json_name(value: object) -> str:
     if value is None:
         return "null"
-    return {dict: "an object", list: "an array"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
+def field_hints(cls: type) -> dict[str, Any]:
+    """The resolved type of each field of the dataclass ``cls``."""
+    return _field_hints(cls)
 
 
 @cache
-def field_hints(cls: type) -> dict[str, Any]:
-    """The resolved type of each field of the dataclass ``cls``."""
+def _field_hints(cls: Hashable) -> dict[str, Any]:
+    assert isinstance(cls, type)
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}

@@ -55,7 +55,7 @@ class Event(Wire):
         where = f"event {cls.kind!r} data"
         if not cls.single:
             return cls.from_dict(data, where=where)
-        return cls(from_json(field_hints(cls)[cls.kind], data, where))
+        return cls(from_json(field_hints(cls)[cls.kind], data, where))  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True)

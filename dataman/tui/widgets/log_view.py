@@ -34,7 +34,7 @@ class LogView(RichLog):
     def __init__(self, **kwargs) -> None:
         super().__init__(max_lines=MAX_LOG, wrap=True, markup=False, auto_scroll=True, **kwargs)
         self._records: deque[LogEntry] = deque()
-        self._newest: dict | None = None  # the last record written
+        self._newest: LogEntry | None = None  # the last record written
         self.shown = 0
         self._title()
 
