@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.ipc.control import (
@@ -27,7 +28,6 @@ from dataman.ipc.control import (
     request_snapshot,
 )
 from dataman.ipc.protocol import ProtocolError
-from dataman.ipc.protocol_snapshot import Snapshot
 from dataman.service import lock
 from dataman.service.health import (
     Health,
@@ -43,6 +43,9 @@ from dataman.service.health import (
 SOCKET_TIMEOUT = 0.5
 #: The CPU usage interval when the service does not answer, seconds.
 CPU_SAMPLE = 0.1
+
+if TYPE_CHECKING:
+    from dataman.ipc.protocol_snapshot import Snapshot
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

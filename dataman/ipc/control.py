@@ -63,10 +63,12 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataman.core.errors import DataManError
-from dataman.ipc.protocol_snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from dataman.ipc.protocol_snapshot import Snapshot
 
 PROTOCOL_VERSION = 1
 MAX_REQUEST = 64 * 1024
@@ -163,9 +165,14 @@ def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "clie
 
 
 def request_snapshot(path: Path, *, timeout: float = 1.0, client: str = "client") -> Snapshot:
-    """The service's snapshot, decoded (ProtocolError names a field that does not fit)."""
-    return Snapshot.from_dict(request(path, "snapshot", timeout=timeout, client=client),
-                              where="snapshot")
+    """The service's snapshot, decoded (ProtocolError names a field that does not fit).
+
+    The classes are imported only once there is a reply to decode: a ``dataman health``
+    on a hung service does not pay for building them."""
+    result = request(path, "snapshot", timeout=timeout, client=client)
+    from dataman.ipc.protocol_snapshot import Snapshot
+
+    return Snapshot.from_dict(result, where="snapshot")
 
 
 def _read_line(sock: socket.socket, deadline: float, timeout: float) -> bytes:

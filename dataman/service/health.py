@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dataman.ipc.protocol_snapshot import Snapshot
+if TYPE_CHECKING:
+    from dataman.ipc.protocol_snapshot import Snapshot
+
 
 VERDICTS = ("OK", "WARNING", "DOWN")
 #: A frame free to run that has waited longer than this, seconds, means the queue backs up.
