@@ -37,7 +37,7 @@ from dataman.ipc.udp import bind_command_socket
 from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
 from dataman.service.lock import InstanceLock
 from dataman.service.queue import FrameRequest
-from dataman.service.records import FrameState, Source
+from dataman.service.records import Source
 from dataman.service.scan import nights_to_scan, raw_frames
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
 from dataman.service.snapshot import Gauges, LogRing, section, section_event, snapshot
@@ -165,8 +165,7 @@ class Service:
     def status(self) -> str:
         """Tonight's numbers, as the health line and the console count them."""
         counts = section(self.sup, "counts", self.gauges, self.log_ring, self.sup.now())
-        return status_text(len(self.sup.queue), counts[FrameState.DELIVERED],
-                           counts[FrameState.FAILED])
+        return status_text(counts.queue_total, counts.delivered, counts.failed)
 
     # --- intake -------------------------------------------------------------------------
 
