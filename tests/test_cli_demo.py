@@ -14,13 +14,20 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
 
 from dataman.commands.demo_progress import Tally, frame_line, summary_lines
+from dataman.core.config import load_config
+from dataman.ipc.control import PROTOCOL_VERSION
+from dataman.ipc.protocol_events import FrameRefused
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.service.records import FrameState
+from tests import protocol_fixtures as pf
 from tests.conftest import _processes_of, write_config
 from tests.service_harness import ServiceProcess, free_udp_port, shm_segments, wait_until
 
@@ -53,9 +60,10 @@ def service_pid(stdout: str) -> int:
     return int(match.group(1))
 
 
-def item(name: str, result: str = "ok", latency: float | None = 0.5, **fields: object) -> dict:
-    return {"name": name, "result": result, "latency": latency, "roi": "1kx1k",
-            "binning": "2x2", "timings": {"read": 0.012, "write": 0.034}, **fields}
+def item(name: str, result: str = "ok", latency: float | None = 0.5,
+         **fields: Any) -> FrameEntry:
+    return pf.frame(name=name, result=result, latency=latency, roi="1kx1k", binning="2x2",
+                    timings={"read": 0.012, "write": 0.034}, **fields)
 
 
 def test_only_final_outcomes_of_planned_frames_count() -> None:
@@ -78,13 +86,13 @@ def test_only_final_outcomes_of_planned_frames_count() -> None:
 def test_a_frame_the_service_refuses_ends_failed_with_its_reason() -> None:
     tally = Tally(["mods1b.20251230.0001.fits"])
     tally.written += tally.names
-    refusal = {"level": "INFO", "message": "mods1b.20251230.0001.fits: requested by "
-               "127.0.0.1:5000, already delivered /x/mods1b.20251230.0001.fits; "
-               "not processed again"}
+    refusal = FrameRefused("mods1b.20251230.0001.fits", "127.0.0.1:5000",
+                           "already delivered /x/mods1b.20251230.0001.fits; "
+                           "not processed again")
 
-    assert tally.note_log({"level": "INFO", "message": "mods1b.20251230.0001.fits: "
-                           "requested by 127.0.0.1:5000 (1 queued)"}) is None
-    assert tally.note_log(refusal) is not None
+    assert tally.note_refused(replace(refusal, name="mods1b.20251230.0099.fits")) is None
+    assert tally.note_refused(refusal) is not None
+    assert tally.note_refused(refusal) is None  # ended already
 
     assert summary_lines(tally) == [
         "delivered 0 of 1 frames, failed 1",
@@ -105,6 +113,21 @@ def test_the_summary_gives_latency_median_and_max_and_what_is_missing() -> None:
         "  unfinished mods1b.20251230.0003.fits: no outcome yet",
         "  1 frame never written",
     ]
+
+
+def test_a_service_speaking_another_protocol_version_is_named_not_replaced(home: Path) -> None:
+    """A service answers, in another version: the demo says which side to upgrade, and
+    neither starts a second service nor writes a frame."""
+    config = load_config(home / "dataman.ini")
+    config.server.control_socket.parent.mkdir(parents=True, exist_ok=True)
+    with pf.service_speaking(config.server.control_socket, PROTOCOL_VERSION + 1):
+        run = dataman_demo(home / "dataman.ini", "--frames", "1", *SMALL)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stderr == (f"dataman demo: dataMan service speaks control protocol "
+                          f"{PROTOCOL_VERSION + 1}, this demo speaks {PROTOCOL_VERSION}: "
+                          "upgrade this demo\n")
+    assert "started the service" not in run.stdout
+    assert not list((home / "data").rglob("*.fits"))
 
 
 @pytest.mark.slow

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from dataman.ipc.control import PROTOCOL_VERSION
+from tests import protocol_fixtures as pf
 from tests.conftest import write_config
 from tests.service_harness import dataman_health
 
@@ -25,10 +27,12 @@ LAST = "mods1b.20251230.0143.fits"
 CANNED_SERVICE = """
 import asyncio, json, os, sys, time
 from pathlib import Path
+import dataman.ipc.control
 from dataman.ipc.control_server import ControlServer
 from dataman.service.lock import InstanceLock
 
 state_dir, snapshot = Path(sys.argv[1]), json.loads(sys.argv[2])
+dataman.ipc.control.PROTOCOL_VERSION = int(sys.argv[3])  # what this stand-in speaks
 lock = InstanceLock.acquire(state_dir)
 now = time.time()
 snapshot["service"].update(pid=os.getpid(), started_at=now)
@@ -46,17 +50,10 @@ async def main():
 
 asyncio.run(main())
 """
-SNAPSHOT: dict[str, Any] = {
-    "service": {"state": "running", "workers_expected": 2, "cpu_percent": 2.4,
-                "rss": 310 * 2**20 + 12345},
-    "counts": {"queued": 0, "running": 0, "processed": 143, "delivered": 143, "failed": 0},
-    "queue": [],
-    "workers": [{"index": 1, "state": "idle"}, {"index": 2, "state": "idle"}],
-    "recent": [],
-    "transfers": {"repo_reachable": True, "awaiting_delivery": []},
-    "log": [],
-    "last": {"name": LAST, "latency": 0.62},
-}
+SNAPSHOT = pf.wire(pf.snapshot(
+    service=pf.service_info(cpu_percent=2.4, rss=310 * 2**20 + 12345),
+    counts=pf.counts(processed=143, delivered=143),
+    last=pf.last_delivered(LAST, 0.62, None)))
 #: A service that answers reports its own CPU and memory (in the snapshot)...
 SERVICE_FIELDS = r"pid (\d+) up \w+ cpu 2% rss 310MB"
 #: ... one that does not is measured by ``dataman health`` itself (psutil).
@@ -71,9 +68,11 @@ def home(short_dir: Path) -> Path:
     return short_dir
 
 
-def start_service(home: Path, snapshot: dict[str, Any]) -> subprocess.Popen[str]:
+def start_service(home: Path, snapshot: dict[str, Any], *,
+                  version: int = PROTOCOL_VERSION) -> subprocess.Popen[str]:
     service = subprocess.Popen([sys.executable, "-c", CANNED_SERVICE, str(home / "state"),
-                                json.dumps(snapshot)], stdout=subprocess.PIPE, text=True)
+                                json.dumps(snapshot), str(version)],
+                               stdout=subprocess.PIPE, text=True)
     ready, _, _ = select.select([service.stdout], [], [], 30)
     if not ready or service.stdout.readline() != "ready\n":
         stop_service(service)
@@ -120,10 +119,10 @@ def test_ok_when_the_service_answers(home: Path):
 
 
 def test_warning_with_the_problems_when_the_service_reports_them(home: Path):
-    snapshot = json.loads(json.dumps(SNAPSHOT))
-    snapshot["service"]["state"] = "paused"
-    snapshot["transfers"] = {"repo_reachable": False, "repo_reason": "repoDir not writable",
-                             "awaiting_delivery": ["a.fits", "b.fits", "c.fits"]}
+    snapshot = pf.wire(pf.snapshot(
+        service=pf.service_info(state="paused", cpu_percent=2.4, rss=310 * 2**20 + 12345),
+        transfers=pf.transfers(repo_reachable=False, repo_reason="repoDir not writable",
+                               awaiting_delivery=("a.fits", "b.fits", "c.fits"))))
     service = start_service(home, snapshot)
     try:
         run, _ = dataman_health(home / "dataman.ini")
@@ -133,6 +132,36 @@ def test_warning_with_the_problems_when_the_service_reports_them(home: Path):
     assert re.fullmatch(rf"dataMan WARNING {SERVICE_FIELDS} workers 2/2 .* : intake paused; "
                         r"delivery stalled: 3 frames waiting \(repoDir not writable\)\n",
                         run.stdout), run.stdout
+
+
+@pytest.mark.parametrize(("version", "upgrade"), [
+    (PROTOCOL_VERSION + 1, "upgrade this dataman health"),
+    (PROTOCOL_VERSION - 1, "upgrade the dataMan service")])
+def test_a_service_speaking_another_protocol_version_is_a_warning_that_says_so(
+        home: Path, version: int, upgrade: str):
+    service = start_service(home, SNAPSHOT, version=version)
+    try:
+        run, _ = dataman_health(home / "dataman.ini")
+    finally:
+        stop_service(service)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.endswith(
+        f" : dataMan service speaks control protocol {version}, this dataman health speaks "
+        f"{PROTOCOL_VERSION}: {upgrade}\n"), run.stdout
+    assert "Traceback" not in run.stderr
+
+
+def test_a_snapshot_missing_a_field_is_a_warning_naming_it(home: Path):
+    snapshot = pf.wire(pf.snapshot())
+    del snapshot["workers"][1]["pid"]
+    service = start_service(home, snapshot)
+    try:
+        run, _ = dataman_health(home / "dataman.ini")
+    finally:
+        stop_service(service)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert run.stdout.endswith(" : unreadable snapshot (snapshot.workers[1].pid: missing)\n"), \
+        run.stdout
 
 
 @pytest.mark.slow

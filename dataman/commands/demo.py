@@ -26,7 +26,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.demo_progress import Display, Tally, follow, open_display, summary_lines
@@ -37,7 +36,15 @@ from dataman.core.geometry import ROI_MODES
 from dataman.core.names import RAW_NAME
 from dataman.core.nightlog import default_hostid, night_log_path, observing_date
 from dataman.ipc.connection import ControlConnection
-from dataman.ipc.control import ControlError, ControlUnavailable, request
+from dataman.ipc.control import (
+    ControlError,
+    ControlUnavailable,
+    ProtocolVersionError,
+    request,
+    request_snapshot,
+)
+from dataman.ipc.protocol import ProtocolError
+from dataman.ipc.protocol_snapshot import Snapshot
 from dataman.sim.camera import SendFailed, simulate_camera
 from dataman.sim.frames import FrameSpec
 
@@ -144,10 +151,12 @@ def _next_number(config: Config, instrument: str, night: str) -> int:
     return max((int(match.group(3)) for match in names if match), default=0) + 1
 
 
-def attach_or_start(config: Config) -> tuple[ServiceChild | None, dict[str, Any]]:
+def attach_or_start(config: Config) -> tuple[ServiceChild | None, Snapshot]:
     """The service that answers on the control socket, else a new one once it is ready."""
     try:
-        snapshot = request(config.server.control_socket, "snapshot", timeout=2.0)
+        snapshot = request_snapshot(config.server.control_socket, timeout=2.0, client="demo")
+    except (ProtocolVersionError, ProtocolError) as error:  # a service is there: not ours
+        raise DemoFailed(str(error)) from None
     except (ControlUnavailable, ControlError):
         child = ServiceChild(config.source)
         try:
@@ -158,10 +167,10 @@ def attach_or_start(config: Config) -> tuple[ServiceChild | None, dict[str, Any]
                 raise DemoFailed(f"{error}\n{child.stderr_tail()}") from None
             raise
         print(f"started the service: dataman run -c {config.source} (pid {child.process.pid}),"
-              f" {len(snapshot['workers'])} workers ready", flush=True)
+              f" {len(snapshot.workers)} workers ready", flush=True)
         return child, snapshot
     print(f"using the dataMan already running on this configuration "
-          f"(pid {snapshot['service'].get('pid')}); it keeps running afterwards", flush=True)
+          f"(pid {snapshot.service.pid}); it keeps running afterwards", flush=True)
     return None, snapshot
 
 
@@ -180,19 +189,21 @@ class ServiceChild:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr,
             start_new_session=True)
 
-    def wait_ready(self, socket_path: Path, timeout: float) -> dict[str, Any]:
+    def wait_ready(self, socket_path: Path, timeout: float) -> Snapshot:
         """The first snapshot in which every worker has started; DemoFailed if none comes."""
         deadline = time.monotonic() + timeout
         why = "no answer yet"
         while self.process.poll() is None:
             try:
-                snapshot = request(socket_path, "snapshot", timeout=1.0)
-                workers = snapshot["workers"]
-                if snapshot["service"]["state"] != "starting" and \
-                        len(workers) >= snapshot["service"]["workers_expected"] and all(
-                        worker["state"] in ("idle", "busy") for worker in workers):
+                snapshot = request_snapshot(socket_path, timeout=1.0, client="demo")
+                workers, service = snapshot.workers, snapshot.service
+                if service.state != "starting" and \
+                        len(workers) >= service.workers_expected and all(
+                        worker.state in ("idle", "busy") for worker in workers):
                     return snapshot
                 why = "workers still starting"
+            except (ProtocolVersionError, ProtocolError) as error:
+                raise DemoFailed(str(error)) from None
             except (ControlUnavailable, ControlError) as error:
                 why = str(error)
             if time.monotonic() > deadline:
@@ -240,13 +251,14 @@ async def _drive(config: Config, specs: list[FrameSpec], cadence: float, tally: 
                  display: Display) -> None:
     """Run the camera in a thread and follow the service until every frame has an outcome."""
     try:
-        connection = await ControlConnection.open(config.server.control_socket, timeout=5.0)
+        connection = await ControlConnection.open(config.server.control_socket, timeout=5.0,
+                                                  client="demo")
     except ControlUnavailable as error:
         raise DemoFailed(f"cannot follow the service: {error}") from None
     try:
         await connection.subscribe()
         await _camera_and_follow(connection, config, specs, cadence, tally, display)
-    except (ControlUnavailable, ControlError) as error:
+    except (ControlUnavailable, ControlError, ProtocolError) as error:
         raise DemoFailed(f"lost the service: {error}") from None
     finally:
         await connection.close()
@@ -277,8 +289,8 @@ async def _camera_and_follow(connection: ControlConnection, config: Config,
         await asyncio.gather(camera, return_exceptions=True)
 
 
-def _summary(config: Config, tally: Tally, snapshot: dict[str, Any]) -> None:
-    log_file = snapshot.get("service", {}).get("log_file") or _night_log(config)
+def _summary(config: Config, tally: Tally, snapshot: Snapshot) -> None:
+    log_file = snapshot.service.log_file or _night_log(config)
     print("", *summary_lines(tally), sep="\n")
     print(f"processed files: {config.paths.proc_dir}")
     print(f"staging (repoDir): {config.paths.repo_dir}")

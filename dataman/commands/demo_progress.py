@@ -1,8 +1,8 @@
 """Following ``dataman demo`` through the control socket: each frame's outcome, as it comes.
 
 :class:`Tally` is what the demo knows: the frames it planned, those the camera
-has written, and what the service said about each (the ``recent`` items of
-``frame`` events, see :mod:`dataman.ipc.control`). :func:`follow` feeds it from
+has written, and what the service said about each (the ``frame`` and ``refused``
+events, see :mod:`dataman.ipc.protocol_events`). :func:`follow` feeds it from
 a subscribed connection until every written frame has an outcome. A display
 shows it: a progress bar (rich) on a terminal, one plain line per frame
 otherwise, so a log file or a test reads the same lines a person sees above
@@ -16,6 +16,7 @@ import statistics
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Protocol
 
 from rich.console import Console
@@ -24,13 +25,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from dataman.core.timings import format_step_timings
 from dataman.ipc.connection import ControlConnection
 from dataman.ipc.control import ControlUnavailable
+from dataman.ipc.protocol_events import (
+    Dropped,
+    FrameFinished,
+    FrameRefused,
+    LogAppended,
+    WorkersChanged,
+)
+from dataman.ipc.protocol_snapshot import FrameEntry, LogEntry, WorkerEntry
 
 #: Results that end a frame; ``waiting`` (processed, delivery pending) does not.
 FINAL = frozenset({"ok", "warning", "failed"})
 DELIVERED = frozenset({"ok", "warning"})
-#: Words of the service's log line when it will not process a frame it was sent
-#: (``Supervisor.request_frame``): the frame ends there, it gets no ``frame`` event.
-REFUSALS = ("not processed again", "NOT recorded")
+#: What a refused frame (a ``refused`` event: it gets no ``frame`` event) is shown as.
+REFUSED = FrameEntry(name="", instrument="", roi="", binning="", timings={}, latency=None,
+                     processed=None, delivered=None, result="failed", reason=None,
+                     warnings=(), finished_at=0.0)
 
 
 class Tally:
@@ -39,53 +49,51 @@ class Tally:
     def __init__(self, names: list[str]) -> None:
         self.names = list(names)
         self.written: list[str] = []  # list.append is atomic: the camera thread appends
-        self.outcomes: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, FrameEntry] = {}
         self.waiting: dict[str, str] = {}
         self.steps: dict[str, str] = {}
         self.last_latency: float | None = None
 
-    def note_frame(self, item: dict[str, Any]) -> dict[str, Any] | None:
+    def note_frame(self, item: FrameEntry) -> FrameEntry | None:
         """Record a ``recent`` item; return it when it is the first final outcome of ours."""
-        name = item.get("name")
+        name = item.name
         if name not in self.names or name in self.outcomes:
             return None
-        if item.get("result") == "waiting":
-            self.waiting[name] = item.get("reason") or "delivery pending"
+        if item.result == "waiting":
+            self.waiting[name] = item.reason or "delivery pending"
             return None
-        if item.get("result") not in FINAL:
+        if item.result not in FINAL:
             return None
         self.waiting.pop(name, None)
         self.outcomes[name] = item
-        if item["result"] in DELIVERED and item.get("latency") is not None:
-            self.last_latency = item["latency"]
+        if item.result in DELIVERED and item.latency is not None:
+            self.last_latency = item.latency
         return item
 
-    def note_log(self, entry: dict[str, Any]) -> dict[str, Any] | None:
-        """A log line refusing one of our frames ends it as failed (see ``REFUSALS``)."""
-        name, colon, rest = str(entry.get("message", "")).partition(": ")
-        if not colon or not any(words in rest for words in REFUSALS):
-            return None
-        return self.note_frame({"name": name, "result": "failed", "reason": rest,
-                                "latency": None, "timings": {}})
+    def note_refused(self, refused: FrameRefused) -> FrameEntry | None:
+        """The service will not process one of our frames: it ends there, as failed."""
+        return self.note_frame(replace(REFUSED, name=refused.name,
+                                       reason=f"requested by {refused.origin}, "
+                                              f"{refused.reason}"))
 
-    def note_workers(self, workers: list[dict[str, Any]]) -> None:
-        self.steps = {w["frame"]: w.get("step") or "starting" for w in workers
-                      if w.get("state") == "busy" and w.get("frame")}
+    def note_workers(self, workers: tuple[WorkerEntry, ...]) -> None:
+        self.steps = {w.frame: w.step or "starting" for w in workers
+                      if w.state == "busy" and w.frame}
 
     def is_ours(self, message: str) -> bool:
         return message.partition(": ")[0] in self.names
 
     @property
-    def delivered(self) -> list[dict[str, Any]]:
-        return [item for item in self.outcomes.values() if item["result"] in DELIVERED]
+    def delivered(self) -> list[FrameEntry]:
+        return [item for item in self.outcomes.values() if item.result in DELIVERED]
 
     @property
-    def failed(self) -> list[dict[str, Any]]:
-        return [item for item in self.outcomes.values() if item["result"] == "failed"]
+    def failed(self) -> list[FrameEntry]:
+        return [item for item in self.outcomes.values() if item.result == "failed"]
 
     @property
     def latencies(self) -> list[float]:
-        return [item["latency"] for item in self.delivered if item.get("latency") is not None]
+        return [item.latency for item in self.delivered if item.latency is not None]
 
     def pending(self) -> list[str]:
         """Frames written but without an outcome yet, oldest first."""
@@ -100,18 +108,18 @@ class Tally:
         return "camera exposing" if len(self.written) < len(self.names) else ""
 
 
-def frame_line(item: dict[str, Any], tally: Tally) -> str:
+def frame_line(item: FrameEntry, tally: Tally) -> str:
     """``[2/6] ok       mods1r.20251230.0001.fits  full 1x1  latency 0.62 s  read 13ms ...``"""
     count = f"[{len(tally.outcomes)}/{len(tally.names)}]"
-    if item["result"] == "failed":
-        return f"{count} FAILED   {item['name']}: {item.get('reason') or 'no reason given'}"
-    mode = f"{item.get('roi') or '?'} {item.get('binning') or '?'}"  # binning reads "2x2"
-    latency = item.get("latency")
-    line = (f"{count} {item['result']:<8} {item['name']}  {mode:<9}  "
+    if item.result == "failed":
+        return f"{count} FAILED   {item.name}: {item.reason or 'no reason given'}"
+    mode = f"{item.roi or '?'} {item.binning or '?'}"  # binning reads "2x2"
+    latency = item.latency
+    line = (f"{count} {item.result:<8} {item.name}  {mode:<9}  "
             f"latency {'?' if latency is None else f'{latency:.2f}'} s  "
-            f"{format_step_timings(item.get('timings') or {})}")
-    if item.get("warnings"):
-        line += f"  warnings: {'; '.join(item['warnings'])}"
+            f"{format_step_timings(item.timings)}")
+    if item.warnings:
+        line += f"  warnings: {'; '.join(item.warnings)}"
     return line
 
 
@@ -122,7 +130,7 @@ def summary_lines(tally: Tally) -> list[str]:
     if latencies := tally.latencies:
         lines.append(f"latency (datagram to delivered copy): median "
                      f"{statistics.median(latencies):.2f} s, max {max(latencies):.2f} s")
-    lines += [f"  FAILED {item['name']}: {item.get('reason')}" for item in tally.failed]
+    lines += [f"  FAILED {item.name}: {item.reason}" for item in tally.failed]
     for name in tally.pending():
         lines.append(f"  unfinished {name}: {tally.waiting.get(name, 'no outcome yet')}")
     unwritten = len(tally.names) - len(tally.written)
@@ -132,7 +140,7 @@ def summary_lines(tally: Tally) -> list[str]:
 
 
 class Display(Protocol):
-    def finished(self, item: dict[str, Any], tally: Tally) -> None: ...
+    def finished(self, item: FrameEntry, tally: Tally) -> None: ...
     def note(self, text: str) -> None: ...
     def refresh(self, tally: Tally) -> None: ...
 
@@ -140,7 +148,7 @@ class Display(Protocol):
 class PlainDisplay:
     """One line per finished frame on stdout, flushed at once (a pipe, a log file, a test)."""
 
-    def finished(self, item: dict[str, Any], tally: Tally) -> None:
+    def finished(self, item: FrameEntry, tally: Tally) -> None:
         print(frame_line(item, tally), flush=True)
 
     def note(self, text: str) -> None:
@@ -157,7 +165,7 @@ class BarDisplay:
         self.progress = progress
         self.task = progress.add_task("frames", total=total, current="starting", last="")
 
-    def finished(self, item: dict[str, Any], tally: Tally) -> None:
+    def finished(self, item: FrameEntry, tally: Tally) -> None:
         self.note(frame_line(item, tally))
         self.refresh(tally)
 
@@ -216,32 +224,35 @@ async def _read_events(connection: ControlConnection, tally: Tally, display: Dis
                        wake: asyncio.Event) -> None:
     while True:
         event = await connection.next_event()
-        kind, data = event.get("event"), event.get("data")  # type: Any, Any
-        if kind == "frame" and (item := tally.note_frame(data)):
-            display.finished(item, tally)
-        elif kind == "log":
-            _on_log(data, tally, display)
-        elif kind == "workers":
-            tally.note_workers(data)
-        elif kind == "dropped":  # we fell behind: what we missed is in the snapshot
+        if isinstance(event, FrameFinished | FrameRefused):
+            _on_outcome(event, tally, display)
+        elif isinstance(event, LogAppended):
+            _on_log(event.log, tally, display)
+        elif isinstance(event, WorkersChanged):
+            tally.note_workers(event.workers)
+        elif isinstance(event, Dropped):  # we fell behind: what we missed is in the snapshot
             await _catch_up(connection, tally, display)
         wake.set()
 
 
-def _on_log(entry: dict[str, Any], tally: Tally, display: Display) -> None:
-    """Refusals end our frames; other warnings are shown (a rejected datagram, a full disk)."""
-    if item := tally.note_log(entry):
+def _on_outcome(event: FrameFinished | FrameRefused, tally: Tally, display: Display) -> None:
+    """A frame finished, or was refused (it ends there too)."""
+    item = (tally.note_frame(event.frame) if isinstance(event, FrameFinished)
+            else tally.note_refused(event))
+    if item is not None:
         display.finished(item, tally)
-    elif entry.get("level") in ("WARNING", "ERROR", "CRITICAL") and \
-            not tally.is_ours(entry.get("message", "")):
-        display.note(f"service {entry['level']}: {entry.get('message')}")
+
+
+def _on_log(entry: LogEntry, tally: Tally, display: Display) -> None:
+    """Warnings not about our frames are shown (a rejected datagram, a full disk)."""
+    if entry.level in ("WARNING", "ERROR", "CRITICAL") and not tally.is_ours(entry.message):
+        display.note(f"service {entry.level}: {entry.message}")
 
 
 async def _catch_up(connection: ControlConnection, tally: Tally, display: Display) -> None:
-    snapshot = await connection.request("snapshot")
-    for item in reversed(snapshot.get("recent", [])):  # newest first there
+    """After lost events: the outcomes in the snapshot. A refusal among the lost events
+    is not in it; that frame stays unfinished until the demo gives up on it."""
+    snapshot = await connection.snapshot()
+    for item in reversed(snapshot.recent):  # newest first there
         if finished := tally.note_frame(item):
-            display.finished(finished, tally)
-    for entry in snapshot.get("log", []):
-        if finished := tally.note_log(entry):
             display.finished(finished, tally)

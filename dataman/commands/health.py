@@ -18,10 +18,16 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from dataman.commands.common import add_config_option, config_or_exit
-from dataman.ipc.control import ControlError, ControlUnavailable, request
+from dataman.ipc.control import (
+    ControlError,
+    ControlUnavailable,
+    ProtocolVersionError,
+    request_snapshot,
+)
+from dataman.ipc.protocol import ProtocolError
 from dataman.service import lock
 from dataman.service.health import (
     Health,
@@ -37,6 +43,9 @@ from dataman.service.health import (
 SOCKET_TIMEOUT = 0.5
 #: The CPU usage interval when the service does not answer, seconds.
 CPU_SAMPLE = 0.1
+
+if TYPE_CHECKING:
+    from dataman.ipc.protocol_snapshot import Snapshot
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -65,24 +74,26 @@ def run(args: argparse.Namespace) -> int:
     return health.level
 
 
-def _ask(socket_path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _ask(socket_path: Path) -> tuple[Snapshot | None, str | None]:
     """The snapshot, or None and why there is none."""
     try:
-        return request(socket_path, "snapshot", timeout=SOCKET_TIMEOUT), None
+        return request_snapshot(socket_path, timeout=SOCKET_TIMEOUT,
+                                client="dataman health"), None
     except ControlUnavailable as error:
         return None, f"control socket not answering ({error})"
+    except ProtocolVersionError as error:
+        return None, str(error)
     except ControlError as error:
         return None, f"control socket refused the snapshot ({error})"
+    except ProtocolError as error:
+        return None, f"unreadable snapshot ({error})"
 
 
-def _verdict(snapshot: dict[str, Any] | None, trouble: str | None,
+def _verdict(snapshot: Snapshot | None, trouble: str | None,
              process: ProcessInfo | None, now: float) -> tuple[Health, str]:
     if snapshot is not None:
-        try:
-            health = assess(snapshot, now)
-            return health, health_line(health, snapshot, process_in(snapshot), now)
-        except (AttributeError, KeyError, TypeError, ValueError) as error:
-            trouble = f"unreadable snapshot ({type(error).__name__}: {error})"
+        health = assess(snapshot, now)
+        return health, health_line(health, snapshot, process_in(snapshot), now)
     health = Health.of([trouble or "no snapshot"])
     return health, health_line(health, None, process, now)
 

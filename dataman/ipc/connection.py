@@ -22,11 +22,14 @@ from dataman.ipc.control import (
     REPLACEABLE,
     ControlError,
     ControlUnavailable,
+    ProtocolVersionError,
     decode,
     encode,
     reply_result,
     unavailable_reason,
 )
+from dataman.ipc.protocol_events import Event, UnknownEvent, decode_event
+from dataman.ipc.protocol_snapshot import Snapshot
 
 #: Most events a ControlConnection holds for a reader that falls behind (the service
 #: sends at most 1000 appended ones per subscriber before dropping, and a burst of
@@ -118,7 +121,8 @@ class ControlConnection:
     """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *,
-                 event_limit: int = EVENT_LIMIT) -> None:
+                 event_limit: int = EVENT_LIMIT, client: str = "client") -> None:
+        self._client = client
         self._reader = reader
         self._writer = writer
         self._ids = itertools.count(1)
@@ -128,14 +132,16 @@ class ControlConnection:
         self._task = asyncio.create_task(self._read_loop())
 
     @classmethod
-    async def open(cls, path: Path, *, timeout: float = 1.0) -> ControlConnection:
+    async def open(cls, path: Path, *, timeout: float = 1.0,
+                   client: str = "client") -> ControlConnection:
+        """Connect; ``client`` names this side in a version mismatch ("this console ...")."""
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_unix_connection(os.fspath(path),
                                                                     limit=MAX_MESSAGE)
         except OSError as error:
             raise ControlUnavailable(unavailable_reason(error, path, timeout)) from None
-        return cls(reader, writer)
+        return cls(reader, writer, client=client)
 
     async def request(self, op: str, /, *, timeout: float = 5.0, **fields: Any) -> dict[str, Any]:
         """The ``result`` of ``op``; ControlError if refused, ControlUnavailable if no reply."""
@@ -155,11 +161,25 @@ class ControlConnection:
         finally:
             self._pending.pop(ident, None)
 
-    async def subscribe(self) -> dict[str, Any]:
+    async def subscribe(self) -> Snapshot:
         """The snapshot; from then on every event arrives through ``next_event``."""
-        return await self.request("subscribe")
+        return Snapshot.from_dict(await self.request("subscribe"), where="snapshot")
 
-    async def next_event(self) -> dict[str, Any]:
+    async def snapshot(self) -> Snapshot:
+        """The snapshot now (ProtocolError names a field that does not fit)."""
+        return Snapshot.from_dict(await self.request("snapshot"), where="snapshot")
+
+    async def next_event(self) -> Event:
+        """The next event, decoded; kinds this side does not know are skipped (a newer
+        service of the same protocol version may add some). ProtocolError if one does
+        not fit its class; ControlUnavailable once the connection is closed."""
+        while True:
+            try:
+                return decode_event(await self.next_message())
+            except UnknownEvent:
+                continue
+
+    async def next_message(self) -> dict[str, Any]:
         """The next whole event message, or a ``dropped`` one standing for those this
         connection had to drop; ControlUnavailable once the connection is closed."""
         event = await self._events.get()
@@ -179,7 +199,9 @@ class ControlConnection:
         reason = "connection closed by the service"
         try:
             while line := await self._reader.readline():
-                self._route(decode(line))
+                self._route(decode(line, client=self._client))
+        except ProtocolVersionError as error:
+            reason = str(error)
         except (OSError, ValueError, ControlError) as error:  # ValueError: line too long
             reason = f"connection lost: {error}"
         finally:

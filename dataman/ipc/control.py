@@ -21,38 +21,16 @@ Events (service → subscribers), ``time`` in UTC epoch seconds::
 
     {"v": 1, "type": "event", "event": "<kind>", "time": 1767064366.1, "data": {...}}
 
-Event kinds and ``data``; the sections are those of the snapshot (see below):
-
-* replaceable (a newer one makes an older one of the same kind worthless, so a
-  subscriber that falls behind gets only the latest): ``service``, ``counts``,
-  ``queue``, ``workers``, ``transfers``, ``health`` — ``data`` is that whole section;
-* appended (each one counts): ``frame`` — ``data`` is one item of ``recent``, sent
-  whenever a frame finishes (delivered, waiting for delivery, or failed); ``log`` —
-  ``data`` is one item of ``log``; ``dropped`` — ``{"count": n}``, the number of
-  appended events this subscriber lost because it did not read fast enough.
-
-The snapshot (``result`` of ``snapshot`` and ``subscribe``)::
-
-    service   {state: running|paused|stopping, pid, started_at, hostid, config, version,
-               log_file, workers_expected, cpu_percent, rss}    cpu (%) and rss (bytes)
-               of supervisor + workers, measured once a second, null before the first
-    counts    {queued, running, processed, delivered, failed}  this observing night,
-              and queue_total: every frame in the queue now, whatever its night
-    queue     [{name, channel, source: datagram|scan|console, requested_at,
-                not_before: epoch|null, reason: str|null}]       in dispatch order, the
-                                                                 first 200 of queue_total
-    workers   [{index, pid, state: starting|idle|busy|stopping|exited, frame, step,
-                step_started, job_started, frames_done, cpu_percent, rss}]
-    recent    [{name, instrument, roi, binning, timings: {read, fixes, otm, write, deliver},
-                latency, processed, delivered, result: ok|warning|waiting|failed,
-                reason, warnings: [str], finished_at}]           newest first, <= 100,
-                                                                 one per frame: its latest
-    transfers {repo_dir, repo_reachable, repo_reason, proc_free, repo_free,
-               last: {"MODS1B": "mods1b.20251230.0143.fits", ...},
-               awaiting_delivery: [name], next_retry_at}
-    log       [{time, level, message}]                           oldest first, <= 200
-    last      {name, latency, delivered_at} | null               last delivered frame
-    health    {level: 0|1|2, verdict: OK|WARNING|DOWN, problems: [str]}
+The snapshot (``result`` of ``snapshot`` and ``subscribe``) and the ``data`` of
+every event kind are classes, with their fields, in
+:mod:`dataman.ipc.protocol_snapshot` and :mod:`dataman.ipc.protocol_events`:
+replaceable events (``service``, ``counts``, ``queue``, ``workers``,
+``transfers``, ``health``: a newer one makes an older one of the same kind
+worthless, so a subscriber that falls behind gets only the latest) carry a whole
+snapshot section; appended ones each count (``frame``: one item of ``recent``;
+``log``: one line; ``refused``: a request not acted on); ``dropped`` (``{"count":
+n}``) is the number of appended events this subscriber lost because it did not
+read fast enough.
 
 Bad requests get an error reply and the connection stays open: malformed JSON,
 not UTF-8, not an object, missing or unknown ``v`` or ``op`` (``id`` is null
@@ -71,7 +49,11 @@ Clients: :func:`request` (one synchronous request, bounded in time, for
 :class:`dataman.ipc.connection.ControlConnection` (asyncio, for the console),
 which holds at most ``EVENT_LIMIT`` events its reader has not
 taken and reports any it had to drop with a ``dropped`` event of its own.
-Messages are built and parsed only by :func:`encode` and :func:`decode`.
+Messages are built and parsed only by :func:`encode` and :func:`decode`; the
+snapshot and the events inside them are classes (:mod:`dataman.ipc.protocol`,
+``protocol_snapshot``, ``protocol_events``) that encode and decode themselves.
+A client that receives a message of another version raises
+:class:`ProtocolVersionError`, whose text says which side to upgrade.
 """
 
 from __future__ import annotations
@@ -81,9 +63,12 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataman.core.errors import DataManError
+
+if TYPE_CHECKING:
+    from dataman.ipc.protocol_snapshot import Snapshot
 
 PROTOCOL_VERSION = 1
 MAX_REQUEST = 64 * 1024
@@ -91,10 +76,21 @@ MAX_REQUEST = 64 * 1024
 MAX_MESSAGE = 16 * 1024 * 1024
 OPS = frozenset({"snapshot", "subscribe", "pause", "resume", "stop", "retry", "process"})
 REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health"})
-APPENDED = frozenset({"frame", "log"})
+APPENDED = frozenset({"frame", "log", "refused"})
 
 class ControlError(DataManError):
     """A request the service refuses; the message is the ``error`` of the reply."""
+
+
+class ProtocolVersionError(ControlError):
+    """The other side speaks another major version of the protocol: say which to upgrade."""
+
+    def __init__(self, service: object, client: str = "client") -> None:
+        self.service_version = service
+        upgrade = (f"upgrade this {client}" if isinstance(service, int)
+                   and service > PROTOCOL_VERSION else "upgrade the dataMan service")
+        super().__init__(f"dataMan service speaks control protocol {service}, this {client} "
+                         f"speaks {PROTOCOL_VERSION}: {upgrade}")
 
 
 class ControlUnavailable(DataManError):
@@ -107,9 +103,14 @@ def encode(message: dict[str, Any]) -> bytes:
                       ensure_ascii=False).encode() + b"\n"
 
 
-def decode(line: bytes | str) -> dict[str, Any]:
-    """The message in one line; ControlError says precisely what is wrong with it."""
-    return check_version(parse(line))
+def decode(line: bytes | str, *, client: str = "client") -> dict[str, Any]:
+    """A message from the service; ControlError says precisely what is wrong with it,
+    ProtocolVersionError (in words for an operator) if it speaks another version."""
+    message = parse(line)
+    version = message.get("v")
+    if version is not None and (type(version) is not int or version != PROTOCOL_VERSION):
+        raise ProtocolVersionError(version, client)
+    return check_version(message)
 
 
 def parse(line: bytes | str) -> dict[str, Any]:
@@ -141,7 +142,8 @@ def check_version(message: dict[str, Any]) -> dict[str, Any]:
 
 
 
-def request(path: Path, op: str, /, *, timeout: float = 1.0, **fields: Any) -> dict[str, Any]:
+def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "client",
+            **fields: Any) -> dict[str, Any]:
     """Send one request and return its ``result``, all within ``timeout`` seconds.
 
     For ``dataman health`` and scripts: a hung service must cost a bounded wait,
@@ -155,11 +157,22 @@ def request(path: Path, op: str, /, *, timeout: float = 1.0, **fields: Any) -> d
             sock.settimeout(_left(deadline, timeout))
             sock.sendall(encode({"id": 1, "op": op, **fields}))
             while True:
-                message = decode(_read_line(sock, deadline, timeout))
+                message = decode(_read_line(sock, deadline, timeout), client=client)
                 if message.get("type") == "reply" and message.get("id") == 1:
                     return reply_result(message)
         except OSError as error:
             raise ControlUnavailable(unavailable_reason(error, path, timeout)) from None
+
+
+def request_snapshot(path: Path, *, timeout: float = 1.0, client: str = "client") -> Snapshot:
+    """The service's snapshot, decoded (ProtocolError names a field that does not fit).
+
+    The classes are imported only once there is a reply to decode: a ``dataman health``
+    on a hung service does not pay for building them."""
+    result = request(path, "snapshot", timeout=timeout, client=client)
+    from dataman.ipc.protocol_snapshot import Snapshot
+
+    return Snapshot.from_dict(result, where="snapshot")
 
 
 def _read_line(sock: socket.socket, deadline: float, timeout: float) -> bytes:

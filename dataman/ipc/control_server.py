@@ -41,6 +41,8 @@ from dataman.ipc.control import (
     encode,
     parse,
 )
+from dataman.ipc.protocol import Wire
+from dataman.ipc.protocol_events import Event
 
 SOCKET_MODE = 0o660
 #: A client whose socket accepts nothing for this long is disconnected, seconds.
@@ -51,13 +53,17 @@ CLOSE_FLUSH = 0.5
 
 log = logging.getLogger("dataman")
 
-#: ``handler(op, fields)`` returns the ``result``; a ControlError becomes an error reply.
-Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+#: ``handler(op, fields)`` returns the ``result`` (a protocol object such as the
+#: Snapshot, encoded here, or a plain dict); a ControlError becomes an error reply.
+Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | Wire]]
 
 
-def _reply(ident: Any, result: dict[str, Any] | None = None, error: str | None = None) -> bytes:
+def _reply(ident: Any, result: dict[str, Any] | Wire | None = None,
+           error: str | None = None) -> bytes:
     if error is not None:
         return encode({"type": "reply", "id": ident, "ok": False, "error": error})
+    if isinstance(result, Wire):
+        result = result.to_dict()
     return encode({"type": "reply", "id": ident, "ok": True, "result": result})
 
 
@@ -206,6 +212,11 @@ class ControlServer:
             for outbox in subscribers:
                 outbox.push_event(kind, message)
 
+    def publish_event(self, event: Event, *, now: float | None = None) -> None:
+        """Queue ``event`` (encoded here, at the socket) for every subscriber."""
+        if self.subscriber_count:
+            self.publish(event.kind, event.data(), now=now)
+
     @property
     def subscriber_count(self) -> int:
         return sum(outbox.subscribed for outbox in self._clients.values())
@@ -279,7 +290,7 @@ class ControlServer:
         if op == "subscribe":
             outbox.subscribed = True  # no await since the snapshot was made: no event is lost
 
-    async def _call(self, op: str, message: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, op: str, message: dict[str, Any]) -> dict[str, Any] | Wire:
         if op == "subscribe":
             return await self._handler("snapshot", {})
         return await self._handler(op, {key: value for key, value in message.items()

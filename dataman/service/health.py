@@ -1,22 +1,21 @@
 """Is dataMan well? The verdict and the one status line of ``dataman health``.
 
-Pure functions of a control-socket snapshot (format in ``dataman.ipc.control``)
-and the time ``now``: no I/O, so every rule is tested with literal snapshots.
+Pure functions of a control-socket snapshot (``dataman.ipc.protocol_snapshot``)
+and the time ``now``: no I/O, so every rule is tested with snapshots built in the test.
 The verdict follows monitoring-plugin custom (0 OK, 1 WARNING, 2 DOWN), and
 each problem is a short phrase an operator can act on, because the line ends
 up on the instrument status display, not in a log file.
-
->>> snapshot = {"service": {"state": "paused", "pid": 4242, "workers_expected": 1},
-...             "workers": [{"state": "idle"}], "counts": {"queued": 0}}
->>> assess(snapshot, now=0.0)
-Health(level=1, verdict='WARNING', problems=['intake paused'])
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dataman.ipc.protocol_snapshot import Snapshot
+
 
 from dataman.core.timings import duration
 
@@ -55,31 +54,25 @@ class ProcessInfo:
     children: int
 
 
-def process_in(snapshot: dict[str, Any]) -> ProcessInfo | None:
+def process_in(snapshot: Snapshot) -> ProcessInfo | None:
     """The service's own figures (supervisor + workers, measured once a second), or None
-    before its first measurement.
-
-    >>> process_in({"service": {"pid": 4242, "started_at": 0.0, "cpu_percent": 2.4,
-    ...                         "rss": 3 * 2**20}, "workers": [{}, {}]})
-    ProcessInfo(pid=4242, started_at=0.0, cpu_percent=2.4, rss=3145728, children=2)
-    """
-    service = snapshot.get("service") or {}
-    figures: list[Any] = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
-    if any(figure is None for figure in figures):
+    before its first measurement."""
+    service = snapshot.service
+    if service.cpu_percent is None or service.rss is None:
         return None
-    pid, started_at, cpu, rss = figures
-    return ProcessInfo(int(pid), float(started_at), float(cpu), int(rss),
-                       len(snapshot.get("workers") or []))
+    return ProcessInfo(service.pid, service.started_at, service.cpu_percent, service.rss,
+                       len(snapshot.workers))
 
 
-def assess(snapshot: dict[str, Any], now: float) -> Health:
-    """The verdict on a service that answers: OK, or WARNING with its problems."""
+def assess(snapshot: Snapshot, now: float) -> Health:
+    """The verdict on a service that answers: OK, or WARNING with its problems
+    (its own ``health`` section is not read: this is what makes it)."""
     return Health.of([*_service_problems(snapshot), *_worker_problems(snapshot),
                       *_queue_problems(snapshot, now), *_failure_problems(snapshot, now),
                       *_delivery_problems(snapshot, now)])
 
 
-def health_line(health: Health, snapshot: dict[str, Any] | None,
+def health_line(health: Health, snapshot: Snapshot | None,
                 process: ProcessInfo | None, now: float) -> str:
     """``dataMan OK pid 4242 up 3h12m ... : problem; problem`` — always one line.
 
@@ -87,12 +80,12 @@ def health_line(health: Health, snapshot: dict[str, Any] | None,
     memory from ``process`` when given (``process_in`` the snapshot, or psutil
     when the service does not answer); a field nobody knows is left out.
     """
-    service = (snapshot or {}).get("service") or {}
+    service = snapshot.service if snapshot is not None else None
     parts = [f"dataMan {health.verdict}"]
-    pid = process.pid if process else service.get("pid")
+    pid = process.pid if process else service.pid if service else None
     if pid:
         parts.append(f"pid {pid}")
-    started = process.started_at if process else service.get("started_at")
+    started = process.started_at if process else service.started_at if service else None
     if started:
         parts.append(f"up {duration(now - started)}")
     if process:
@@ -112,89 +105,78 @@ def down_line(state_dir: Path) -> str:
     return f"dataMan DOWN: not running (state {state_dir})"
 
 
-def _snapshot_fields(snapshot: dict[str, Any], now: float) -> list[str]:
-    counts = snapshot.get("counts") or {}
+def _snapshot_fields(snapshot: Snapshot, now: float) -> list[str]:
+    counts = snapshot.counts
     alive, expected = _workers_alive(snapshot)
-    fields = [f"workers {alive}/{expected}", f"queue {queue_total(snapshot)}",
-              f"done {counts.get('delivered', 0)}", f"failed {counts.get('failed', 0)}"]
-    last = snapshot.get("last")
+    fields = [f"workers {alive}/{expected}", f"queue {counts.queue_total}",
+              f"done {counts.delivered}", f"failed {counts.failed}"]
+    last = snapshot.last
     if last:
-        fields.append(f"last {last.get('name')} {last.get('latency') or 0:.2f}s "
-                      f"{duration(now - (last.get('delivered_at') or now))} ago")
+        fields.append(f"last {last.name} {last.latency or 0:.2f}s "
+                      f"{duration(now - (last.delivered_at or now))} ago")
     return fields
 
 
-def _workers_alive(snapshot: dict[str, Any]) -> tuple[int, int]:
-    workers = snapshot.get("workers") or []
+def _workers_alive(snapshot: Snapshot) -> tuple[int, int]:
     # A worker counts once it has said hello: one that is still starting (or that
     # keeps failing to start) cannot take a frame yet.
-    alive = sum(1 for worker in workers if worker.get("state") in ("idle", "busy", "stopping"))
-    expected = (snapshot.get("service") or {}).get("workers_expected", len(workers))
-    return alive, expected
+    alive = sum(1 for worker in snapshot.workers
+                if worker.state in ("idle", "busy", "stopping"))
+    return alive, snapshot.service.workers_expected
 
 
-def _service_problems(snapshot: dict[str, Any]) -> list[str]:
-    state = str((snapshot.get("service") or {}).get("state"))
-    return {"paused": ["intake paused"], "stopping": ["service stopping"]}.get(state, [])
+def _service_problems(snapshot: Snapshot) -> list[str]:
+    return {"paused": ["intake paused"],
+            "stopping": ["service stopping"]}.get(snapshot.service.state, [])
 
 
-def _worker_problems(snapshot: dict[str, Any]) -> list[str]:
+def _worker_problems(snapshot: Snapshot) -> list[str]:
     alive, expected = _workers_alive(snapshot)
     return [f"workers missing: {alive}/{expected} alive"] if alive < expected else []
 
 
-def _queue_problems(snapshot: dict[str, Any], now: float) -> list[str]:
+def _queue_problems(snapshot: Snapshot, now: float) -> list[str]:
     """Frames free to run (no ``not_before``) that nobody takes: the pool cannot keep up."""
-    waiting = [item["requested_at"] for item in snapshot.get("queue") or []
-               if item.get("not_before") is None and item.get("requested_at") is not None]
+    waiting = [item.requested_at for item in snapshot.queue if item.not_before is None]
     if not waiting or now - min(waiting) <= QUEUE_WAIT_WARNING:
         return []
-    return [f"queue backing up: {queue_total(snapshot)} queued, "
+    return [f"queue backing up: {snapshot.counts.queue_total} queued, "
             f"oldest waiting {duration(now - min(waiting))}"]
 
 
-def queue_total(snapshot: dict[str, Any]) -> int:
-    """Frames in the queue now: ``counts.queue_total`` (the ``queue`` section lists 200 at
-    most), else the length of that list."""
-    queue = snapshot.get("queue") or []
-    return int((snapshot.get("counts") or {}).get("queue_total", len(queue)))
-
-
-def _failure_problems(snapshot: dict[str, Any], now: float) -> list[str]:
+def _failure_problems(snapshot: Snapshot, now: float) -> list[str]:
     """A frame failed in the last :data:`FAILURE_WINDOW`: the newest, and tonight's count.
 
     The count is the ``failed`` of ``counts`` (tonight), the one the console's
     header and the status line show, so that two numbers of failures never
     stand side by side meaning different things.
     """
-    failed = [item for item in snapshot.get("recent") or []
-              if item.get("result") == "failed"
-              and now - (item.get("finished_at") or 0) <= FAILURE_WINDOW]
+    failed = [item for item in snapshot.recent
+              if item.result == "failed" and now - item.finished_at <= FAILURE_WINDOW]
     if not failed:
         return []
-    newest = max(failed, key=lambda item: item.get("finished_at") or 0)
-    reason = _shorten(str(newest.get("reason") or "no reason given"))
-    tonight = (snapshot.get("counts") or {}).get("failed")
+    newest = max(failed, key=lambda item: item.finished_at)
+    reason = _shorten(newest.reason or "no reason given")
+    tonight = snapshot.counts.failed
     which = f"{tonight} failed tonight, last" if tonight else "last failure"
-    return [f"{which} {newest.get('name')} ({reason})"]
+    return [f"{which} {newest.name} ({reason})"]
 
 
-def _delivery_problems(snapshot: dict[str, Any], now: float) -> list[str]:
+def _delivery_problems(snapshot: Snapshot, now: float) -> list[str]:
     """Processed frames that do not reach repoDir: unreachable, or waiting too long.
 
     A frame's wait starts when it finished processing (its ``recent`` item);
     a frame no longer in ``recent`` has no known start and does not count.
     """
-    transfers = snapshot.get("transfers") or {}
-    awaiting = set(transfers.get("awaiting_delivery") or [])
+    transfers = snapshot.transfers
+    awaiting = set(transfers.awaiting_delivery)
     if not awaiting:
         return []
     count = f"{len(awaiting)} frame{'s' if len(awaiting) > 1 else ''} waiting"
-    if not transfers.get("repo_reachable", True):
-        reason = transfers.get("repo_reason") or "repoDir unreachable"
-        return [f"delivery stalled: {count} ({_shorten(str(reason))})"]
-    since = [item["finished_at"] for item in snapshot.get("recent") or []
-             if item.get("name") in awaiting and item.get("finished_at") is not None]
+    if not transfers.repo_reachable:
+        reason = transfers.repo_reason or "repoDir unreachable"
+        return [f"delivery stalled: {count} ({_shorten(reason)})"]
+    since = [item.finished_at for item in snapshot.recent if item.name in awaiting]
     if since and now - min(since) > DELIVERY_WAIT_WARNING:
         return [f"delivery stalled: {count}, oldest {duration(now - min(since))}"]
     return []

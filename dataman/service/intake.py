@@ -15,7 +15,9 @@ The :class:`Supervisor` owns one :class:`Intake` and dispatches after each call.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from dataman.ipc.protocol_events import FrameRefused
 from dataman.service.journal import Journal, JournalError
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.records import FrameRecord, FrameState, Source
@@ -28,8 +30,12 @@ log = logging.getLogger("dataman")
 class Intake:
     """Journals requests and queues the frames they name; logs repeats sparingly."""
 
-    def __init__(self, journal: Journal, queue: FrameQueue, waiting: RawFileWait) -> None:
+    def __init__(self, journal: Journal, queue: FrameQueue, waiting: RawFileWait, *,
+                 refused: Callable[[FrameRefused], None] = lambda event: None) -> None:
         self.journal, self.queue, self.waiting = journal, queue, waiting
+        #: Told of every request not acted on, for the console and the demo (an event,
+        #: not only a log line, which is written only once in a while for repeats).
+        self._refused = refused
         self._repeats = RepeatedRequests()
 
     def take(self, requests: list[FrameRequest], now: float) -> bool:
@@ -46,6 +52,8 @@ class Intake:
             for request in requests:
                 log.error("%s: request from %s NOT recorded: %s", request.name,
                           request.origin, error)
+                self._refused(FrameRefused(request.name, request.origin,
+                                           f"NOT recorded: {error}"))
             return False
         for request, answer in zip(requests, answers, strict=True):
             self._take_one(request, answer.record, answer.is_new, now)
@@ -61,12 +69,15 @@ class Intake:
                 self.queue.add(frame)
         elif record.state is FrameState.QUEUED and record.id in self.queue:
             self.queue.promote(record.id, record.source)  # a scan find, live after all
-        elif request.source is not Source.SCAN and self._repeats.should_log(name, now):
+        elif request.source is not Source.SCAN:
             where = record.delivered_path or record.processed_path or ""
-            more = self._repeats.suppressed(name)
-            log.info("%s: requested by %s, already %s %s; not processed again%s",
-                     name, origin, record.state, where,
-                     f" ({more} more such requests not logged)" if more else "")
+            self._refused(FrameRefused(name, origin, f"already {record.state} {where}".rstrip()
+                                       + "; not processed again"))
+            if self._repeats.should_log(name, now):
+                more = self._repeats.suppressed(name)
+                log.info("%s: requested by %s, already %s %s; not processed again%s",
+                         name, origin, record.state, where,
+                         f" ({more} more such requests not logged)" if more else "")
 
     def retry(self, name: str, now: float) -> None:
         """Queue a failed frame again (``UnknownFrame``/``IllegalTransition`` if it cannot be)."""

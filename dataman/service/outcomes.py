@@ -23,10 +23,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dataman.core.names import exposure_order
 from dataman.core.timings import format_step_timings
+from dataman.ipc.protocol_snapshot import FrameEntry, LastDelivered
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
 from dataman.service.records import FrameFacts
@@ -54,16 +55,16 @@ class Outcomes:
 
     def __init__(self, journal: Journal, queue: FrameQueue, backlog: DeliveryBacklog,
                  waiting: RawFileWait, *, changed: Callable[..., None],
-                 finished: Callable[[dict[str, Any]], None]) -> None:
+                 finished: Callable[[FrameEntry], None]) -> None:
         self.journal, self.queue, self.backlog, self.waiting = journal, queue, backlog, waiting
-        self._recent: dict[str, dict[str, Any]] = {}  # by frame name, oldest outcome first
-        self.last_delivered: dict[str, Any] | None = None
+        self._recent: dict[str, FrameEntry] = {}  # by frame name, oldest outcome first
+        self.last_delivered: LastDelivered | None = None
         self.last_by_channel: dict[str, str] = {}
         self._newest_raw: dict[str, tuple[str, int]] = {}
         self._changed, self._finished = changed, finished
 
     @property
-    def recent(self) -> list[dict[str, Any]]:
+    def recent(self) -> list[FrameEntry]:
         """The last frames finished, newest first, each frame once with its latest outcome."""
         return list(reversed(self._recent.values()))
 
@@ -161,13 +162,13 @@ class Outcomes:
 
     def _note_delivery(self, record: FrameRecord, done: JobDone) -> None:
         item = frame_item(record, done, "warning" if done.warnings else "ok")
-        self.last_delivered = {"name": record.name, "latency": latency_of(record),
-                               "delivered_at": record.delivered_at}
+        self.last_delivered = LastDelivered(record.name, latency_of(record),
+                                            record.delivered_at)
         if done.instrument and done.delivered and self._is_newest(done.instrument, record.name):
             self.last_by_channel[done.instrument] = Path(done.delivered).name
         self._remember(item)
         log.info("%s: delivered %s (%s; latency %.2f s)", record.name, done.delivered,
-                 format_step_timings(done.timings), item["latency"] or 0.0)
+                 format_step_timings(done.timings), item.latency or 0.0)
 
     def _is_newest(self, instrument: str, raw_name: str) -> bool:
         """Whether ``raw_name`` is the newest exposure delivered on its channel so far
@@ -180,10 +181,10 @@ class Outcomes:
             self._newest_raw[instrument] = order
         return True
 
-    def _remember(self, item: dict[str, Any]) -> None:
+    def _remember(self, item: FrameEntry) -> None:
         """Keep ``item`` as its frame's outcome (replacing an earlier one) and publish it."""
-        self._recent.pop(item["name"], None)  # re-inserted: it moves to the newest end
-        self._recent[item["name"]] = item
+        self._recent.pop(item.name, None)  # re-inserted: it moves to the newest end
+        self._recent[item.name] = item
         while len(self._recent) > RECENT_MAX:
             del self._recent[next(iter(self._recent))]
         self._finished(item)
@@ -209,22 +210,22 @@ def latency_of(record: FrameRecord) -> float | None:
 
 
 def frame_item(record: FrameRecord, done: JobDone | None, result: str, *,
-               timings: dict[str, float] | None = None) -> dict[str, Any]:
+               timings: dict[str, float] | None = None) -> FrameEntry:
     """One ``recent`` entry (control protocol): result is ok, warning, waiting or failed."""
-    return {
-        "name": record.name,
-        "instrument": (done.instrument if done else None) or record.channel.upper(),
-        "roi": done.roi if done else "",
-        "binning": done.binning if done else "",
-        "timings": dict(done.timings if done else timings or record.timings),
-        "latency": latency_of(record),
-        "processed": _text(record.processed_path) or (done.processed if done else None),
-        "delivered": _text(record.delivered_path),
-        "result": result,
-        "reason": record.reason if result in ("failed", "waiting") else None,
-        "warnings": list(done.warnings) if done else [],
-        "finished_at": record.changed_at,
-    }
+    return FrameEntry(
+        name=record.name,
+        instrument=(done.instrument if done else None) or record.channel.upper(),
+        roi=done.roi if done else "",
+        binning=done.binning if done else "",
+        timings=dict(done.timings if done else timings or record.timings),
+        latency=latency_of(record),
+        processed=_text(record.processed_path) or (done.processed if done else None),
+        delivered=_text(record.delivered_path),
+        result=result,
+        reason=record.reason if result in ("failed", "waiting") else None,
+        warnings=tuple(done.warnings) if done else (),
+        finished_at=record.changed_at,
+    )
 
 
 def _text(path: Path | None) -> str | None:

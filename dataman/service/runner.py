@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
@@ -25,15 +26,18 @@ from dataman.ipc.datagram import (
     SenderPolicy,
     proc_request,
 )
+from dataman.ipc.protocol import Wire
+from dataman.ipc.protocol_events import Event, FrameFinished, LogAppended
+from dataman.ipc.protocol_snapshot import FrameEntry, LogEntry
 from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
 from dataman.ipc.udp import bind_command_socket
 from dataman.service.datagrams import DatagramIntake
 from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
 from dataman.service.lock import InstanceLock
-from dataman.service.records import FrameState, Source
+from dataman.service.records import Source
 from dataman.service.scanner import Scanner
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
-from dataman.service.snapshot import Gauges, LogRing, section, snapshot
+from dataman.service.snapshot import Gauges, LogRing, section, section_event, snapshot
 from dataman.service.supervisor import Supervisor
 
 log = logging.getLogger("dataman")
@@ -83,18 +87,22 @@ class Service:
         self.stop_event = asyncio.Event()
         self._dirty: set[str] = set()
         self.sup = Supervisor(config, journal, slots, changed=self.mark_changed,
-                              frame_finished=lambda item: self.control.publish("frame", item))
+                              frame_finished=self._publish_frame,
+                              frame_refused=self.control.publish_event)
         self.datagrams = DatagramIntake(self.policy, config.paths.data_dir,
                                         request_frames=self.sup.request_frames,
                                         quit=self.request_stop, now=self.sup.now)
         self.scanner = Scanner(config, journal, request_frames=self.sup.request_frames,
                                now=self.sup.now)
 
+    def _publish_frame(self, item: FrameEntry) -> None:
+        self.control.publish_event(FrameFinished(item))
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.request_stop, signal.Signals(signum).name)
-        handler = EventLogHandler(self.log_ring, self.control.publish)
+        handler = EventLogHandler(self.log_ring, self.control.publish_event)
         log.addHandler(handler)
         config, tasks, udp = self.sup.config, [], None
         begun = loop.time()
@@ -170,12 +178,11 @@ class Service:
     def status(self) -> str:
         """Tonight's numbers, as the health line and the console count them."""
         counts = section(self.sup, "counts", self.gauges, self.log_ring, self.sup.now())
-        return status_text(len(self.sup.queue), counts[FrameState.DELIVERED],
-                           counts[FrameState.FAILED])
+        return status_text(counts.queue_total, counts.delivered, counts.failed)
 
     # --- control socket -----------------------------------------------------------------
 
-    async def handle_request(self, op: str, fields: dict[str, Any]) -> dict[str, Any]:
+    async def handle_request(self, op: str, fields: dict[str, Any]) -> dict[str, Any] | Wire:
         sup = self.sup
         if op == "snapshot":
             return snapshot(sup, self.gauges, self.log_ring, sup.now())
@@ -213,12 +220,13 @@ class Service:
             return  # nobody to tell: building a section of 10,000 queued frames costs
         now = self.sup.now()
         if "health" in dirty:  # health needs every section: build them all, once
-            built = snapshot(self.sup, self.gauges, self.log_ring, now)
+            whole = snapshot(self.sup, self.gauges, self.log_ring, now)
+            built = {name: getattr(whole, name) for name in dirty}
         else:
             built = {name: section(self.sup, name, self.gauges, self.log_ring, now)
                      for name in dirty}
         for name in sorted(dirty):
-            self.control.publish(name, built[name])
+            self.control.publish_event(section_event(name, built[name]))
 
     async def measure(self) -> None:
         """Refresh disk space and worker CPU/memory, off the loop, once a second."""
@@ -237,18 +245,17 @@ class Service:
 class EventLogHandler(logging.Handler):
     """Keep the last log lines and send each one to subscribed consoles."""
 
-    def __init__(self, ring: LogRing, publish) -> None:
+    def __init__(self, ring: LogRing, publish: Callable[[Event], None]) -> None:
         super().__init__(logging.INFO)
         self._ring, self._publish, self._busy = ring, publish, False
 
     def emit(self, record: logging.LogRecord) -> None:
         if self._busy:  # a log line written while publishing one: keep, do not recurse
             return
-        item = {"time": record.created, "level": record.levelname,
-                "message": record.getMessage()}
+        item = LogEntry(record.created, record.levelname, record.getMessage())
         self._ring.append(item)
         self._busy = True
         try:
-            self._publish("log", item)
+            self._publish(LogAppended(item))
         finally:
             self._busy = False

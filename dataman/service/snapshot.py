@@ -1,4 +1,4 @@
-"""The service as the control protocol shows it: the snapshot sections (see ipc/control.py).
+"""The service as the control protocol shows it: the snapshot sections (ipc/protocol_snapshot.py).
 
 Each section is built from the supervisor's state on demand: the console gets
 the whole snapshot when it subscribes, then a section again whenever it changes.
@@ -11,13 +11,35 @@ from __future__ import annotations
 import os
 import shutil
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from dataman import __version__
 from dataman.core.nightlog import default_hostid, night_log_path
+from dataman.ipc.protocol_events import (
+    CountsChanged,
+    Event,
+    HealthChanged,
+    QueueChanged,
+    ServiceChanged,
+    TransfersChanged,
+    WorkersChanged,
+)
+from dataman.ipc.protocol_snapshot import (
+    Counts,
+    FrameEntry,
+    HealthInfo,
+    LastDelivered,
+    LogEntry,
+    QueueEntry,
+    ServiceInfo,
+    Snapshot,
+    Transfers,
+    WorkerEntry,
+)
 from dataman.service.health import assess
 from dataman.service.records import FrameState
 from dataman.service.summary import night_window
@@ -72,7 +94,7 @@ def _free(directory: os.PathLike[str]) -> int | None:
         return None
 
 
-class LogRing(deque):
+class LogRing(deque[LogEntry]):
     """The last log lines, for a console that attaches late."""
 
     def __init__(self) -> None:
@@ -81,79 +103,100 @@ class LogRing(deque):
 
 def section(supervisor: Supervisor, name: str, gauges: Gauges, log_ring: LogRing,
             now: float) -> Any:
+    """The section ``name`` of the snapshot (a protocol object, or a tuple of them)."""
     return _BUILDERS[name](supervisor, gauges, log_ring, now)
 
 
 def snapshot(supervisor: Supervisor, gauges: Gauges, log_ring: LogRing,
-             now: float) -> dict[str, Any]:
+             now: float) -> Snapshot:
+    """The whole snapshot, its health judged on the other sections."""
     body = {name: section(supervisor, name, gauges, log_ring, now)
             for name in SECTIONS if name != "health"}
-    body["health"] = health_section(body, now)
-    return body
+    unjudged = Snapshot(**body, health=HealthInfo(0, "OK", ()))
+    return replace(unjudged, health=health_section(unjudged, now))
 
 
-def health_section(body: dict[str, Any], now: float) -> dict[str, Any]:
+def health_section(body: Snapshot, now: float) -> HealthInfo:
     verdict = assess(body, now)
-    return {"level": verdict.level, "verdict": verdict.verdict, "problems": verdict.problems}
+    return HealthInfo(verdict.level, verdict.verdict, tuple(verdict.problems))
 
 
-def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
+#: The event that carries each replaceable section.
+SECTION_EVENTS: dict[str, Callable[[Any], Event]] = {
+    "service": ServiceChanged, "counts": CountsChanged, "queue": QueueChanged,
+    "workers": WorkersChanged, "transfers": TransfersChanged, "health": HealthChanged}
+
+
+def section_event(name: str, value: Any) -> Event:
+    """The replaceable event that publishes section ``name``."""
+    return SECTION_EVENTS[name](value)
+
+
+def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> ServiceInfo:
     config = sup.config
     hostid = config.server.hostid or default_hostid()
-    return {"state": str(sup.state), "pid": os.getpid(), "started_at": sup.started_at,
-            "hostid": hostid, "config": str(config.source), "version": __version__,
-            "log_file": str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
-            "workers_expected": config.workers.count,
-            **dict(zip(("cpu_percent", "rss"), gauges.total(), strict=True))}
+    cpu, rss = gauges.total()
+    return ServiceInfo(
+        state=str(sup.state), pid=os.getpid(), started_at=sup.started_at, hostid=hostid,
+        config=str(config.source), version=__version__,
+        log_file=str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
+        workers_expected=config.workers.count, cpu_percent=cpu, rss=rss)
 
 
-def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
+def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> Counts:
     start, end = night_window(sup.night.date, sup.config.site.utc_offset)
     counts = sup.journal.counts(start, end)
     # The queue section lists the first QUEUE_LIMIT frames; this is how many there are.
-    return {**{str(state): counts[state] for state in FrameState},
-            "queue_total": len(sup.queue)}
+    return Counts(**{str(state): counts[state] for state in FrameState},
+                  queue_total=len(sup.queue))
 
 
-def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
-    return [{"name": f.name, "channel": f.channel, "source": str(f.source),
-             "requested_at": f.requested_at,
-             "not_before": f.not_before if f.not_before > now else None, "reason": f.reason}
-            for f in sup.queue.ordered(QUEUE_LIMIT)]
+def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
+           now: float) -> tuple[QueueEntry, ...]:
+    return tuple(QueueEntry(name=f.name, channel=f.channel, source=str(f.source),
+                            requested_at=f.requested_at,
+                            not_before=f.not_before if f.not_before > now else None,
+                            reason=f.reason)
+                 for f in sup.queue.ordered(QUEUE_LIMIT))
 
 
-def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
+def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
+             now: float) -> tuple[WorkerEntry, ...]:
     items = []
     for worker in sorted(sup.workers, key=lambda w: (w.index, w.started)):
         job = worker.assignment
         cpu, rss = gauges.usage.get(worker.pid, (None, None))
-        items.append({
-            "index": worker.index, "pid": worker.pid, "state": str(worker.state),
-            "frame": job.name if job else None, "step": job.step if job else None,
-            "step_started": job.step_started if job else None,
-            "job_started": job.started if job else None, "frames_done": worker.frames_done,
-            "cpu_percent": cpu, "rss": rss})
-    return items
+        items.append(WorkerEntry(
+            index=worker.index, pid=worker.pid, state=str(worker.state),
+            frame=job.name if job else None, step=job.step if job else None,
+            step_started=job.step_started if job else None,
+            job_started=job.started if job else None, frames_done=worker.frames_done,
+            cpu_percent=cpu, rss=rss))
+    return tuple(items)
 
 
-def _recent(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
-    return list(sup.outcomes.recent)
+def _recent(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
+            now: float) -> tuple[FrameEntry, ...]:
+    return tuple(sup.outcomes.recent)
 
 
-def _transfers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict:
+def _transfers(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> Transfers:
     backlog = sup.backlog
-    return {"repo_dir": str(sup.config.paths.repo_dir),
-            "repo_reachable": backlog.reason is None, "repo_reason": backlog.reason,
-            "proc_free": gauges.proc_free, "repo_free": gauges.repo_free,
-            "last": dict(sup.outcomes.last_by_channel), "awaiting_delivery": backlog.names,
-            "next_retry_at": backlog.next_attempt if len(backlog) else None}
+    return Transfers(repo_dir=str(sup.config.paths.repo_dir),
+                     repo_reachable=backlog.reason is None, repo_reason=backlog.reason,
+                     proc_free=gauges.proc_free, repo_free=gauges.repo_free,
+                     last=dict(sup.outcomes.last_by_channel),
+                     awaiting_delivery=tuple(backlog.names),
+                     next_retry_at=backlog.next_attempt if len(backlog) else None)
 
 
-def _log(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> list:
-    return list(log_ring)
+def _log(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
+         now: float) -> tuple[LogEntry, ...]:
+    return tuple(log_ring)
 
 
-def _last(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> dict | None:
+def _last(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
+          now: float) -> LastDelivered | None:
     return sup.outcomes.last_delivered
 
 

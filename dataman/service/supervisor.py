@@ -36,7 +36,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from dataman.core.config import Config
 from dataman.ipc.jobs import (
@@ -50,6 +49,8 @@ from dataman.ipc.jobs import (
     StepStarted,
     UniqnameReserved,
 )
+from dataman.ipc.protocol_events import FrameRefused
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import SlotPool
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
@@ -110,7 +111,8 @@ class Supervisor:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  launch: WorkerLauncher | None = None,
                  changed: Callable[..., None] = _ignore,
-                 frame_finished: Callable[[dict[str, Any]], None] = _ignore) -> None:
+                 frame_finished: Callable[[FrameEntry], None] = _ignore,
+                 frame_refused: Callable[[FrameRefused], None] = _ignore) -> None:
         self.config, self.journal, self.slots, self.now = config, journal, slots, now
         self.sleep, self.changed = sleep, changed
         self.launch = launch or ProcessLauncher(config.source, slots.names)
@@ -124,7 +126,7 @@ class Supervisor:
                                     ended=self.reports.start)
         self.wake = asyncio.Event()
         self.waiting = RawFileWait(journal, self.queue, config.service.wait_for_write)
-        self.intake = Intake(journal, self.queue, self.waiting)
+        self.intake = Intake(journal, self.queue, self.waiting, refused=frame_refused)
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
                                  changed=changed, finished=frame_finished)
         self._respawn_delay = 0.0

@@ -21,6 +21,8 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from dataman.ipc.control import ControlError, ControlUnavailable
+from dataman.ipc.protocol_events import LogAppended
+from dataman.ipc.protocol_snapshot import LogEntry
 from dataman.tui.connection import ServiceLink, send_request
 from dataman.tui.model import ServiceView
 from dataman.tui.options import build_parser, socket_from_args
@@ -56,7 +58,7 @@ class DatamanConsole(App[None]):
         self.start_command = f"dataman run -c {config}" if config else "dataman run"
         self.view = ServiceView()
         self._dirty: set[str] = set()
-        self._new_log: list[dict] = []
+        self._new_log: list[LogEntry] = []
         self._redraw_timer: Timer | None = None
         self.dashboard: DashboardScreen
 
@@ -107,9 +109,10 @@ class DatamanConsole(App[None]):
 
     @on(ServiceLink.Event)
     def _service_event(self, message: ServiceLink.Event) -> None:
-        section = self.view.apply(message.event)
-        if section == "log":
-            self._new_log.append(message.event["data"])
+        event = message.event
+        section = self.view.apply(event)
+        if isinstance(event, LogAppended):
+            self._new_log.append(event.log)
         elif section:
             self._dirty.add(section)
         if section and self._redraw_timer is None:
@@ -140,10 +143,10 @@ class DatamanConsole(App[None]):
 
     def action_retry(self) -> None:
         frame = self.dashboard.selected
-        if frame is None or frame.get("result") != "failed":
+        if frame is None or frame.result != "failed":
             self.notify("Select a failed frame in Recent frames first.", severity="warning")
             return
-        self.send("retry", name=frame["name"])
+        self.send("retry", name=frame.name)
 
     def action_process_file(self) -> None:
         def chosen(path: str | None) -> None:

@@ -23,7 +23,9 @@ from textual.message import Message
 
 from dataman.ipc.connection import ControlConnection
 from dataman.ipc.control import ControlError, ControlUnavailable
-from dataman.tui.model import REPLACEABLE
+from dataman.ipc.protocol import ProtocolError
+from dataman.ipc.protocol_events import Event as ProtocolEvent
+from dataman.ipc.protocol_snapshot import Snapshot
 
 FIRST_BACKOFF = 0.25
 MAX_BACKOFF = 1.0
@@ -38,7 +40,7 @@ class ServiceLink:
     class Attached(Message):
         """Subscribed: ``snapshot`` is the whole picture; events follow."""
 
-        snapshot: dict[str, Any]
+        snapshot: Snapshot
 
     @dataclass
     class Detached(Message):
@@ -49,18 +51,18 @@ class ServiceLink:
 
     @dataclass
     class Event(Message):
-        """One event message of the protocol (``{"event", "time", "data"}``)."""
+        """One event of the protocol, decoded."""
 
-        event: dict[str, Any]
+        event: ProtocolEvent
 
         @property
         def kind(self) -> str:
-            return str(self.event.get("event", ""))
+            return self.event.kind
 
         def can_replace(self, message: Message) -> bool:
             """A queued newer section of the same kind makes this one worthless."""
             return (isinstance(message, ServiceLink.Event) and message.kind == self.kind
-                    and self.kind in REPLACEABLE)
+                    and self.event.replaceable)
 
     def __init__(self, path: Path, post: Callable[[Message], object]) -> None:
         self.path = Path(path)
@@ -71,7 +73,8 @@ class ServiceLink:
         backoff = FIRST_BACKOFF
         while True:
             try:
-                connection = await ControlConnection.open(self.path, timeout=CONNECT_TIMEOUT)
+                connection = await ControlConnection.open(self.path, timeout=CONNECT_TIMEOUT,
+                                                          client="console")
             except (TimeoutError, ControlUnavailable, OSError) as error:
                 self.post(self.Detached(_reason(error), backoff))
                 await asyncio.sleep(backoff)
@@ -88,7 +91,7 @@ class ServiceLink:
             self.post(self.Attached(await connection.subscribe()))
             while True:
                 self.post(self.Event(await connection.next_event()))
-        except (ControlUnavailable, ControlError, OSError, ValueError) as error:
+        except (ControlUnavailable, ControlError, ProtocolError, OSError, ValueError) as error:
             return _reason(error) or "connection closed"
         finally:
             await connection.close()
@@ -96,7 +99,7 @@ class ServiceLink:
 
 async def send_request(socket: Path, op: str, /, **fields: Any) -> dict[str, Any]:
     """One request on its own connection; the ``result`` or :class:`ControlError`."""
-    connection = await ControlConnection.open(socket, timeout=CONNECT_TIMEOUT)
+    connection = await ControlConnection.open(socket, timeout=CONNECT_TIMEOUT, client="console")
     try:
         return await connection.request(op, timeout=REQUEST_TIMEOUT, **fields)
     finally:

@@ -119,8 +119,12 @@ def test_encode_then_decode_gives_the_message_back_with_the_version():
 
 @pytest.mark.parametrize(("line", "error"), [
     (b'{"op": "snapshot"}', "missing protocol version 'v'"),
-    (b'{"v": 2, "op": "snapshot"}', "unsupported protocol version 2 (this side speaks 1)"),
-    (b'{"v": true, "op": "snapshot"}', "unsupported protocol version True (this side speaks 1)"),
+    (b'{"v": 2, "op": "snapshot"}',
+     "dataMan service speaks control protocol 2, this client speaks 1: upgrade this client"),
+    (b'{"v": 0, "op": "snapshot"}', "dataMan service speaks control protocol 0, this client "
+                                    "speaks 1: upgrade the dataMan service"),
+    (b'{"v": true, "op": "snapshot"}', "dataMan service speaks control protocol True, this "
+                                       "client speaks 1: upgrade the dataMan service"),
     (b"[1, 2]", "not a JSON object but list"),
     (b"{nope", "malformed JSON: Expecting property name enclosed in double quotes: "
                "line 1 column 2 (char 1)"),
@@ -220,12 +224,12 @@ def test_subscribe_replies_the_snapshot_then_events_follow_in_order(sock_path: P
     async def scenario():
         async with serving(sock_path) as server:
             connection = await ControlConnection.open(sock_path)
-            assert await connection.subscribe() == SNAPSHOT
+            assert await connection.request("subscribe") == SNAPSHOT
             assert server.subscriber_count == 1
             server.publish("counts", {"queued": 1}, now=1767064366.5)
             server.publish("frame", {"name": "a.fits"}, now=1767064367.0)
             async with asyncio.timeout(5):
-                events = [await connection.next_event() for _ in range(2)]
+                events = [await connection.next_message() for _ in range(2)]
             await connection.close()
             return events
 
@@ -241,12 +245,12 @@ def test_two_subscribers_and_a_plain_client_are_served_together(sock_path: Path)
         async with serving(sock_path) as server:
             consoles = [await ControlConnection.open(sock_path) for _ in range(2)]
             for console in consoles:
-                await console.subscribe()
+                await console.request("subscribe")
             assert server.subscriber_count == 2
             server.publish("log", {"message": "hello"})
             health = await asyncio.to_thread(request, sock_path, "snapshot")
             async with asyncio.timeout(5):
-                received = [(await console.next_event())["data"] for console in consoles]
+                received = [(await console.next_message())["data"] for console in consoles]
             for console in consoles:
                 await console.close()
             return health, received
@@ -303,7 +307,7 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
         async with serving(sock_path) as server:
             stuck = await StuckClient.subscribe(sock_path)
             console = await ControlConnection.open(sock_path)
-            await console.subscribe()
+            await console.request("subscribe")
             slowest = 0.0
             for n in range(1000):  # 10 MB in total
                 begun = time.perf_counter()
@@ -316,7 +320,7 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
             frames = []
             async with asyncio.timeout(10):
                 while len(frames) < 1000:
-                    event = await console.next_event()
+                    event = await console.next_message()
                     assert event["event"] != "dropped"
                     if event["event"] == "frame":
                         frames.append(event["data"]["n"])
@@ -350,12 +354,12 @@ def test_next_event_raises_when_the_service_goes_away(sock_path: Path):
         server = ControlServer(sock_path, handler)
         await server.start()
         connection = await ControlConnection.open(sock_path)
-        await connection.subscribe()
+        await connection.request("subscribe")
         await server.close()
         async with asyncio.timeout(5):
             for _ in range(2):  # and keeps raising
                 with pytest.raises(ControlUnavailable, match="closed"):
-                    await connection.next_event()
+                    await connection.next_message()
         with pytest.raises(ControlUnavailable):
             await connection.request("snapshot")
         await connection.close()
@@ -388,7 +392,7 @@ def test_a_connection_holds_few_events_dropping_superseded_then_oldest_appended(
         received = []
         with pytest.raises(ControlUnavailable, match="closed by the service"):
             while True:
-                received.append(await connection.next_event())
+                received.append(await connection.next_message())
         await connection.close()
         return received
 

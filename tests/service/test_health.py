@@ -2,47 +2,49 @@
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dataman.service.health import Health, ProcessInfo, assess, down_line, duration, health_line
+from dataman.ipc.protocol_snapshot import QueueEntry, Snapshot
+from dataman.service.health import (
+    Health,
+    ProcessInfo,
+    assess,
+    down_line,
+    duration,
+    health_line,
+    process_in,
+)
+from tests import protocol_fixtures as pf
 
 NOW = 1767064366.0
 LAST = "mods1b.20251230.0143.fits"
-SNAPSHOT: dict[str, Any] = {
-    "service": {"state": "running", "pid": 4242, "started_at": NOW - 11520, "hostid": "mods1",
-                "config": "/home/dts/dataman.ini", "version": "0.1.0", "log_file": None,
-                "workers_expected": 2},
-    "counts": {"queued": 0, "running": 1, "processed": 143, "delivered": 143, "failed": 0},
-    "queue": [],
-    "workers": [{"index": 1, "pid": 4243, "state": "idle"},
-                {"index": 2, "pid": 4244, "state": "busy"}],
-    "recent": [{"name": LAST, "result": "ok", "reason": None, "finished_at": NOW - 14.5}],
-    "transfers": {"repo_dir": "/newdata", "repo_reachable": True, "repo_reason": None,
-                  "awaiting_delivery": [], "next_retry_at": None},
-    "log": [],
-    "last": {"name": LAST, "latency": 0.62, "delivered_at": NOW - 14.2},
-    "health": {"level": 0, "verdict": "OK", "problems": []},
-}
+SNAPSHOT = pf.snapshot(
+    service=pf.service_info(started_at=NOW - 11520),
+    counts=pf.counts(running=1, processed=143, delivered=143),
+    workers=[pf.worker(index=1, pid=4243, state="idle"),
+             pf.worker(index=2, pid=4244, state="busy", frame=LAST)],
+    recent=[pf.frame(name=LAST, finished_at=NOW - 14.5)],
+    last=pf.last_delivered(LAST, 0.62, NOW - 14.2))
 PROCESS = ProcessInfo(pid=4242, started_at=NOW - 11520, cpu_percent=2.4,
                       rss=310 * 2**20 + 12345, children=2)
 OK_LINE = ("dataMan OK pid 4242 up 3h12m cpu 2% rss 310MB workers 2/2 queue 0 done 143 "
            f"failed 0 last {LAST} 0.62s 14s ago")
 
 
-def snapshot_with(**changes: Any) -> dict[str, Any]:
-    """SNAPSHOT with some sections changed: ``service={"state": "paused"}`` updates a dict,
-    a list replaces one."""
-    snapshot = copy.deepcopy(SNAPSHOT)
+def snapshot_with(**changes: Any) -> Snapshot:
+    """SNAPSHOT with some sections changed: ``service={"state": "paused"}`` changes fields
+    of a section, a list or an object replaces it."""
+    sections = {}
     for section, value in changes.items():
         if isinstance(value, dict):
-            snapshot[section].update(value)
+            sections[section] = replace(getattr(SNAPSHOT, section), **value)
         else:
-            snapshot[section] = value
-    return snapshot
+            sections[section] = tuple(value) if isinstance(value, list) else value
+    return replace(SNAPSHOT, **sections)
 
 
 def problems(**changes: Any) -> list[str]:
@@ -73,7 +75,7 @@ def test_problems_follow_the_line_after_a_colon_separated_by_semicolons():
     snapshot = snapshot_with(service={"state": "paused"},
                              transfers={"repo_reachable": False,
                                         "repo_reason": "repoDir not writable",
-                                        "awaiting_delivery": ["a.fits", "b.fits", "c.fits"]})
+                                        "awaiting_delivery": ("a.fits", "b.fits", "c.fits")})
     health = assess(snapshot, NOW)
     assert (health.level, health.verdict) == (1, "WARNING")
     assert health_line(health, snapshot, PROCESS, NOW) == (
@@ -97,7 +99,7 @@ def test_down_line_names_the_state_directory():
 def test_a_newline_in_a_reason_does_not_split_the_line():
     snapshot = snapshot_with(transfers={"repo_reachable": False,
                                         "repo_reason": "stale NFS handle\non /newdata",
-                                        "awaiting_delivery": [LAST]})
+                                        "awaiting_delivery": (LAST,)})
     line = health_line(assess(snapshot, NOW), snapshot, None, NOW)
     assert line.endswith(" : delivery stalled: 1 frame waiting (stale NFS handle on /newdata)")
     assert "\n" not in line
@@ -110,37 +112,37 @@ def test_service_state(state: str, expected: list[str]):
 
 
 def test_an_exited_worker_is_a_missing_worker():
-    workers = [{"index": 1, "pid": 4243, "state": "idle"},
-               {"index": 2, "pid": 4244, "state": "exited"}]
+    workers = [pf.worker(index=1, pid=4243, state="idle"),
+               pf.worker(index=2, pid=4244, state="exited")]
     assert problems(workers=workers) == ["workers missing: 1/2 alive"]
 
 
 def test_a_worker_still_starting_counts_as_missing_until_it_says_hello():
-    workers = [{"index": 1, "pid": 4243, "state": "idle"},
-               {"index": 2, "pid": 4244, "state": "starting"}]
+    workers = [pf.worker(index=1, pid=4243, state="idle"),
+               pf.worker(index=2, pid=4244, state="starting")]
     assert problems(workers=workers) == ["workers missing: 1/2 alive"]
-    workers[1]["state"] = "busy"
+    workers[1] = replace(workers[1], state="busy")
     assert problems(workers=workers) == []
 
 
 def test_a_frame_free_to_run_waiting_over_a_minute_means_the_queue_backs_up():
-    queue = [{"name": "a.fits", "requested_at": NOW - 125, "not_before": None},
-             {"name": "b.fits", "requested_at": NOW - 300, "not_before": NOW + 10}]
-    assert problems(queue=queue, counts={"queued": 2}) == [
+    queue = [pf.queue_entry(name="a.fits", requested_at=NOW - 125, not_before=None),
+             pf.queue_entry(name="b.fits", requested_at=NOW - 300, not_before=NOW + 10)]
+    assert problems(queue=queue, counts={"queued": 2, "queue_total": 2}) == [
         "queue backing up: 2 queued, oldest waiting 2m05s"]
 
 
 @pytest.mark.parametrize("queue", [
-    [{"name": "a.fits", "requested_at": NOW - 60, "not_before": None}],
-    [{"name": "a.fits", "requested_at": NOW - 600, "not_before": NOW - 5}],
+    [pf.queue_entry(name="a.fits", requested_at=NOW - 60, not_before=None)],
+    [pf.queue_entry(name="a.fits", requested_at=NOW - 600, not_before=NOW - 5)],
 ], ids=["exactly-a-minute", "deliberately-deferred"])
-def test_a_queue_that_is_not_backing_up(queue: list[dict]):
-    assert problems(queue=queue, counts={"queued": 1}) == []
+def test_a_queue_that_is_not_backing_up(queue: list[QueueEntry]):
+    assert problems(queue=queue, counts={"queued": 1, "queue_total": 1}) == []
 
 
 def test_the_queue_counts_every_frame_waiting_not_only_the_ones_listed():
     """The snapshot lists the first 200 of the queue; its total is ``counts.queue_total``."""
-    queue = [{"name": "a.fits", "requested_at": NOW - 125, "not_before": None}]
+    queue = [pf.queue_entry(name="a.fits", requested_at=NOW - 125, not_before=None)]
     snapshot = snapshot_with(queue=queue, counts={"queued": 7, "queue_total": 10_000})
     assert assess(snapshot, NOW).problems == [
         "queue backing up: 10000 queued, oldest waiting 2m05s"]
@@ -149,13 +151,13 @@ def test_the_queue_counts_every_frame_waiting_not_only_the_ones_listed():
 
 def test_failures_in_the_last_15_minutes_are_reported_with_the_newest_reason():
     recent = [
-        {"name": "mods1b.20251230.0150.fits", "result": "failed", "finished_at": NOW - 60,
-         "reason": "FrameIncomplete: file is 100 bytes shorter than its headers imply"},
-        {"name": "mods1b.20251230.0149.fits", "result": "failed", "finished_at": NOW - 600,
-         "reason": "BadHeader: DETSEC missing"},
-        {"name": "mods1b.20251230.0120.fits", "result": "failed", "finished_at": NOW - 901,
-         "reason": "too old to matter"},
-        {"name": LAST, "result": "ok", "finished_at": NOW - 14.5, "reason": None},
+        pf.frame(name="mods1b.20251230.0150.fits", result="failed", finished_at=NOW - 60,
+                 reason="FrameIncomplete: file is 100 bytes shorter than its headers imply"),
+        pf.frame(name="mods1b.20251230.0149.fits", result="failed", finished_at=NOW - 600,
+                 reason="BadHeader: DETSEC missing"),
+        pf.frame(name="mods1b.20251230.0120.fits", result="failed", finished_at=NOW - 901,
+                 reason="too old to matter"),
+        pf.frame(name=LAST, result="ok", finished_at=NOW - 14.5, reason=None),
     ]
     # The number is tonight's (counts.failed, as the status line and the console header
     # show it), never a second count of a different set of frames beside it.
@@ -170,20 +172,20 @@ def test_failures_in_the_last_15_minutes_are_reported_with_the_newest_reason():
 
 
 def test_delivery_stalled_while_repo_dir_is_unreachable():
-    transfers = {"repo_reachable": False, "repo_reason": None, "awaiting_delivery": [LAST]}
+    transfers = {"repo_reachable": False, "repo_reason": None, "awaiting_delivery": (LAST,)}
     assert problems(transfers=transfers) == [
         "delivery stalled: 1 frame waiting (repoDir unreachable)"]
 
 
 def test_delivery_stalled_when_a_frame_waits_over_a_minute_for_a_reachable_repo_dir():
-    recent = [{"name": LAST, "result": "waiting", "finished_at": NOW - 90, "reason": None}]
-    assert problems(recent=recent, transfers={"awaiting_delivery": [LAST]}) == [
+    recent = [pf.frame(name=LAST, result="waiting", finished_at=NOW - 90)]
+    assert problems(recent=recent, transfers={"awaiting_delivery": (LAST,)}) == [
         "delivery stalled: 1 frame waiting, oldest 1m30s"]
 
 
 def test_a_frame_that_just_started_waiting_is_not_a_stall():
-    recent = [{"name": LAST, "result": "waiting", "finished_at": NOW - 30, "reason": None}]
-    assert problems(recent=recent, transfers={"awaiting_delivery": [LAST]}) == []
+    recent = [pf.frame(name=LAST, result="waiting", finished_at=NOW - 30)]
+    assert problems(recent=recent, transfers={"awaiting_delivery": (LAST,)}) == []
 
 
 @pytest.mark.parametrize(("seconds", "text"), [
@@ -191,3 +193,10 @@ def test_a_frame_that_just_started_waiting_is_not_a_stall():
     (3600, "1h00m"), (11520, "3h12m"), (86399, "23h59m"), (183600, "2d03h"), (-5, "0s")])
 def test_duration(seconds: float, text: str):
     assert duration(seconds) == text
+
+
+def test_the_services_own_figures_are_used_once_it_has_measured_them():
+    assert process_in(SNAPSHOT) is None  # before the first measurement
+    measured = snapshot_with(service={"cpu_percent": 2.4, "rss": 3 * 2**20})
+    assert process_in(measured) == ProcessInfo(pid=4242, started_at=NOW - 11520,
+                                               cpu_percent=2.4, rss=3145728, children=2)

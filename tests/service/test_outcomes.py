@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dataman.ipc.jobs import JobDone, JobFailed
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
@@ -32,7 +32,7 @@ class Recorder:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.queue = FrameQueue()
-        self.published: list[dict[str, Any]] = []
+        self.published: list[FrameEntry] = []
         self.outcomes = Outcomes(journal, self.queue, DeliveryBacklog(1.0),
                                  RawFileWait(journal, self.queue, 0.0), changed=lambda *_: None,
                                  finished=self.published.append)
@@ -56,7 +56,7 @@ def recorder(tmp_path: Path) -> Iterator[Recorder]:
 
 
 def names_and_results(recorder: Recorder) -> list[tuple[str, str]]:
-    return [(item["name"], item["result"]) for item in recorder.outcomes.recent]
+    return [(item.name, item.result) for item in recorder.outcomes.recent]
 
 
 def test_a_frame_failed_then_retried_is_listed_once_as_it_ended_last(recorder):
@@ -74,7 +74,7 @@ def test_a_frame_failed_then_retried_is_listed_once_as_it_ended_last(recorder):
     assert names_and_results(recorder) == [("mods1b.20251230.0007.fits", "ok"),
                                            ("mods1b.20251230.0008.fits", "ok")]
     # Every outcome was still published as it happened (the console updates its row).
-    assert [(item["name"], item["result"]) for item in recorder.published] == [
+    assert [(item.name, item.result) for item in recorder.published] == [
         ("mods1b.20251230.0007.fits", "failed"), ("mods1b.20251230.0008.fits", "ok"),
         ("mods1b.20251230.0007.fits", "ok")]
 
@@ -161,4 +161,4 @@ def test_a_failed_job_waits_for_its_raw_file_or_fails(tmp_path, cause, waited, s
         record = journal.get(job.frame_id)
         assert (str(record.state), job.frame_id in recorder.queue) == (state, queued)
         if state == "failed":
-            assert [item["result"] for item in recorder.published] == ["failed"]
+            assert [item.result for item in recorder.published] == ["failed"]

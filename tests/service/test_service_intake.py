@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from dataman.ipc.control import ControlError
+from dataman.ipc.control import ControlError, decode, encode
+from dataman.ipc.protocol_events import FrameRefused, decode_event
 from dataman.service.runner import TICK
 from tests.service_harness import frames, wait_until
 
@@ -103,3 +109,55 @@ def test_a_single_allowed_sender_without_a_comma_starts_and_is_obeyed(service_fa
     service.send_raw(b"quit", source="127.0.0.2")
     assert service.process.wait(30) == 0
     assert "quit from 127.0.0.2:" in service.log_text()
+
+
+class Subscriber:
+    """A raw subscriber of the control socket, reading messages as they come."""
+
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(str(path))
+        self.sock.settimeout(0.5)
+        self.buffer = b""
+        self.sock.sendall(encode({"id": 1, "op": "subscribe"}))
+        self.read_until(lambda message: message["type"] == "reply", 1)
+
+    def read_until(self, wanted: Callable[[dict[str, Any]], bool],
+                   count: int) -> list[dict[str, Any]]:
+        """The first ``count`` messages that are ``wanted``, read within 10 s."""
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 10
+        while len(found) < count and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                self.buffer += self.sock.recv(1 << 20)
+            *lines, self.buffer = self.buffer.split(b"\n")
+            found += [message for message in map(decode, lines) if wanted(message)]
+        return found
+
+
+def refused_events(subscriber: Subscriber, count: int) -> list[FrameRefused]:
+    messages = subscriber.read_until(
+        lambda message: message["type"] == "event" and message["event"] == "refused", count)
+    events = [decode_event(message) for message in messages]
+    assert all(isinstance(event, FrameRefused) for event in events)
+    return events  # type: ignore[return-value]
+
+
+def test_a_repeated_request_is_refused_with_an_event_each_time(service_factory):
+    """The demo learns that a frame will not be processed from this event, not from the
+    log (whose repeat lines are written only once in a while)."""
+    service = service_factory().start()
+    raw = frames(service, 1)[0]
+    service.send(raw)
+    service.wait_states([raw.name])
+    delivered = service.record(raw.name)["delivered_path"]
+    subscriber = Subscriber(service.socket_path)
+    with subscriber.sock:
+        for _ in range(3):
+            service.send(raw)
+        refused = refused_events(subscriber, 3)
+    assert [(event.name, event.reason) for event in refused] == [
+        (raw.name, f"already delivered {delivered}; not processed again")] * 3
+    assert all(event.origin.startswith("127.0.0.1:") for event in refused)
+    assert service.log_text().count("not processed again") == 1  # the log is spared
+    service.check_alive()

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -32,6 +31,7 @@ from dataman.ipc.jobs import (
     Stop,
     decode,
 )
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import FrameBudget, SlotPool
 from dataman.service.journal import Journal
 from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle, WorkerState, reap
@@ -93,7 +93,7 @@ class Bench:
     now: float = START
     slept: list[float] = field(default_factory=list)
     launched: list[WorkerHandle] = field(default_factory=list)
-    finished: list[dict[str, Any]] = field(default_factory=list)
+    finished: list[FrameEntry] = field(default_factory=list)
     sup: Supervisor = field(init=False)
 
     def clock(self) -> float:
@@ -221,7 +221,7 @@ def test_a_frame_goes_to_an_idle_worker_and_its_done_delivers_it(bench_of):
         bench.done(worker)
         assert bench.state(NAMES[0]) is FrameState.DELIVERED
         assert worker.state is WorkerState.IDLE and bench.sup.slots.free_count == 1
-        assert [(item["name"], item["result"], item["latency"]) for item in bench.finished] \
+        assert [(item.name, item.result, item.latency) for item in bench.finished] \
             == [(NAMES[0], "ok", 0.5)]
 
     run(scenario())

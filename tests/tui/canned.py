@@ -1,6 +1,8 @@
 """Canned control-protocol snapshots and a real ControlServer that serves them.
 
-The snapshots are written as the service writes them (``dataman/service/snapshot.py``,
+The snapshots are built from the protocol's classes (``dataman.ipc.protocol_snapshot``),
+so a field the service does not send, or one missing, cannot creep in; their values
+are written as the service writes them (``dataman/service/snapshot.py``,
 ``dataman/ipc/control.py``): queue channels in lower case as in the raw file names,
 worker indexes from 0, the night log ``<logDir>/<hostid>dm.<night>.txt``, products in
 ``<procDir>/<night>/``, ``counts`` of states (``processed``: waiting for delivery) with
@@ -9,85 +11,100 @@ worker indexes from 0, the night log ``<logDir>/<hostid>dm.<night>.txt``, produc
 
 :class:`CannedService` runs ``dataman.ipc.control_server.ControlServer`` in a thread
 of its own (so it serves an app running in any event loop, snap_compare's
-included), answers ``snapshot``/``subscribe`` from a dict, records every other
+included), answers ``snapshot``/``subscribe`` from a Snapshot, records every other
 request, and publishes events on demand.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from dataman.ipc.control_server import ControlServer
+from dataman.ipc.protocol_events import Event
+from dataman.ipc.protocol_snapshot import (
+    Counts,
+    FrameEntry,
+    HealthInfo,
+    LastDelivered,
+    LogEntry,
+    QueueEntry,
+    ServiceInfo,
+    Snapshot,
+    Transfers,
+    WorkerEntry,
+)
 
 #: 2025-12-30 03:12:46 UTC, the frozen "now" of the fixed-state tests.
 NOW = 1767064366.0
 
 
 def frame(number: int, *, result: str = "ok", roi: str = "full", binning: str = "1x1",
-          instrument: str = "MODS1B", finished: float = 0.0, **extra: Any) -> dict[str, Any]:
+          instrument: str = "MODS1B", finished: float = 0.0, **extra: Any) -> FrameEntry:
     name = f"{instrument.lower()}.20251230.{number:04d}.fits"
     timings = {"read": 0.21, "fixes": 0.02, "otm": 0.11, "write": 0.09, "deliver": 0.03}
-    item = {"name": name, "instrument": instrument, "roi": roi, "binning": binning,
-            "timings": timings, "latency": 0.52, "processed": f"/data/proc/20251230/{name}",
-            "delivered": f"/newdata/{name}", "result": result, "reason": None,
-            "warnings": [], "finished_at": NOW - finished}
-    item.update(extra)
-    return item
+    item = FrameEntry(name=name, instrument=instrument, roi=roi, binning=binning,
+                      timings=timings, latency=0.52, processed=f"/data/proc/20251230/{name}",
+                      delivered=f"/newdata/{name}", result=result, reason=None, warnings=(),
+                      finished_at=NOW - finished)
+    return replace(item, **extra)
 
 
-def busy_snapshot() -> dict[str, Any]:
+def busy_snapshot() -> Snapshot:
     """A service in the middle of a night: a queue, busy workers, a failure, a slow repo."""
-    recent = [frame(143, finished=3, latency=0.61),
+    recent = (frame(143, finished=3, latency=0.61),
               frame(142, instrument="MODS1R", roi="3kx3k", finished=40, latency=0.47,
                     result="waiting", delivered=None, reason="repoDir unreachable"),
               frame(141, result="failed", finished=95, latency=0.08, delivered=None,
                     processed=None, reason="FrameIncomplete: IM3 has 1544 of 3088 rows",
                     timings={"read": 0.08}),
               frame(140, instrument="MODS1R", roi="1kx1k", binning="2x2", finished=160,
-                    latency=0.35, result="warning", warnings=["CCD temperature missing"]),
+                    latency=0.35, result="warning", warnings=("CCD temperature missing",)),
               *(frame(139 - index, finished=200 + 60 * index, latency=0.4 + 0.03 * index)
-                for index in range(8))]
-    return {
-        "service": {"state": "running", "pid": 4242, "started_at": NOW - 3 * 3600 - 725,
-                    "hostid": "mods1", "config": "/etc/dataman/dataman.ini", "version": "0.1.0",
-                    "log_file": "/var/log/dataman/mods1dm.20251230.txt", "workers_expected": 3},
-        "counts": {"queued": 2, "running": 2, "processed": 1, "delivered": 140, "failed": 1,
-                   "queue_total": 2},
-        "queue": [{"name": "mods1b.20251230.0145.fits", "channel": "mods1b",
-                   "source": "datagram", "requested_at": NOW - 4.2, "not_before": None,
-                   "reason": None},
-                  {"name": "mods1r.20251230.0143.fits", "channel": "mods1r", "source": "scan",
-                   "requested_at": NOW - 75, "not_before": NOW + 20,
-                   "reason": "mods1r.20251230.0143.fits: still growing while it was read"}],
-        "workers": [
-            {"index": 0, "pid": 4250, "state": "busy", "frame": "mods1b.20251230.0144.fits",
-             "step": "otm", "step_started": NOW - 0.4, "job_started": NOW - 0.7,
-             "frames_done": 72, "cpu_percent": 98.0, "rss": 412_000_000},
-            {"index": 1, "pid": 4251, "state": "busy", "frame": "mods1r.20251230.0142.fits",
-             "step": "deliver", "step_started": NOW - 12.5, "job_started": NOW - 13.0,
-             "frames_done": 70, "cpu_percent": 1.0, "rss": 398_000_000},
-            {"index": 2, "pid": 4252, "state": "idle", "frame": None, "step": None,
-             "step_started": None, "job_started": None, "frames_done": 1,
-             "cpu_percent": 0.0, "rss": 120_000_000}],
-        "recent": recent,
-        "transfers": {"repo_dir": "/newdata", "repo_reachable": False,
-                      "repo_reason": "stat timed out after 2 s", "proc_free": 1.2e12,
-                      "repo_free": None, "last": {"MODS1B": "mods1b.20251230.0143.fits",
+                for index in range(8)))
+    return Snapshot(
+        service=ServiceInfo(state="running", pid=4242, started_at=NOW - 3 * 3600 - 725,
+                            hostid="mods1", config="/etc/dataman/dataman.ini",
+                            version="0.1.0", log_file="/var/log/dataman/mods1dm.20251230.txt",
+                            workers_expected=3, cpu_percent=None, rss=None),
+        counts=Counts(queued=2, running=2, processed=1, delivered=140, failed=1,
+                      queue_total=2),
+        queue=(QueueEntry(name="mods1b.20251230.0145.fits", channel="mods1b",
+                          source="datagram", requested_at=NOW - 4.2, not_before=None,
+                          reason=None),
+               QueueEntry(name="mods1r.20251230.0143.fits", channel="mods1r", source="scan",
+                          requested_at=NOW - 75, not_before=NOW + 20,
+                          reason="mods1r.20251230.0143.fits: still growing while it was read")),
+        workers=(
+            WorkerEntry(index=0, pid=4250, state="busy", frame="mods1b.20251230.0144.fits",
+                        step="otm", step_started=NOW - 0.4, job_started=NOW - 0.7,
+                        frames_done=72, cpu_percent=98.0, rss=412_000_000),
+            WorkerEntry(index=1, pid=4251, state="busy", frame="mods1r.20251230.0142.fits",
+                        step="deliver", step_started=NOW - 12.5, job_started=NOW - 13.0,
+                        frames_done=70, cpu_percent=1.0, rss=398_000_000),
+            WorkerEntry(index=2, pid=4252, state="idle", frame=None, step=None,
+                        step_started=None, job_started=None, frames_done=1,
+                        cpu_percent=0.0, rss=120_000_000)),
+        recent=recent,
+        transfers=Transfers(repo_dir="/newdata", repo_reachable=False,
+                            repo_reason="stat timed out after 2 s", proc_free=1_200_000_000_000,
+                            repo_free=None, last={"MODS1B": "mods1b.20251230.0143.fits",
                                                   "MODS1R": "mods1r.20251230.0140.fits"},
-                      "awaiting_delivery": ["mods1r.20251230.0142.fits"],
-                      "next_retry_at": NOW + 8},
-        "log": [{"time": NOW - 100 + index * 10, "level": level, "message": message}
-                for index, (level, message) in enumerate(LOG)],
-        "last": {"name": "mods1b.20251230.0143.fits", "latency": 0.61, "delivered_at": NOW - 3},
-        "health": {"level": 1, "verdict": "WARNING",
-                   "problems": ["1 failed tonight, last mods1b.20251230.0141.fits "
-                                "(FrameIncomplete: IM3 has 1544 of 3088 rows)",
-                                "delivery stalled: 1 frame waiting (stat timed out after 2 s)"]},
-    }
+                            awaiting_delivery=("mods1r.20251230.0142.fits",),
+                            next_retry_at=NOW + 8),
+        log=tuple(LogEntry(time=NOW - 100 + index * 10, level=level, message=message)
+                  for index, (level, message) in enumerate(LOG)),
+        last=LastDelivered(name="mods1b.20251230.0143.fits", latency=0.61,
+                           delivered_at=NOW - 3),
+        health=HealthInfo(level=1, verdict="WARNING",
+                          problems=("1 failed tonight, last mods1b.20251230.0141.fits "
+                                    "(FrameIncomplete: IM3 has 1544 of 3088 rows)",
+                                    "delivery stalled: 1 frame waiting "
+                                    "(stat timed out after 2 s)")),
+    )
 
 
 LOG = [("INFO", "mods1b.20251230.0140.fits delivered in 0.45 s"),
@@ -99,23 +116,24 @@ LOG = [("INFO", "mods1b.20251230.0140.fits delivered in 0.45 s"),
        ("INFO", "mods1b.20251230.0143.fits delivered in 0.61 s")]
 
 
-def quiet_snapshot() -> dict[str, Any]:
+def quiet_snapshot() -> Snapshot:
     """A service that has just started: nothing queued, nothing done."""
-    snapshot = busy_snapshot()
-    snapshot.update(counts={name: 0 for name in snapshot["counts"]}, queue=[], recent=[],
-                    log=[], last=None, health={"level": 0, "verdict": "OK", "problems": []})
-    snapshot["service"]["started_at"] = NOW - 42
-    snapshot["transfers"].update(repo_reachable=True, repo_reason=None, repo_free=8.5e11,
-                                 awaiting_delivery=[], next_retry_at=None, last={})
-    for worker in snapshot["workers"]:
-        worker.update(state="idle", frame=None, step=None, step_started=None, frames_done=0)
-    return snapshot
+    busy = busy_snapshot()
+    return replace(
+        busy, counts=Counts(0, 0, 0, 0, 0, queue_total=0), queue=(), recent=(), log=(),
+        last=None, health=HealthInfo(level=0, verdict="OK", problems=()),
+        service=replace(busy.service, started_at=NOW - 42),
+        transfers=replace(busy.transfers, repo_reachable=True, repo_reason=None,
+                          repo_free=850_000_000_000, awaiting_delivery=(), next_retry_at=None,
+                          last={}),
+        workers=tuple(replace(worker, state="idle", frame=None, step=None, step_started=None,
+                              frames_done=0) for worker in busy.workers))
 
 
 class CannedService:
     """A real control server answering from ``snapshot``; a context manager."""
 
-    def __init__(self, path: Path, snapshot: dict[str, Any], *, serving: bool = True) -> None:
+    def __init__(self, path: Path, snapshot: Snapshot, *, serving: bool = True) -> None:
         self.path = Path(path)
         self.serving = serving
         self.snapshot = snapshot
@@ -147,15 +165,15 @@ class CannedService:
             self._run(self._server.close())
             self._server = None
 
-    def publish(self, kind: str, data: dict[str, Any] | list[Any]) -> None:
+    def publish(self, event: Event) -> None:
         assert self._server is not None
-        self._loop.call_soon_threadsafe(self._server.publish, kind, data)
+        self._loop.call_soon_threadsafe(self._server.publish_event, event)
 
     def _run(self, coroutine) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
-    async def _handle(self, op: str, fields: dict[str, Any]) -> dict[str, Any]:
+    async def _handle(self, op: str, fields: dict[str, Any]) -> dict[str, Any] | Snapshot:
         if op == "snapshot":
-            return copy.deepcopy(self.snapshot)
+            return self.snapshot
         self.requests.append((op, fields))
         return {}

@@ -60,7 +60,7 @@ def _shows_snapshot(app: DatamanConsole) -> bool:
         return False
     if any(isinstance(screen, WaitingScreen) for screen in app.screen_stack):
         return False
-    frames = {str(frame.get("name", "?")) for frame in view.recent}
+    frames = {frame.name for frame in view.recent}
     return app.dashboard.recent.row_count == len(frames)
 
 

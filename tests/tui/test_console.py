@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.command import CommandList
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import DataTable, Input, Label, Static
 
+from dataman.ipc.control import PROTOCOL_VERSION
+from dataman.ipc.protocol_events import CountsChanged, Dropped, FrameFinished, ServiceChanged
+from dataman.ipc.protocol_snapshot import Counts
 from dataman.tui.app import DatamanConsole
 from dataman.tui.connection import ServiceLink
 from dataman.tui.model import ServiceView
@@ -22,6 +26,7 @@ from dataman.tui.screens.waiting import WaitingScreen
 from dataman.tui.widgets.log_view import LogView
 from dataman.tui.widgets.recent_frames import RecentFrames
 from dataman.tui.widgets.status_header import StatusHeader
+from tests import protocol_fixtures as pf
 from tests.conftest import write_config
 from tests.tui.canned import NOW, CannedService, busy_snapshot, frame, quiet_snapshot
 from tests.tui.conftest import until
@@ -63,9 +68,10 @@ def test_events_show_within_half_a_second(short_dir):
         async with app.run_test(size=WIDE) as pilot:
             await until(pilot, lambda: app.view.connected, what="attach")
             sent = time.monotonic()
-            service.publish("frame", frame(7, result="failed", reason="BadHeader: no DATE-OBS"))
-            service.publish("counts", {"queued": 0, "running": 0, "processed": 1,
-                                       "delivered": 0, "failed": 1})
+            service.publish(FrameFinished(frame(7, result="failed",
+                                                reason="BadHeader: no DATE-OBS")))
+            service.publish(CountsChanged(Counts(queued=0, running=0, processed=1,
+                                                 delivered=0, failed=1, queue_total=0)))
             await until(pilot, lambda: app.dashboard.query_one(RecentFrames).row_count == 1,
                         what="the frame row")
             assert time.monotonic() - sent < 0.5
@@ -82,7 +88,7 @@ def test_pause_key_sends_pause_and_resume_when_paused(short_dir):
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.press("p")
             await until(pilot, lambda: service.requests, what="the pause request")
-            service.publish("service", {**busy_snapshot()["service"], "state": "paused"})
+            service.publish(ServiceChanged(replace(busy_snapshot().service, state="paused")))
             await until(pilot, lambda: "PAUSED" in header_text(app), what="paused state")
             await pilot.press("p")
             await until(pilot, lambda: len(service.requests) == 2, what="the resume request")
@@ -159,7 +165,7 @@ def test_enter_on_a_frame_opens_its_detail(short_dir):
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.press("down", "down", "enter")
             assert isinstance(app.screen, FrameScreen)
-            assert app.screen.frame["reason"].startswith("FrameIncomplete")
+            assert (app.screen.frame.reason or "").startswith("FrameIncomplete")
             await pilot.press("escape")
             assert not isinstance(app.screen, FrameScreen)
     with CannedService(short_dir / "s.sock", busy_snapshot()):
@@ -229,7 +235,7 @@ def test_dropped_events_are_shown(short_dir):
         app = console(short_dir / "s.sock")
         async with app.run_test(size=WIDE) as pilot:
             await until(pilot, lambda: app.view.connected, what="attach")
-            app.post_message(ServiceLink.Event({"event": "dropped", "data": {"count": 5}}))
+            app.post_message(ServiceLink.Event(Dropped(5)))
             await until(pilot, lambda: "5 events dropped" in header_text(app),
                         what="the dropped count")
     with CannedService(short_dir / "s.sock", busy_snapshot()):
@@ -282,9 +288,10 @@ def recent_titles(app: DatamanConsole) -> str:
 def test_a_frame_listed_twice_in_the_snapshot_gets_one_row(short_dir):
     """Issue 5: the console died (DuplicateKey) attaching to a service that listed a frame
     once per outcome; the newest (first) entry is the frame's row."""
-    snapshot = busy_snapshot()
+    busy = busy_snapshot()
     delivered = frame(142, instrument="MODS1R", roi="3kx3k", finished=1, latency=41.5)
-    snapshot["recent"].insert(0, delivered)  # 0142 waited for repoDir, then was delivered
+    # 0142 waited for repoDir, then was delivered: an older service listed both outcomes.
+    snapshot = replace(busy, recent=(delivered, *busy.recent))
 
     async def scenario():
         app = console(short_dir / "s.sock")
@@ -310,14 +317,14 @@ def test_a_frame_event_for_a_frame_shown_updates_its_row(short_dir):
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.pause()
             assert cell(app, "#recent", 1, 11) == "waiting"  # 0142, waiting for repoDir
-            service.publish("frame", frame(142, instrument="MODS1R", roi="3kx3k",
-                                           latency=41.5))
+            service.publish(FrameFinished(frame(142, instrument="MODS1R", roi="3kx3k",
+                                                latency=41.5)))
             await until(pilot, lambda: cell(app, "#recent", 0, 1) == "mods1r.20251230.0142",
                         what="the delivered frame on top")
             assert cell(app, "#recent", 0, 11) == "ok"
             assert app.dashboard.query_one(RecentFrames).row_count == 12
             assert cell(app, "#recent", 1, 1) == "mods1b.20251230.0143"
-            service.publish("frame", frame(141, result="ok", latency=300.0))  # retried
+            service.publish(FrameFinished(frame(141, result="ok", latency=300.0)))  # retried
             await until(pilot, lambda: recent_titles(app) == "Recent frames (12, 0 failed)",
                         what="the retried frame's row")
             assert cell(app, "#recent", 0, 1) == "mods1b.20251230.0141"
@@ -366,8 +373,8 @@ def test_the_queue_keeps_its_note_column_at_120_columns(short_dir):
 
 def test_the_queue_title_counts_every_frame_waiting(short_dir):
     """The service lists the first 200 of the queue; its title says how many wait."""
-    snapshot = busy_snapshot()
-    snapshot["counts"]["queue_total"] = 10_000
+    busy = busy_snapshot()
+    snapshot = replace(busy, counts=replace(busy.counts, queue_total=10_000))
 
     async def scenario(service: CannedService):
         app = console(short_dir / "s.sock")
@@ -376,7 +383,7 @@ def test_the_queue_title_counts_every_frame_waiting(short_dir):
             queue = app.dashboard.query_one("#queue", DataTable)
             await until(pilot, lambda: queue.row_count == 2, what="the queue rows")
             assert queue.border_title == "Queue (10,000; first 2 shown)"
-            service.publish("counts", {**snapshot["counts"], "queue_total": 9_999})
+            service.publish(CountsChanged(replace(snapshot.counts, queue_total=9_999)))
             await until(pilot, lambda: queue.border_title == "Queue (9,999; first 2 shown)",
                         what="the new total")
     with CannedService(short_dir / "s.sock", snapshot) as service:
@@ -437,3 +444,26 @@ def test_the_recent_frames_table_gives_a_repeated_frame_one_row():
             assert str(table.get_cell_at((0, 10))) == "41.50s"
             assert table.border_title == "Recent frames (2, 0 failed)"
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("version", "upgrade"), [
+    (PROTOCOL_VERSION + 1, "upgrade this console"),
+    (PROTOCOL_VERSION - 1, "upgrade the dataMan service")])
+def test_a_service_speaking_another_protocol_version_is_named_on_the_waiting_screen(
+        short_dir, version, upgrade):
+    expected = (f"dataMan service speaks control protocol {version}, this console speaks "
+                f"{PROTOCOL_VERSION}: {upgrade}")
+
+    def status(app: DatamanConsole) -> str:
+        return " ".join(str(app.screen.query_one("#status", Static).render()).split())
+
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, WaitingScreen)
+                        and app.screen.query("#status") and expected in status(app),
+                        what="the version message")
+            assert app.is_running and not app.view.connected
+            assert expected in app.view.reason
+    with pf.service_speaking(short_dir / "s.sock", version):
+        asyncio.run(scenario())

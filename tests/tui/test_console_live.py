@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
+from dataman.ipc.protocol_snapshot import Snapshot
 from dataman.tui.app import DatamanConsole
 from dataman.tui.screens.confirm import ConfirmScreen
 from dataman.tui.screens.waiting import WaitingScreen
@@ -33,7 +34,7 @@ def header(app: DatamanConsole) -> str:
 
 def results(app: DatamanConsole) -> dict[str, str]:
     """name -> result, as the recent frames table shows them."""
-    return {frame["name"]: frame["result"] for frame in app.view.recent}
+    return {frame.name: frame.result for frame in app.view.recent}
 
 
 def rows(app: DatamanConsole) -> int:
@@ -58,10 +59,11 @@ def test_frames_flow_into_the_console(service_factory):
             await until(pilot, lambda: rows(app) == 3, what="three rows")
             await until(pilot, lambda: "delivered 3" in header(app), what="the counts")
             newest = app.view.recent[0]
-            assert set(newest["timings"]) == {"read", "fixes", "otm", "checks", "write", "deliver",
-                                              "thumbnail"}
-            assert app.view.transfers["last"]["MODS1B"] == newest["name"]
-            assert any("delivered" in record["message"] for record in app.view.log)
+            assert set(newest.timings) == {"read", "fixes", "otm", "checks", "write",
+                                           "deliver", "thumbnail"}
+            assert app.view.transfers is not None
+            assert app.view.transfers.last["MODS1B"] == newest.name
+            assert any("delivered" in record.message for record in app.view.log)
     asyncio.run(scenario())
     assert service.stop() == 0
 
@@ -81,7 +83,7 @@ def test_a_failed_frame_shows_why_and_is_retried(service_factory):
                         what="the failure")
             await until(pilot, lambda: rows(app) == 1, what="the row")
             detail = str(app.dashboard.query_one(FrameDetail).render())
-            assert "FAILED" in detail and app.view.recent[0]["reason"]
+            assert "FAILED" in detail and app.view.recent[0].reason
             raw.write_bytes(whole)  # the observer fixed the file
             await pilot.press("r")
             await until(pilot, lambda: results(app).get(raw.name) == "ok", timeout=30,
@@ -103,7 +105,7 @@ def test_pause_holds_frames_in_the_queue_until_resume(service_factory):
             service.send(raw)
             queue = app.dashboard.query_one("#queue", DataTable)
             await until(pilot, lambda: queue.row_count == 1, timeout=10, what="a queued frame")
-            assert app.view.queue[0]["name"] == raw.name and not app.view.recent
+            assert app.view.queue[0].name == raw.name and not app.view.recent
             await pilot.press("p")
             await until(pilot, lambda: results(app).get(raw.name) == "ok", timeout=30,
                         what="the frame delivered after resume")
@@ -120,7 +122,8 @@ def test_stop_from_the_console_then_reattach_when_the_service_restarts(service_f
         app = DatamanConsole(service.socket_path)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.view.connected, what="attach")
-            first_pid = app.view.service["pid"]
+            assert app.view.service is not None
+            first_pid = app.view.service.pid
             await pilot.press("s")
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("y")
@@ -131,7 +134,7 @@ def test_stop_from_the_console_then_reattach_when_the_service_restarts(service_f
             await asyncio.to_thread(service.start)
             await until(pilot, lambda: app.view.connected, timeout=10, what="reattach")
             assert not isinstance(app.screen, WaitingScreen)
-            assert app.view.service["pid"] != first_pid
+            assert app.view.service is not None and app.view.service.pid != first_pid
     asyncio.run(scenario())
     assert service.stop() == 0
 
@@ -187,12 +190,10 @@ def test_consoles_started_after_a_failure_a_retry_and_a_delivery_outage_live(ser
     assert service.stop() == 0
 
 
-def keys(items: list[dict]) -> set[str]:
-    return set().union(*(item.keys() for item in items))
-
-
 def test_the_canned_snapshots_are_shaped_as_the_service_sends_them(service_factory):
-    """tests/tui/canned.py had drifted (upper-case channels, another log file name)."""
+    """tests/tui/canned.py had drifted (upper-case channels, another log file name): now it
+    is built from the protocol's classes, and a real service's snapshot must decode into
+    them strictly, with no field the classes do not know (which a client would ignore)."""
     service = service_factory().start()
     delivered = frames(service, 1)[0]
     service.send(delivered)
@@ -200,20 +201,22 @@ def test_the_canned_snapshots_are_shaped_as_the_service_sends_them(service_facto
     service.control("pause")
     queued = frames(service, 1, start=2)[0]
     service.send(queued)
-    real = wait_until(lambda: (snap := service.snapshot()) and snap["queue"] and snap, 10,
+    wire = wait_until(lambda: (snap := service.snapshot()) and snap["queue"] and snap, 10,
                       what="a queued frame")
-    canned = busy_snapshot()
-    assert set(canned) == set(real)
+    real = Snapshot.from_dict(wire, where="snapshot")
+    assert real.queue and real.recent and real.workers and real.log and real.last
+    canned = busy_snapshot().to_dict()
+    assert set(wire) == set(canned)
     for section in ("service", "counts", "transfers", "last", "health"):
-        assert set(canned[section]) == set(real[section]), section
+        assert set(wire[section]) == set(canned[section]), section
     for section in ("queue", "workers", "recent", "log"):
-        assert keys(canned[section]) == keys(real[section]), section
-    for snapshot in (canned, real):
-        log_file, hostid = snapshot["service"]["log_file"], snapshot["service"]["hostid"]
+        assert all(set(item) == set(canned[section][0]) for item in wire[section]), section
+    for snapshot in (busy_snapshot(), real):
+        log_file, hostid = snapshot.service.log_file, snapshot.service.hostid
         assert re.fullmatch(rf"{hostid}dm\.\d{{8}}\.txt", Path(log_file).name), log_file
-        assert all(item["channel"] == item["name"].split(".")[0] for item in snapshot["queue"])
-        assert min(worker["index"] for worker in snapshot["workers"]) == 0
-        assert all(item["instrument"] == item["name"].split(".")[0].upper()
-                   for item in snapshot["recent"])
+        assert all(item.channel == item.name.split(".")[0] for item in snapshot.queue)
+        assert min(worker.index for worker in snapshot.workers) == 0
+        assert all(item.instrument == item.name.split(".")[0].upper()
+                   for item in snapshot.recent)
     service.control("resume")
     assert service.stop() == 0

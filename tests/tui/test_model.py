@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from dataman.ipc.protocol_events import (
+    CountsChanged,
+    Dropped,
+    FrameFinished,
+    FrameRefused,
+    LogAppended,
+    QueueChanged,
+    ServiceChanged,
+)
+from dataman.ipc.protocol_snapshot import LogEntry
 from dataman.tui.format import duration, short_name, since, size
 from dataman.tui.model import MAX_RECENT, ServiceView, level_rank
 from dataman.tui.widgets.frame_detail import step_cells
@@ -25,7 +37,7 @@ def test_attach_takes_every_section_of_the_snapshot():
     view = attached()
     assert view.state == "running"
     assert view.uptime(NOW) == 3 * 3600 + 725
-    assert [item["name"] for item in view.queue] == ["mods1b.20251230.0145.fits",
+    assert [item.name for item in view.queue] == ["mods1b.20251230.0145.fits",
                                                      "mods1r.20251230.0143.fits"]
     assert len(view.workers) == 3 and len(view.recent) == 12 and len(view.log) == 7
     assert view.verdict[:2] == (1, "WARNING")
@@ -33,54 +45,57 @@ def test_attach_takes_every_section_of_the_snapshot():
 
 def test_replaceable_event_replaces_its_section():
     view = attached()
-    assert view.apply({"event": "queue", "data": []}) == "queue"
-    assert view.queue == []
-    assert view.apply({"event": "service", "data": {"state": "paused"}}) == "service"
+    assert view.apply(QueueChanged(())) == "queue"
+    assert view.queue == ()
+    assert view.service is not None
+    assert view.apply(ServiceChanged(replace(view.service, state="paused"))) == "service"
     assert view.state == "paused"
 
 
 def test_an_unchanged_section_changes_nothing():
     view = attached()
-    assert view.apply({"event": "counts", "data": dict(view.counts)}) == ""
+    assert view.counts is not None
+    assert view.apply(CountsChanged(replace(view.counts))) == ""
 
 
 def test_frame_event_goes_on_top_and_replaces_an_earlier_entry_of_the_same_frame():
     view = attached()
     delivered = frame(142, instrument="MODS1R", result="ok", latency=9.5)
-    assert view.apply({"event": "frame", "data": delivered}) == "recent"
-    names = [item["name"] for item in view.recent]
+    assert view.apply(FrameFinished(delivered)) == "recent"
+    names = [item.name for item in view.recent]
     assert names[0] == "mods1r.20251230.0142.fits"
     assert names.count("mods1r.20251230.0142.fits") == 1
-    assert view.frame("mods1r.20251230.0142.fits")["result"] == "ok"
-    assert view.last["name"] == "mods1r.20251230.0142.fits"
+    assert view.frame("mods1r.20251230.0142.fits") == delivered
+    assert view.last is not None and view.last.name == "mods1r.20251230.0142.fits"
 
 
 def test_recent_frames_are_bounded():
     view = attached()
     for number in range(1000, 1000 + MAX_RECENT + 5):
-        view.apply({"event": "frame", "data": frame(number)})
+        view.apply(FrameFinished(frame(number)))
     assert len(view.recent) == MAX_RECENT
-    assert view.recent[0]["name"] == f"mods1b.20251230.{999 + MAX_RECENT + 5}.fits"
+    assert view.recent[0].name == f"mods1b.20251230.{999 + MAX_RECENT + 5}.fits"
 
 
 def test_log_events_append_and_filter_by_level():
     view = attached()
-    view.apply({"event": "log", "data": {"time": NOW, "level": "ERROR", "message": "boom"}})
-    assert view.log[-1]["message"] == "boom"
-    assert [record["level"] for record in view.log_at("WARNING")] == ["ERROR", "WARNING", "ERROR"]
+    view.apply(LogAppended(LogEntry(time=NOW, level="ERROR", message="boom")))
+    assert view.log[-1].message == "boom"
+    assert [record.level for record in view.log_at("WARNING")] == ["ERROR", "WARNING", "ERROR"]
     assert len(view.log_at("DEBUG")) == 8
 
 
 def test_dropped_events_are_counted():
     view = attached()
-    view.apply({"event": "dropped", "data": {"count": 3}})
-    view.apply({"event": "dropped", "data": {"count": 2}})
+    view.apply(Dropped(3))
+    view.apply(Dropped(2))
     assert view.dropped == 5
 
 
-def test_unknown_event_kind_is_ignored():
+def test_a_refused_frame_changes_no_section():
     view = attached()
-    assert view.apply({"event": "weather", "data": {"wind": 12}}) == ""
+    assert view.apply(FrameRefused("mods1b.20251230.0143.fits", "192.0.2.7:5000",
+                                   "already delivered")) == ""
 
 
 def test_detach_keeps_the_last_picture_but_says_down():
@@ -96,8 +111,8 @@ def test_detach_keeps_the_last_picture_but_says_down():
 
 def test_latencies_are_oldest_first_and_leave_out_failed_frames():
     view = ServiceView()
-    view.attach({"recent": [frame(3, latency=0.7), frame(2, result="failed", latency=0.1),
-                            frame(1, latency=0.5)]})
+    view.attach(replace(busy_snapshot(), recent=(
+        frame(3, latency=0.7), frame(2, result="failed", latency=0.1), frame(1, latency=0.5))))
     assert view.latencies() == [0.5, 0.7]
 
 
@@ -125,10 +140,10 @@ def test_step_cells_fill_the_width_in_proportion():
 def test_a_frame_listed_twice_in_a_snapshot_is_kept_once_with_its_newest_outcome():
     """Issue 5: a service that lists a frame per outcome (newest first)."""
     view = ServiceView()
-    view.attach({"recent": [frame(142, result="ok", latency=41.0),
-                            frame(143, latency=0.6),
-                            frame(142, result="waiting", latency=None, delivered=None)]})
-    assert [(item["name"], item["result"]) for item in view.recent] == [
+    view.attach(replace(busy_snapshot(), recent=(
+        frame(142, result="ok", latency=41.0), frame(143, latency=0.6),
+        frame(142, result="waiting", latency=None, delivered=None))))
+    assert [(item.name, item.result) for item in view.recent] == [
         ("mods1b.20251230.0142.fits", "ok"), ("mods1b.20251230.0143.fits", "ok")]
     assert view.latencies() == [0.6, 41.0]
 
@@ -136,7 +151,7 @@ def test_a_frame_listed_twice_in_a_snapshot_is_kept_once_with_its_newest_outcome
 def test_queue_total_is_the_count_of_every_frame_waiting():
     view = attached()
     assert view.queue_total == 2
-    view.apply({"event": "counts", "data": {**view.counts, "queue_total": 10_000}})
+    assert view.counts is not None
+    view.apply(CountsChanged(replace(view.counts, queue_total=10_000)))
     assert view.queue_total == 10_000 and len(view.queue) == 2
-    view.attach({"queue": [{"name": "a.fits"}]})  # a service without queue_total
-    assert view.queue_total == 1
+    assert ServiceView().queue_total == 0  # before the first snapshot

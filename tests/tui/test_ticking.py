@@ -7,6 +7,8 @@ import asyncio
 from textual.app import App, ComposeResult
 from textual.widgets.data_table import ColumnKey
 
+from dataman.ipc.protocol_events import LogAppended
+from dataman.ipc.protocol_snapshot import LogEntry
 from dataman.tui.model import ServiceView
 from dataman.tui.widgets.log_view import LogView
 from dataman.tui.widgets.queue_table import QueueTable
@@ -110,14 +112,14 @@ def test_log_record_written_once_when_a_reload_runs_ahead_of_the_append():
         log = pilot.app.query_one(LogView)
         log.reload(view.log)
         assert log.border_title == "Log (INFO and above: 6 of 7)"
-        record = {"time": NOW, "level": "ERROR", "message": "mods1b.20251230.0146.fits failed"}
-        view.apply({"event": "log", "data": record})
+        record = LogEntry(time=NOW, level="ERROR", message="mods1b.20251230.0146.fits failed")
+        view.apply(LogAppended(record))
         log.reload(view.log)  # a filter change or a resize before the app's next redraw
         log.append(record)
         assert log.shown == 7
         assert log.border_title == "Log (INFO and above: 7 of 8)"
-        later = {"time": NOW + 1, "level": "INFO", "message": "mods1b.20251230.0147.fits ok"}
-        view.apply({"event": "log", "data": later})
+        later = LogEntry(time=NOW + 1, level="INFO", message="mods1b.20251230.0147.fits ok")
+        view.apply(LogAppended(later))
         log.append(later)
         assert log.shown == 8
     run(scenario)

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from dataman.ipc.protocol_snapshot import FrameEntry, LogEntry
 from dataman.tui.model import ServiceView
 from dataman.tui.screens.frame import FrameScreen
 from dataman.tui.widgets.frame_detail import FrameDetail
@@ -121,15 +122,15 @@ class DashboardScreen(Screen[None]):
         self.header.show(view, now, self.socket, self.compact)
         self.queue_table.tick(now)
         self.workers_table.tick(now)
-        if view.transfers.get("awaiting_delivery"):
+        if view.transfers and view.transfers.awaiting_delivery:
             self.transfers.show(view, now)
 
-    def append_log(self, records: list[dict]) -> None:
+    def append_log(self, records: list[LogEntry]) -> None:
         for record in records:
             self.log_view.append(record)
 
     @property
-    def selected(self) -> dict | None:
+    def selected(self) -> FrameEntry | None:
         """The frame highlighted in the recent frames table."""
         return self.view.frame(self.recent.selected)
 

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.tui.widgets.frame_detail import FrameDetail
 
 
@@ -23,7 +24,7 @@ class FrameScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, frame: dict) -> None:
+    def __init__(self, frame: FrameEntry) -> None:
         super().__init__()
         self.frame = frame
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 from textual.widgets import Static
 
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds
 from dataman.tui.model import STEPS
@@ -19,7 +20,7 @@ def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
     >>> step_cells({"read": 0.3, "fixes": 0.01, "otm": 0.1, "write": 0.1, "deliver": 0.0}, 20)
     [('read', 11), ('fixes', 1), ('otm', 4), ('write', 4)]
     """
-    times = [(step, float(timings.get(step) or 0.0)) for step in STEPS]
+    times = [(step, timings.get(step, 0.0)) for step in STEPS]
     times = [(step, value) for step, value in times if value > 0]
     total = sum(value for _, value in times)
     if not times or width <= 0:
@@ -38,7 +39,7 @@ class FrameDetail(Static):
     FrameDetail { height: auto; padding: 0 1; }
     """
 
-    _frame: dict | None = None
+    _frame: FrameEntry | None = None
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -47,34 +48,34 @@ class FrameDetail(Static):
     def on_resize(self) -> None:
         self.show(self._frame)
 
-    def show(self, frame: dict | None) -> None:
+    def show(self, frame: FrameEntry | None) -> None:
         self._frame = frame
         if frame is None:
             self.update("[$text-muted]no frame selected[/]")
             return
-        result = str(frame.get("result", "?"))
+        result = frame.result
         tone = palette.RESULT.get(result, "text-warning")
-        name, readout = escape(str(frame.get("name", "?"))), _readout(frame)
+        name, readout = escape(frame.name), _readout(frame)
         lines = [f"[bold]{name}[/]  [bold ${tone}]{result.upper()}[/]",
-                 f"{readout}  finished {clock(frame.get('finished_at'))}"]
-        if frame.get("reason"):
-            lines.append(f"[${tone}]{escape(str(frame['reason']))}[/]")
-        warnings = frame.get("warnings") or []
-        lines += [f"[$text-warning]⚠ {escape(str(text))}[/]" for text in warnings]
-        for label, key in (("written to  ", "processed"), ("delivered to", "delivered")):
-            if frame.get(key):
-                lines.append(f"[$text-muted]{label}[/] {_where(frame[key], frame.get('name'))}")
-        lines += self._steps(frame.get("timings") or {}, frame.get("latency"))
+                 f"{readout}  finished {clock(frame.finished_at)}"]
+        if frame.reason:
+            lines.append(f"[${tone}]{escape(frame.reason)}[/]")
+        lines += [f"[$text-warning]⚠ {escape(text)}[/]" for text in frame.warnings]
+        for label, path in (("written to  ", frame.processed),
+                            ("delivered to", frame.delivered)):
+            if path:
+                lines.append(f"[$text-muted]{label}[/] {_where(path, frame.name)}")
+        lines += self._steps(frame.timings, frame.latency)
         self.update("\n".join(lines))
 
-    def _steps(self, timings: dict, latency: object) -> list[str]:
+    def _steps(self, timings: dict[str, float], latency: float | None) -> list[str]:
         width = max(10, self.content_size.width or 40)
         bar = "".join(f"[${palette.STEP[step]}]{'█' * count}[/]"
                       for step, count in step_cells(timings, width))
         items = [(f"[${palette.STEP[step]}]■[/] {step} {seconds(timings[step])}",
                   len(f"■ {step} {seconds(timings[step])}"))
-                 for step in STEPS if isinstance(timings.get(step), int | float)]
-        if isinstance(latency, int | float):
+                 for step in STEPS if step in timings]
+        if latency is not None:
             total = f"total {seconds(latency)}"
             items.append((f"[bold]{total}[/]", len(total)))
         return ([bar] if bar else []) + fill(items, width)
@@ -105,7 +106,7 @@ def _where(path: object, name: object) -> str:
     return escape(f"{folder}/" if base == name and folder else text)
 
 
-def _readout(frame: dict) -> str:
+def _readout(frame: FrameEntry) -> str:
     """``MODS1B  3kx3k  bin 1x1``."""
-    return escape(f"{frame.get('instrument') or '?'}  {frame.get('roi') or '?'}  "
-                  f"bin {frame.get('binning') or '?'}")
+    return escape(f"{frame.instrument or '?'}  {frame.roi or '?'}  "
+                  f"bin {frame.binning or '?'}")

@@ -9,6 +9,7 @@ from textual import events
 from textual.reactive import reactive
 from textual.widgets import RichLog
 
+from dataman.ipc.protocol_snapshot import LogEntry
 from dataman.tui import palette
 from dataman.tui.format import clock
 from dataman.tui.model import LEVELS, MAX_LOG, level_rank
@@ -33,8 +34,8 @@ class LogView(RichLog):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(max_lines=MAX_LOG, wrap=True, markup=False, auto_scroll=True, **kwargs)
-        self._records: deque[dict] = deque()
-        self._newest: dict | None = None  # the last record written
+        self._records: deque[LogEntry] = deque()
+        self._newest: LogEntry | None = None  # the last record written
         self.shown = 0
         self._title()
 
@@ -50,7 +51,7 @@ class LogView(RichLog):
         self.level = FILTERS[(FILTERS.index(self.level) + 1) % len(FILTERS)]
         return self.level
 
-    def reload(self, records: deque[dict]) -> None:
+    def reload(self, records: deque[LogEntry]) -> None:
         """Redraw from all of the model's log (after attach, a filter change, a theme change)."""
         self._records = records
         self.clear()
@@ -60,7 +61,7 @@ class LogView(RichLog):
         self._newest = records[-1] if records else None
         self._title()
 
-    def append(self, record: dict) -> None:
+    def append(self, record: LogEntry) -> None:
         """Write ``record``, just added to the model's log, unless a reload has written it."""
         if self._written(record):
             return
@@ -68,7 +69,7 @@ class LogView(RichLog):
         self._write(record)
         self._title()
 
-    def _written(self, record: dict) -> bool:
+    def _written(self, record: LogEntry) -> bool:
         """Is ``record`` the newest record written or older than it?
 
         The app hands new records over at its next redraw, and a reload in between
@@ -81,8 +82,8 @@ class LogView(RichLog):
                 return False
         return False
 
-    def _write(self, record: dict) -> None:
-        level = str(record.get("level", "INFO")).upper()
+    def _write(self, record: LogEntry) -> None:
+        level = record.level.upper()
         if level_rank(level) < level_rank(self.level):
             return
         self.shown += 1
@@ -93,9 +94,9 @@ class LogView(RichLog):
             text = palette.rich_style(variables, tone)
         else:
             label = text = "dim" if level == "DEBUG" else ""
-        line = Text(f"{clock(record.get('time'))} ", style="dim")
+        line = Text(f"{clock(record.time)} ", style="dim")
         line.append(f"{level:<{LEVEL_WIDTH}} ", style=label)
-        line.append(str(record.get("message", "")), style=text)
+        line.append(record.message, style=text)
         # Wrap at the panel's width (RichLog would wrap at the console's, 80 in tests).
         self.write(line, width=self.scrollable_content_region.width or None)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets.data_table import RowKey
 
+from dataman.ipc.protocol_snapshot import QueueEntry
 from dataman.tui.format import duration, short_name, since
 from dataman.tui.model import ServiceView
 from dataman.tui.widgets.live_table import LiveTable
@@ -39,7 +40,7 @@ class QueueTable(LiveTable):
         self.note_width = MIN_NOTE
         self._view: ServiceView | None = None
         self._now = 0.0
-        self._shown: list[tuple[RowKey, dict]] = []
+        self._shown: list[tuple[RowKey, QueueEntry]] = []
         self._columns()
 
     @property
@@ -81,8 +82,8 @@ class QueueTable(LiveTable):
         self._shown = []
         for position, item in enumerate(view.queue, start=1):
             waited, note = _elapsed(item, now)
-            cells = {"#": str(position), "frame": Text(short_name(item.get("name"))),
-                     "from": str(item.get("source") or ""), "waited": waited, "note": note}
+            cells = {"#": str(position), "frame": Text(short_name(item.name)),
+                     "from": item.source, "waited": waited, "note": note}
             row = self.add_row(*(cells[name] for name in self.column_names))
             self._shown.append((row, item))
         self.show_title(view)
@@ -106,21 +107,21 @@ class QueueTable(LiveTable):
             self.set_cell(row, "note", note)
 
 
-def _elapsed(item: dict, now: float) -> tuple[str, Text]:
+def _elapsed(item: QueueEntry, now: float) -> tuple[str, Text]:
     """The cells that change with the time: waited, and the note with its retry countdown."""
-    return (since(item.get("requested_at"), now),
+    return (since(item.requested_at, now),
             Text(note(item, now), no_wrap=True, overflow="ellipsis"))
 
 
-def note(item: dict, now: float) -> str:
+def note(item: QueueEntry, now: float) -> str:
     """Why a frame is held back, and for how much longer (its name is in its row already).
 
-    >>> note({"name": "a.fits", "reason": "a.fits: not found (/data/a.fits)",
-    ...       "not_before": 125.0}, now=100.0)
+    >>> note(QueueEntry("a.fits", "mods1b", "datagram", 0.0, not_before=125.0,
+    ...                 reason="a.fits: not found (/data/a.fits)"), now=100.0)
     'not found (/data/a.fits); retry in 25 s'
     """
-    reason = str(item.get("reason") or "").removeprefix(f"{item.get('name')}: ")
-    not_before = item.get("not_before")
+    reason = (item.reason or "").removeprefix(f"{item.name}: ")
+    not_before = item.not_before
     if not_before is not None and not_before > now:
         wait = f"retry in {duration(not_before - now)}"
         return f"{reason}; {wait}" if reason else wait

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds, short_name
 from dataman.tui.model import STEPS, ServiceView
@@ -68,9 +69,9 @@ class RecentFrames(DataTable):
         self._view = view
         follow = self.cursor_row <= 0 or self.selected is None
         self.clear()
-        rows: dict[str, dict] = {}  # one row per frame: a repeated name keeps its newest entry
+        rows: dict[str, FrameEntry] = {}  # one row per frame: a repeated name keeps its newest
         for frame in view.recent:
-            rows.setdefault(str(frame.get("name", "?")), frame)
+            rows.setdefault(frame.name, frame)
         for name, frame in rows.items():
             self.add_row(*self._cells(frame), key=name)
         names = list(rows)
@@ -78,21 +79,22 @@ class RecentFrames(DataTable):
         if names:
             self.move_cursor(row=target, animate=False, scroll=not follow)
         self._select(names[target] if names else None)
-        failed = sum(1 for frame in rows.values() if frame.get("result") == "failed")
+        failed = sum(1 for frame in rows.values() if frame.result == "failed")
         self.border_title = f"Recent frames ({len(names)}, {failed} failed)"
 
-    def _cells(self, frame: dict) -> list[object]:
-        result = str(frame.get("result", "?"))
+    def _cells(self, frame: FrameEntry) -> list[object]:
+        result = frame.result
         variables = self.app.theme_variables
         values = {
-            "done": clock(frame.get("finished_at")), "frame": Text(short_name(frame.get("name"))),
-            "instr": str(frame.get("instrument") or ""), "roi": str(frame.get("roi") or ""),
-            "bin": str(frame.get("binning") or ""), "total": _seconds(frame.get("latency")),
+            "done": clock(frame.finished_at), "frame": Text(short_name(frame.name)),
+            "instr": frame.instrument, "roi": frame.roi,
+            "bin": frame.binning, "total": _seconds(frame.latency),
             "result": Text(result, style=palette.rich_style(variables, palette.RESULT.get(result),
                                                             bold=True)),
         }
-        timings = frame.get("timings") or {}
-        values.update({column: _seconds(timings.get(step)) for column, step in zip(
+        timings = frame.timings
+        values.update({column: _seconds(timings.get(step))
+                       for column, step in zip(
             ("read", "fixes", "otm", "write", "deliv"), STEPS, strict=True)})
         return [values[column] for column in (COMPACT if self.compact else FULL)]
 

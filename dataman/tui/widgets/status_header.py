@@ -60,22 +60,22 @@ class StatusHeader(Static):
         parts = [f"[bold ${palette.STATE.get(state, 'text-warning')}]● {state.upper()}[/]"]
         if view.connected:
             parts.append(f"up {duration(view.uptime(now))}")
-            parts.append(escape(str(view.service.get("hostid") or "?")))
+            parts.append(escape(view.service.hostid if view.service else "?"))
         health = f"[bold ${palette.HEALTH.get(level, 'text-error')}]{verdict}[/]"
         parts.append(health if compact else f"health {health}")
-        if view.connected:
-            counts = view.counts
-            text = (" ".join(f"{counts.get(key, 0)} {key}" for key in SHORT_COUNTS)
-                    if compact else " ".join(f"{key} {counts.get(key, 0)}" for key in COUNTS))
+        if view.connected and view.counts:
+            tonight = {key: getattr(view.counts, key) for key in COUNTS}
+            text = (" ".join(f"{tonight[key]} {key}" for key in SHORT_COUNTS)
+                    if compact else " ".join(f"{key} {tonight[key]}" for key in COUNTS))
             parts.append(f"[$text-muted]tonight: {text}[/]")
         return "  ".join(parts)
 
     @staticmethod
     def _origin(view: ServiceView) -> str:
         service = view.service
-        parts = [f"[$text-muted]config[/] {escape(str(service.get('config') or '?'))}",
-                 f"[$text-muted]pid[/] {service.get('pid', '?')}",
-                 f"[$text-muted]dataman[/] {escape(str(service.get('version') or '?'))}"]
+        parts = [f"[$text-muted]config[/] {escape(service.config if service else '?')}",
+                 f"[$text-muted]pid[/] {service.pid if service else '?'}",
+                 f"[$text-muted]dataman[/] {escape(service.version if service else '?')}"]
         if view.dropped:
             parts.append(f"[$text-warning]{view.dropped} events dropped[/]")
         return "  ".join(parts)
@@ -86,17 +86,17 @@ class StatusHeader(Static):
         parts = []
         if view.queue:
             parts.append(f"queue {view.queue_total:,}: oldest "
-                         f"{since(view.queue[0].get('requested_at'), now)}")
+                         f"{since(view.queue[0].requested_at, now)}")
         transfers = view.transfers
         if transfers:
-            if transfers.get("repo_reachable", True):
+            if transfers.repo_reachable:
                 parts.append("staging [$text-success]ok[/]")
             else:
                 parts.append("staging [bold $text-error]UNREACHABLE[/]")
-            awaiting = len(transfers.get("awaiting_delivery") or [])
+            awaiting = len(transfers.awaiting_delivery)
             if awaiting:
                 parts.append(f"[$text-warning]{awaiting} awaiting[/]")
-            parts.append(f"proc {size(transfers.get('proc_free'))} free")
+            parts.append(f"proc {size(transfers.proc_free)} free")
         if view.dropped:
             parts.append(f"[$text-warning]{view.dropped} dropped[/]")
         return "  ".join(parts)

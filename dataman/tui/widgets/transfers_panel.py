@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 from textual.widgets import Static
 
+from dataman.ipc.protocol_snapshot import Transfers
 from dataman.tui.format import duration, size
 from dataman.tui.model import ServiceView
 
@@ -28,17 +29,17 @@ class TransfersPanel(Static):
             self._text = "[$text-muted]no transfer information[/]"
             self.update(self._text)
             return
-        repo = escape(str(transfers.get("repo_dir") or "repoDir"))
-        if transfers.get("repo_reachable", True):
+        repo = escape(transfers.repo_dir or "repoDir")
+        if transfers.repo_reachable:
             lines = [f"staging {repo} [bold $text-success]reachable[/]"]
         else:
-            reason = escape(str(transfers.get("repo_reason") or "unreachable"))
+            reason = escape(transfers.repo_reason or "unreachable")
             lines = [f"staging {repo} [bold $text-error]UNREACHABLE[/]",
                      f"  [$text-error]{reason}[/]"]
-        lines.append(f"free    proc {size(transfers.get('proc_free'))}  "
-                     f"repo {size(transfers.get('repo_free'))}")
-        for channel, name in sorted((transfers.get("last") or {}).items()):
-            lines.append(f"[$text-muted]{escape(channel)}.new[/] {escape(str(name))}")
+        lines.append(f"free    proc {size(transfers.proc_free)}  "
+                     f"repo {size(transfers.repo_free)}")
+        for channel, name in sorted(transfers.last.items()):
+            lines.append(f"[$text-muted]{escape(channel)}.new[/] {escape(name)}")
         lines.append(self._awaiting(transfers, now))
         text = "\n".join(lines)
         if text != self._text:  # free space is sent every second, mostly unchanged as shown
@@ -46,12 +47,12 @@ class TransfersPanel(Static):
             self.update(text)
 
     @staticmethod
-    def _awaiting(transfers: dict, now: float) -> str:
-        waiting = list(transfers.get("awaiting_delivery") or [])
+    def _awaiting(transfers: Transfers, now: float) -> str:
+        waiting = transfers.awaiting_delivery
         if not waiting:
             return "[$text-muted]nothing waiting for delivery[/]"
         text = f"[$text-warning]{len(waiting)} waiting for delivery[/]"
-        retry = transfers.get("next_retry_at")
+        retry = transfers.next_retry_at
         if retry is not None:
             text += f", next try in {duration(max(0.0, retry - now))}"
         return text + ": " + escape(", ".join(waiting[:3])) + (" …" if len(waiting) > 3 else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets.data_table import RowKey
 
+from dataman.ipc.protocol_snapshot import WorkerEntry
 from dataman.tui import palette
 from dataman.tui.format import short_name, since, size
 from dataman.tui.model import ServiceView
@@ -30,7 +31,7 @@ class WorkersTable(LiveTable):
         self.compact = False
         self._view: ServiceView | None = None
         self._now = 0.0
-        self._busy: list[tuple[RowKey, dict]] = []
+        self._busy: list[tuple[RowKey, WorkerEntry]] = []
         self._columns()
 
     def set_compact(self, compact: bool) -> None:
@@ -55,25 +56,25 @@ class WorkersTable(LiveTable):
         names = COMPACT if self.compact else COLUMNS
         variables = self.app.theme_variables
         for worker in view.workers:
-            state = str(worker.get("state", "?"))
+            state = worker.state
             busy = state == "busy"
-            cpu = worker.get("cpu_percent")
+            cpu = worker.cpu_percent
             cells = {
-                "#": str(worker.get("index", "?")), "pid": str(worker.get("pid") or "-"),
+                "#": str(worker.index), "pid": str(worker.pid or "-"),
                 "state": Text(state,
                               style=palette.rich_style(variables, palette.WORKER.get(state))),
-                "frame": Text(short_name(worker.get("frame")) if busy else ""),
-                "step": str(worker.get("step") or "") if busy else "",
-                "for": since(worker.get("step_started"), now) if busy else "",
-                "cpu": "-" if cpu is None else f"{cpu:.0f}%", "mem": size(worker.get("rss")),
-                "done": str(worker.get("frames_done", 0))}
+                "frame": Text(short_name(worker.frame) if busy else ""),
+                "step": (worker.step or "") if busy else "",
+                "for": since(worker.step_started, now) if busy else "",
+                "cpu": "-" if cpu is None else f"{cpu:.0f}%", "mem": size(worker.rss),
+                "done": str(worker.frames_done)}
             row = self.add_row(*(cells[name] for name in names))
             if busy:
                 self._busy.append((row, worker))
-        expected = view.service.get("workers_expected") or len(view.workers)
+        expected = view.workers_expected
         self.border_title = f"Workers ({len(self._busy)} busy / {expected})"
 
     def tick(self, now: float) -> None:
         """Once a second: only how long each busy worker has been on its step."""
         for row, worker in self._busy:
-            self.set_cell(row, "for", since(worker.get("step_started"), now))
+            self.set_cell(row, "for", since(worker.step_started, now))

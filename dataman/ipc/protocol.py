@@ -1,0 +1,133 @@
+"""The control protocol's messages as classes: strict encode/decode of the wire format.
+
+The service builds these objects and the control socket encodes them; the
+console, the demo and ``dataman health`` decode each message once and read
+attributes. So the wire format is written down once, here (and in
+``protocol_snapshot.py`` / ``protocol_events.py``), and a test fixture built
+from the same classes cannot drift from what the service sends.
+
+Decoding is strict where it matters to a reader: a missing field, or one of the
+wrong JSON type, raises :class:`ProtocolError` naming it
+(``snapshot.workers[1].pid: expected int, got str``). A field this side does not
+know is ignored, so a service may add one without breaking an older console of
+the same major ``PROTOCOL_VERSION``; anything else needs a new version, which a
+client reports as such (:class:`dataman.ipc.control.ProtocolVersionError`).
+
+Mapping JSON to fields follows the type hints: ``int``, ``float`` (an integer is
+accepted), ``str``, ``bool``, ``X | None``, ``tuple[X, ...]`` (a JSON array),
+``dict[str, X]`` (an object) and nested :class:`Wire` classes.
+
+>>> from dataclasses import dataclass
+>>> @dataclass(frozen=True)
+... class Point(Wire):
+...     x: float
+...     label: str | None
+>>> Point.from_dict({"x": 1, "label": None, "extra": True})
+Point(x=1.0, label=None)
+>>> Point.from_dict({"x": "1"}, where="point")
+Traceback (most recent call last):
+...
+dataman.ipc.protocol.ProtocolError: point.x: expected float, got str
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Hashable
+from functools import cache
+from typing import Any, TypeVar, get_args, get_origin
+
+from dataman.core.errors import DataManError
+
+W = TypeVar("W", bound="Wire")
+
+
+class ProtocolError(DataManError):
+    """A control message that does not match its class; the message names the field."""
+
+
+class Wire:
+    """A frozen dataclass that crosses the control socket as a JSON object."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of this message (tuples become lists)."""
+        return {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls: type[W], data: object, *, where: str = "") -> W:
+        """The message in ``data``; ProtocolError if a field is missing or mistyped."""
+        where = where or cls.__name__
+        if not isinstance(data, dict):
+            raise ProtocolError(f"{where}: expected an object, got {_json_name(data)}")
+        values = {}
+        for name, hint in field_hints(cls).items():
+            if name not in data:
+                raise ProtocolError(f"{where}.{name}: missing")
+            values[name] = from_json(hint, data[name], f"{where}.{name}")
+        return cls(**values)
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as JSON-ready builtins."""
+    if isinstance(value, Wire):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    return value
+
+
+def from_json(hint: Any, value: object, where: str) -> Any:
+    """``value`` checked against (and converted to) the type ``hint``."""
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        (inner,) = [option for option in options if option is not type(None)]
+        return from_json(inner, value, where)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ProtocolError(f"{where}: expected an array, got {_json_name(value)}")
+        item_hint = get_args(hint)[0]
+        return tuple(from_json(item_hint, item, f"{where}[{index}]")
+                     for index, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ProtocolError(f"{where}: expected an object, got {_json_name(value)}")
+        item_hint = get_args(hint)[1]
+        return {key: from_json(item_hint, item, f"{where}.{key}") for key, item in value.items()}
+    if isinstance(hint, type) and issubclass(hint, Wire):
+        return hint.from_dict(value, where=where)
+    return _scalar(hint, value, where)
+
+
+def _scalar(hint: type, value: object, where: str) -> object:
+    if hint is float and type(value) is int:
+        return float(value)
+    if type(value) is not hint:  # bool is not an int here, nor an int a str
+        raise ProtocolError(f"{where}: expected {hint.__name__}, got {_json_name(value)}")
+    return value
+
+
+def _json_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
+def field_hints(cls: type) -> dict[str, Any]:
+    """The resolved type of each field of the dataclass ``cls``."""
+    return _field_hints(cls)
+
+
+@cache
+def _field_hints(cls: Hashable) -> dict[str, Any]:
+    assert isinstance(cls, type)
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}

@@ -1,0 +1,150 @@
+"""The snapshot of the control protocol: the reply to ``snapshot`` and ``subscribe``.
+
+One class per section, fields as the service sends them (times in UTC epoch
+seconds, sizes in bytes). The service builds them (``dataman.service.snapshot``);
+the console, the demo and ``dataman health`` decode them with
+:meth:`Snapshot.from_dict`. A replaceable event carries one of these sections
+whole (:mod:`dataman.ipc.protocol_events`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dataman.ipc.protocol import Wire
+
+
+@dataclass(frozen=True)
+class ServiceInfo(Wire):
+    """The supervisor: ``state`` starting, running, paused or stopping; ``cpu_percent`` and
+    ``rss`` of supervisor + workers, measured once a second, None before the first."""
+
+    state: str
+    pid: int
+    started_at: float
+    hostid: str
+    config: str
+    version: str
+    log_file: str
+    workers_expected: int
+    cpu_percent: float | None
+    rss: int | None
+
+
+@dataclass(frozen=True)
+class Counts(Wire):
+    """Frames of this observing night in each state, and ``queue_total``: every frame in
+    the queue now, whatever its night (the ``queue`` section lists the first 200)."""
+
+    queued: int
+    running: int
+    processed: int
+    delivered: int
+    failed: int
+    queue_total: int
+
+
+@dataclass(frozen=True)
+class QueueEntry(Wire):
+    """A queued frame, in dispatch order; ``source`` datagram, scan or console;
+    ``not_before`` set while it waits (for its raw file, a retry)."""
+
+    name: str
+    channel: str
+    source: str
+    requested_at: float
+    not_before: float | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class WorkerEntry(Wire):
+    """A worker process; ``state`` starting, idle, busy, stopping or exited."""
+
+    index: int
+    pid: int
+    state: str
+    frame: str | None
+    step: str | None
+    step_started: float | None
+    job_started: float | None
+    frames_done: int
+    cpu_percent: float | None
+    rss: int | None
+
+
+@dataclass(frozen=True)
+class FrameEntry(Wire):
+    """A finished frame, one per frame name (its latest outcome): ``result`` ok, warning,
+    waiting (processed, delivery pending) or failed; ``timings`` seconds per step."""
+
+    name: str
+    instrument: str
+    roi: str
+    binning: str
+    timings: dict[str, float]
+    latency: float | None
+    processed: str | None
+    delivered: str | None
+    result: str
+    reason: str | None
+    warnings: tuple[str, ...]
+    finished_at: float
+
+
+@dataclass(frozen=True)
+class Transfers(Wire):
+    """Delivery to repoDir: reachable or why not, free space, the newest frame delivered
+    per channel (``<CHAN>.new``), frames awaiting delivery and the next attempt."""
+
+    repo_dir: str
+    repo_reachable: bool
+    repo_reason: str | None
+    proc_free: int | None
+    repo_free: int | None
+    last: dict[str, str]
+    awaiting_delivery: tuple[str, ...]
+    next_retry_at: float | None
+
+
+@dataclass(frozen=True)
+class LogEntry(Wire):
+    """One line of the service's log (INFO and above)."""
+
+    time: float
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class LastDelivered(Wire):
+    """The frame delivered last."""
+
+    name: str
+    latency: float | None
+    delivered_at: float | None
+
+
+@dataclass(frozen=True)
+class HealthInfo(Wire):
+    """The verdict of ``dataman health``: ``level`` 0 OK, 1 WARNING, 2 DOWN."""
+
+    level: int
+    verdict: str
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot(Wire):
+    """Everything the service shows: ``recent`` newest first (at most 100), ``log``
+    oldest first (at most 200), ``last`` None before the first delivery."""
+
+    service: ServiceInfo
+    counts: Counts
+    queue: tuple[QueueEntry, ...]
+    workers: tuple[WorkerEntry, ...]
+    recent: tuple[FrameEntry, ...]
+    transfers: Transfers
+    log: tuple[LogEntry, ...]
+    last: LastDelivered | None
+    health: HealthInfo
