@@ -139,10 +139,6 @@ class ServiceView:
     def frame(self, name: str | None) -> FrameEntry | None:
         return next((item for item in self.recent if item.name == name), None)
 
-    def log_at(self, level: str) -> list[LogEntry]:
-        """Log records at ``level`` and above, oldest first."""
-        return [record for record in self.log if level_rank(record.level) >= level_rank(level)]
-
 
 def unique_frames(items: Iterable[FrameEntry]) -> list[FrameEntry]:
     """``items`` (newest first) with each frame name once: its first, newest, entry.

@@ -77,12 +77,14 @@ def test_recent_frames_are_bounded():
     assert view.recent[0].name == f"mods1b.20251230.{999 + MAX_RECENT + 5}.fits"
 
 
-def test_log_events_append_and_filter_by_level():
+def test_log_events_append_and_levels_rank_as_the_log_view_filters_them():
     view = attached()
     view.apply(LogAppended(LogEntry(time=NOW, level="ERROR", message="boom")))
     assert view.log[-1].message == "boom"
-    assert [record.level for record in view.log_at("WARNING")] == ["ERROR", "WARNING", "ERROR"]
-    assert len(view.log_at("DEBUG")) == 8
+    warning = level_rank("WARNING")
+    assert [r.level for r in view.log if level_rank(r.level) >= warning] == [
+        "ERROR", "WARNING", "ERROR"]
+    assert len(view.log) == 8
 
 
 def test_dropped_events_are_counted():
