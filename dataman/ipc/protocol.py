@@ -10,8 +10,10 @@ Decoding is strict where it matters to a reader: a missing field, or one of the
 wrong JSON type, raises :class:`ProtocolError` naming it
 (``snapshot.workers[1].pid: expected int, got str``). A field this side does not
 know is ignored, so a service may add one without breaking an older console of
-the same major ``PROTOCOL_VERSION``; anything else needs a new version, which a
-client reports as such (:class:`dataman.ipc.control.ProtocolVersionError`).
+the same major ``PROTOCOL_VERSION``; a field added that way has a default, which
+a message from an older service without it takes. Anything else needs a new
+version, which a client reports as such
+(:class:`dataman.ipc.control.ProtocolVersionError`).
 
 Mapping JSON to fields follows the type hints: ``int``, ``float`` (an integer is
 accepted), ``str``, ``bool``, ``X | None``, ``tuple[X, ...]`` (a JSON array),
@@ -62,8 +64,11 @@ class Wire:
         if not isinstance(data, dict):
             raise ProtocolError(f"{where}: expected an object, got {_json_name(data)}")
         values = {}
+        optional = _optional_fields(cls)
         for name, hint in field_hints(cls).items():
             if name not in data:
+                if name in optional:  # added later: an older sender leaves it out
+                    continue
                 raise ProtocolError(f"{where}.{name}: missing")
             values[name] = from_json(hint, data[name], f"{where}.{name}")
         return cls(**values)
@@ -124,6 +129,14 @@ def _json_name(value: object) -> str:
 def field_hints(cls: type) -> dict[str, Any]:
     """The resolved type of each field of the dataclass ``cls``."""
     return _field_hints(cls)
+
+
+@cache
+def _optional_fields(cls: Hashable) -> frozenset[str]:
+    """The fields of ``cls`` with a default: ones added within a protocol version."""
+    return frozenset(f.name for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+                     if f.default is not dataclasses.MISSING
+                     or f.default_factory is not dataclasses.MISSING)
 
 
 @cache

@@ -9,7 +9,7 @@ whole (:mod:`dataman.ipc.protocol_events`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dataman.ipc.protocol import Wire
 
@@ -74,9 +74,24 @@ class WorkerEntry(Wire):
 
 
 @dataclass(frozen=True)
+class QualityFinding(Wire):
+    """One failed quality check of a frame: its flag (``'IM2:dead'``) and why, in words."""
+
+    flag: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class FrameEntry(Wire):
     """A finished frame, one per frame name (its latest outcome): ``result`` ok, warning,
-    waiting (processed, delivery pending) or failed; ``timings`` seconds per step."""
+    waiting (processed, delivery pending) or failed; ``timings`` seconds per step.
+
+    The quality checks' verdict (added within protocol 1, so each has a default):
+    ``qc_status`` OK, WARN or BAD (None: not checked, a failed frame or checks off),
+    ``qc_flags`` as in the MERGED header's ``QCFLAGS``, ``qc_findings`` one
+    per failed check, and each amplifier's overscan ``qc_bias``
+    and ``qc_noise`` in DN and ``qc_saturated`` fraction, by amplifier name (IM1..IM4).
+    """
 
     name: str
     instrument: str
@@ -90,6 +105,12 @@ class FrameEntry(Wire):
     reason: str | None
     warnings: tuple[str, ...]
     finished_at: float
+    qc_status: str | None = None
+    qc_flags: str = ""
+    qc_findings: tuple[QualityFinding, ...] = ()
+    qc_bias: dict[str, float] = field(default_factory=dict)
+    qc_noise: dict[str, float] = field(default_factory=dict)
+    qc_saturated: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

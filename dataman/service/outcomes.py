@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dataman.core.names import exposure_order
+from dataman.core.quality.report import QualityReport
 from dataman.core.timings import format_step_timings
-from dataman.ipc.protocol_snapshot import FrameEntry, LastDelivered
+from dataman.ipc.protocol_snapshot import FrameEntry, LastDelivered, QualityFinding
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
 from dataman.service.records import FrameFacts
@@ -225,7 +226,33 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: str, *,
         reason=record.reason if result in ("failed", "waiting") else None,
         warnings=tuple(done.warnings) if done else (),
         finished_at=record.changed_at,
+        # A failed frame has no verdict (the journal may still hold an earlier run's).
+        **quality_fields(None if result == "failed" else quality_of(record, done)),
     )
+
+
+def quality_of(record: FrameRecord, done: JobDone | None) -> QualityReport | None:
+    """The frame's quality report: the journal's (kept through a late delivery, whose
+    job carries none), else the worker's; None when the frame was not checked."""
+    if record.qc is not None:
+        try:
+            return QualityReport.from_dict(record.qc)
+        except ValueError as error:
+            log.warning("%s: quality values in the journal not readable: %s", record.name,
+                        error)
+    return done.quality if done is not None else None
+
+
+def quality_fields(quality: QualityReport | None) -> dict[str, Any]:
+    """The ``qc_*`` fields of a ``recent`` entry; none (their defaults) when not checked."""
+    if quality is None:
+        return {}
+    return {"qc_status": str(quality.status), "qc_flags": quality.flags,
+            "qc_findings": tuple(QualityFinding(item.flag, item.reason)
+                                 for item in quality.findings),
+            "qc_bias": {amp.amp: amp.bias for amp in quality.amps},
+            "qc_noise": {amp.amp: amp.noise for amp in quality.amps},
+            "qc_saturated": {amp.amp: amp.saturated for amp in quality.amps}}
 
 
 def _text(path: Path | None) -> str | None:

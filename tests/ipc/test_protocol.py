@@ -36,6 +36,7 @@ from dataman.ipc.protocol_snapshot import (
     HealthInfo,
     LastDelivered,
     LogEntry,
+    QualityFinding,
     QueueEntry,
     ServiceInfo,
     Snapshot,
@@ -47,6 +48,7 @@ from tests.tui.canned import busy_snapshot, quiet_snapshot
 BUSY = busy_snapshot()
 #: One of each class, with optional fields both set and unset somewhere.
 SECTIONS = [BUSY.service, BUSY.counts, *BUSY.queue, *BUSY.workers, *BUSY.recent,
+            *(finding for item in BUSY.recent for finding in item.qc_findings),
             BUSY.transfers, *BUSY.log, BUSY.last, BUSY.health]
 EVENT_SAMPLES: list[Event] = [
     ServiceChanged(BUSY.service), CountsChanged(BUSY.counts), QueueChanged(BUSY.queue),
@@ -137,6 +139,41 @@ def test_a_field_this_side_does_not_know_is_ignored():
     snapshot["service"]["uptime_hint"] = 3
     snapshot["future_section"] = {"x": 1}
     assert Snapshot.from_dict(snapshot) == BUSY
+
+
+#: A recent frame as a service without the quality checks in the protocol sends it.
+OLD_FRAME = {"name": "mods1b.20251230.0143.fits", "instrument": "MODS1B", "roi": "full",
+             "binning": "1x1", "timings": {"read": 0.2}, "latency": 0.6, "processed": None,
+             "delivered": None, "result": "ok", "reason": None, "warnings": [],
+             "finished_at": 1767064366.0}
+
+
+def test_a_frame_with_its_quality_verdict_round_trips_in_the_documented_form():
+    """Written by hand: the qc_* fields of a recent frame (issue 13)."""
+    wire = OLD_FRAME | {
+        "qc_status": "BAD", "qc_flags": "IM2:dead",
+        "qc_findings": [{"flag": "IM2:dead", "reason": "IM2 data constant at 1012 DN"}],
+        "qc_bias": {"IM1": 1010.5, "IM2": 1012}, "qc_noise": {"IM1": 3.25, "IM2": 0.5},
+        "qc_saturated": {"IM1": 0.0, "IM2": 0.0}}
+    entry = FrameEntry.from_dict(through_json(wire))
+    assert (entry.qc_status, entry.qc_flags) == ("BAD", "IM2:dead")
+    assert entry.qc_findings == (QualityFinding("IM2:dead", "IM2 data constant at 1012 DN"),)
+    assert entry.qc_bias == {"IM1": 1010.5, "IM2": 1012.0}
+    assert type(entry.qc_bias["IM2"]) is float
+    assert through_json(entry.to_dict()) == wire
+
+
+def test_a_frame_from_a_service_without_quality_fields_has_no_verdict():
+    """The qc_* fields came within protocol 1: an older service leaves them out."""
+    entry = FrameEntry.from_dict(through_json(OLD_FRAME))
+    assert (entry.qc_status, entry.qc_flags, entry.qc_findings) == (None, "", ())
+    assert (entry.qc_bias, entry.qc_noise, entry.qc_saturated) == ({}, {}, {})
+
+
+def test_a_mistyped_quality_field_is_named():
+    with pytest.raises(ProtocolError) as raised:
+        FrameEntry.from_dict(OLD_FRAME | {"qc_noise": {"IM1": "3.2"}}, where="frame")
+    assert str(raised.value) == "frame.qc_noise.IM1: expected float, got str"
 
 
 @pytest.mark.parametrize(("message", "error"), [
@@ -231,5 +268,5 @@ def test_a_server_encodes_what_the_service_builds(short_dir: Path):
 def test_every_class_is_listed_in_the_snapshot_or_the_events():
     """So that a class added to the protocol gets a round-trip test above."""
     tested = {type(section) for section in SECTIONS}
-    assert tested == {ServiceInfo, Counts, QueueEntry, WorkerEntry, FrameEntry, Transfers,
-                      LogEntry, LastDelivered, HealthInfo}
+    assert tested == {ServiceInfo, Counts, QueueEntry, WorkerEntry, FrameEntry,
+                      QualityFinding, Transfers, LogEntry, LastDelivered, HealthInfo}

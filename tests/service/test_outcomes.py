@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from dataman.core.quality.report import AmpQuality, Finding, QualityReport
 from dataman.ipc.jobs import JobDone, JobFailed
-from dataman.ipc.protocol_snapshot import FrameEntry
+from dataman.ipc.protocol_snapshot import FrameEntry, QualityFinding
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
@@ -162,3 +163,54 @@ def test_a_failed_job_waits_for_its_raw_file_or_fails(tmp_path, cause, waited, s
         assert (str(record.state), job.frame_id in recorder.queue) == (state, queued)
         if state == "failed":
             assert [item.result for item in recorder.published] == ["failed"]
+
+
+# --- the quality checks' verdict in the recent list (issue 13) ----------------------------
+
+DEAD_IM2 = QualityReport(
+    (Finding("IM2:dead", "IM2 data constant at 1012 DN"),
+     Finding("hdr:DATE-OBS", "DATE-OBS '2025-12-30' has no time")),
+    (AmpQuality("IM1", 1, 1010.5, 3.25, 0.0), AmpQuality("IM2", 2, 1012.0, 0.5, 0.0),
+     AmpQuality("IM3", 3, 998.0, 3.5, 0.001), AmpQuality("IM4", 4, 1003.25, 3.75, 0.0)))
+
+
+def test_a_delivered_frame_carries_its_quality_verdict_findings_and_values(recorder):
+    name = "mods1b.20251230.0020.fits"
+    job = recorder.start(name, NOW)
+    done = JobDone(job.frame_id, f"/proc/20251230/{name}", name, delivered=f"/newdata/{name}",
+                   instrument="MODS1B", quality=DEAD_IM2)
+    recorder.outcomes.done(job, done, NOW + 1)
+    (item,) = recorder.outcomes.recent
+    assert (item.qc_status, item.qc_flags) == ("BAD", "IM2:dead hdr:DATE-OBS")
+    assert item.qc_findings == (
+        QualityFinding("IM2:dead", "IM2 data constant at 1012 DN"),
+        QualityFinding("hdr:DATE-OBS", "DATE-OBS '2025-12-30' has no time"))
+    assert item.qc_bias == {"IM1": 1010.5, "IM2": 1012.0, "IM3": 998.0, "IM4": 1003.25}
+    assert item.qc_noise == {"IM1": 3.25, "IM2": 0.5, "IM3": 3.5, "IM4": 3.75}
+    assert item.qc_saturated == {"IM1": 0.0, "IM2": 0.0, "IM3": 0.001, "IM4": 0.0}
+
+
+def test_a_frame_delivered_late_keeps_the_verdict_the_journal_holds(recorder):
+    """The delivery job from the backlog carries no quality report: the journal has it."""
+    name = "mods1b.20251230.0021.fits"
+    job = recorder.start(name, NOW)
+    recorder.outcomes.done(job, JobDone(job.frame_id, f"/proc/20251230/{name}", name,
+                                        delivery_error="repoDir /newdata: not mounted",
+                                        instrument="MODS1B", quality=DEAD_IM2), NOW + 1)
+    assert recorder.outcomes.recent[0].qc_status == "BAD"
+    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind="deliver")
+    recorder.outcomes.done(delivery, recorder.done(name, NOW + 31), NOW + 31)
+    (item,) = recorder.outcomes.recent
+    assert (item.result, item.qc_status, item.qc_flags) == ("ok", "BAD", "IM2:dead hdr:DATE-OBS")
+    assert item.qc_noise["IM2"] == 0.5
+
+
+def test_an_unchecked_or_failed_frame_has_no_verdict(recorder):
+    name = "mods1b.20251230.0022.fits"
+    job = recorder.start(name, NOW)
+    recorder.outcomes.done(job, recorder.done(name, NOW + 1), NOW + 1)  # checks off
+    job = recorder.start("mods1b.20251230.0023.fits", NOW + 2)
+    recorder.outcomes.failed(job, JobFailed(job.frame_id, "BadHeader: no DATE-OBS", "bad"),
+                             NOW + 3)
+    assert [(item.qc_status, item.qc_flags, item.qc_bias) for item in
+            recorder.outcomes.recent] == [(None, "", {}), (None, "", {})]

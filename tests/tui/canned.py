@@ -31,6 +31,7 @@ from dataman.ipc.protocol_snapshot import (
     HealthInfo,
     LastDelivered,
     LogEntry,
+    QualityFinding,
     QueueEntry,
     ServiceInfo,
     Snapshot,
@@ -53,17 +54,39 @@ def frame(number: int, *, result: str = "ok", roi: str = "full", binning: str = 
     return replace(item, **extra)
 
 
+AMPS = ("IM1", "IM2", "IM3", "IM4")
+
+
+def checked(frame: FrameEntry, index: int, *, status: str = "OK",
+            findings: tuple[tuple[str, str], ...] = (),
+            noise: dict[str, float] | None = None) -> FrameEntry:
+    """``frame`` with a quality verdict and amplifier values that drift a little with
+    ``index`` (so the trend panel has a shape): bias 1000 + 10 n + index DN, noise 3 DN."""
+    bias = {amp: 1000.0 + 10 * number + (index % 5) for number, amp in enumerate(AMPS)}
+    return replace(frame, qc_status=status, qc_flags=" ".join(flag for flag, _ in findings),
+                   qc_findings=tuple(QualityFinding(flag, why) for flag, why in findings),
+                   qc_bias=bias, qc_noise=noise or dict.fromkeys(AMPS, 3.0 + index % 3 / 4),
+                   qc_saturated=dict.fromkeys(AMPS, 0.0))
+
+
 def busy_snapshot() -> Snapshot:
     """A service in the middle of a night: a queue, busy workers, a failure, a slow repo."""
-    recent = (frame(143, finished=3, latency=0.61),
-              frame(142, instrument="MODS1R", roi="3kx3k", finished=40, latency=0.47,
-                    result="waiting", delivered=None, reason="repoDir unreachable"),
+    recent = (checked(frame(143, finished=3, latency=0.61), 0, status="BAD",
+                      findings=(("IM2:dead", "IM2 data columns constant at 1012 DN"),
+                                ("IM3:noise", "IM3 read noise 9.80 DN outside 2.00..8.00")),
+                      noise={"IM1": 3.0, "IM2": 0.0, "IM3": 9.8, "IM4": 3.1}),
+              checked(frame(142, instrument="MODS1R", roi="3kx3k", finished=40, latency=0.47,
+                            result="waiting", delivered=None, reason="repoDir unreachable"),
+                      1),
               frame(141, result="failed", finished=95, latency=0.08, delivered=None,
                     processed=None, reason="FrameIncomplete: IM3 has 1544 of 3088 rows",
                     timings={"read": 0.08}),
-              frame(140, instrument="MODS1R", roi="1kx1k", binning="2x2", finished=160,
-                    latency=0.35, result="warning", warnings=("CCD temperature missing",)),
-              *(frame(139 - index, finished=200 + 60 * index, latency=0.4 + 0.03 * index)
+              checked(frame(140, instrument="MODS1R", roi="1kx1k", binning="2x2",
+                            finished=160, latency=0.35, result="warning",
+                            warnings=("CCD temperature missing",)), 3, status="WARN",
+                      findings=(("IM1:sat", "IM1 5.20% of pixels at 65535, above 1.00%"),)),
+              *(checked(frame(139 - index, finished=200 + 60 * index,
+                              latency=0.4 + 0.03 * index), 4 + index)
                 for index in range(8)))
     return Snapshot(
         service=ServiceInfo(state="running", pid=4242, started_at=NOW - 3 * 3600 - 725,
