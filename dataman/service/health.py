@@ -26,6 +26,8 @@ QUEUE_WAIT_WARNING = 60.0
 FAILURE_WINDOW = 15 * 60.0
 #: A processed frame waiting this long for repoDir, seconds, means delivery is stalled.
 DELIVERY_WAIT_WARNING = 60.0
+#: This many most recent frames of a channel failing the same quality check: WARNING.
+QUALITY_REPEATS = 3
 #: Longest failure reason quoted on the status line.
 REASON_WIDTH = 60
 
@@ -69,7 +71,7 @@ def assess(snapshot: Snapshot, now: float) -> Health:
     (its own ``health`` section is not read: this is what makes it)."""
     return Health.of([*_service_problems(snapshot), *_worker_problems(snapshot),
                       *_queue_problems(snapshot, now), *_failure_problems(snapshot, now),
-                      *_delivery_problems(snapshot, now)])
+                      *_delivery_problems(snapshot, now), *_quality_problems(snapshot)])
 
 
 def health_line(health: Health, snapshot: Snapshot | None,
@@ -180,6 +182,27 @@ def _delivery_problems(snapshot: Snapshot, now: float) -> list[str]:
     if since and now - min(since) > DELIVERY_WAIT_WARNING:
         return [f"delivery stalled: {count}, oldest {duration(now - min(since))}"]
     return []
+
+
+def _quality_problems(snapshot: Snapshot) -> list[str]:
+    """A channel whose last :data:`QUALITY_REPEATS` checked frames all fail the same check
+    (``MODS1B IM2:dead on 3 frames``): an amplifier died, a bias stays off, not one bad frame.
+
+    Frames not checked (failed, checks off) are passed over; the count is how far
+    back the run goes in ``recent``.
+    """
+    by_channel: dict[str, list[set[str]]] = {}
+    for item in snapshot.recent:  # newest first
+        if item.qc_status is not None:
+            by_channel.setdefault(item.instrument, []).append(set(item.qc_flags.split()))
+    problems = []
+    for channel, flags in sorted(by_channel.items()):
+        for flag in sorted(flags[0]):
+            run = next((index for index, found in enumerate(flags) if flag not in found),
+                       len(flags))
+            if run >= QUALITY_REPEATS:
+                problems.append(f"{channel} {flag} on {run} frames")
+    return problems
 
 
 def _shorten(text: str) -> str:

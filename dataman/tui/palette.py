@@ -15,6 +15,7 @@ STATE = {"running": "text-success", "paused": "text-warning", "stopping": "text-
          "disconnected": "text-error"}
 WORKER = {"busy": "text-primary", "idle": "text-success", "starting": "text-warning",
           "stopping": "text-warning", "exited": "text-error"}
+QUALITY = {"OK": "text-success", "WARN": "text-warning", "BAD": "text-error"}
 LEVEL = {"WARNING": "text-warning", "ERROR": "text-error", "CRITICAL": "text-error"}
 HEALTH = {0: "text-success", 1: "text-warning", 2: "text-error"}
 STEP = {"read": "primary", "fixes": "secondary", "otm": "accent", "write": "success",

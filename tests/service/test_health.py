@@ -200,3 +200,46 @@ def test_the_services_own_figures_are_used_once_it_has_measured_them():
     measured = snapshot_with(service={"cpu_percent": 2.4, "rss": 3 * 2**20})
     assert process_in(measured) == ProcessInfo(pid=4242, started_at=NOW - 11520,
                                                cpu_percent=2.4, rss=3145728, children=2)
+
+
+# --- the same quality check failing frame after frame (issue 13) -------------------------
+
+
+def checked(number: int, flags: str, *, channel: str = "MODS1B") -> Any:
+    return pf.frame(name=f"{channel.lower()}.20251230.{number:04d}.fits", instrument=channel,
+                    qc_status="BAD" if "dead" in flags else "WARN" if flags else "OK",
+                    qc_flags=flags, finished_at=NOW - 100 + number)
+
+
+def test_three_frames_of_a_channel_failing_the_same_check_is_a_warning():
+    recent = [checked(44, "IM2:dead"), checked(43, "IM2:dead IM3:noise"), checked(42, "IM2:dead"),
+              checked(41, ""), checked(40, "IM2:dead")]
+    health = assess(snapshot_with(recent=recent), NOW)
+    assert (health.level, health.problems) == (1, ["MODS1B IM2:dead on 3 frames"])
+    assert health_line(health, snapshot_with(recent=recent), PROCESS, NOW).endswith(
+        " : MODS1B IM2:dead on 3 frames")
+
+
+def test_the_count_says_how_far_back_the_check_keeps_failing_per_channel():
+    recent = [checked(6, "IM1:sat", channel="MODS1R"), *(checked(n, "IM4:biasjump")
+                                                         for n in (5, 4, 3, 2)),
+              checked(5, "IM1:sat", channel="MODS1R"), checked(4, "IM1:sat", channel="MODS1R")]
+    assert problems(recent=recent) == ["MODS1B IM4:biasjump on 4 frames",
+                                       "MODS1R IM1:sat on 3 frames"]
+
+
+@pytest.mark.parametrize("recent", [
+    [checked(3, "IM2:dead"), checked(2, "IM2:dead"), checked(1, "")],  # only two
+    [checked(3, "IM2:dead"), checked(2, "IM2:dead"), checked(1, "IM3:dead")],  # not the same
+    [checked(3, ""), checked(2, "IM2:dead"), checked(1, "IM2:dead"), checked(0, "IM2:dead")],
+    [checked(3, "IM2:dead"), checked(2, "IM2:dead", channel="MODS1R"), checked(1, "IM2:dead")],
+], ids=["two", "different-checks", "newest-clean", "two-channels"])
+def test_a_check_failing_on_fewer_than_the_last_three_frames_is_not_a_problem(recent):
+    assert problems(recent=recent) == []
+
+
+def test_a_frame_not_checked_neither_breaks_nor_extends_the_run():
+    failed = pf.frame(name="mods1b.20251230.0003.fits", result="failed", reason="bad",
+                      finished_at=NOW - 20 * 60)  # outside the failure window
+    recent = [checked(5, "IM2:dead"), failed, checked(2, "IM2:dead"), checked(1, "IM2:dead")]
+    assert problems(recent=recent) == ["MODS1B IM2:dead on 3 frames"]

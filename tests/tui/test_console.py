@@ -56,7 +56,7 @@ def test_attaches_and_shows_the_snapshot(short_dir):
             assert "/etc/dataman/dataman.ini" in header_text(app)
             assert cell(app, "#queue", 1, 1) == "mods1r.20251230.0143"
             assert cell(app, "#workers", 1, 4) == "deliver"
-            assert cell(app, "#recent", 2, 11) == "failed"
+            assert cell(app, "#recent", 2, 10) == "failed"
             assert app.dashboard.query_one(LogView).lines
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())
@@ -76,7 +76,7 @@ def test_events_show_within_half_a_second(short_dir):
                         what="the frame row")
             assert time.monotonic() - sent < 0.5
             await until(pilot, lambda: "failed 1" in header_text(app), what="the counts")
-            assert cell(app, "#recent", 0, 11) == "failed"
+            assert cell(app, "#recent", 0, 10) == "failed"
     with CannedService(short_dir / "s.sock", quiet_snapshot()) as service:
         asyncio.run(scenario(service))
 
@@ -303,8 +303,8 @@ def test_a_frame_listed_twice_in_the_snapshot_gets_one_row(short_dir):
             assert table.row_count == 12
             assert [cell(app, "#recent", row, 1) for row in (0, 1, 2)] == [
                 "mods1r.20251230.0142", "mods1b.20251230.0143", "mods1b.20251230.0141"]
-            assert cell(app, "#recent", 0, 11) == "ok"
-            assert cell(app, "#recent", 0, 10) == "41.50s"
+            assert cell(app, "#recent", 0, 10) == "ok"
+            assert cell(app, "#recent", 0, 9) == "41.50s"
             assert recent_titles(app) == "Recent frames (12, 1 failed)"
     with CannedService(short_dir / "s.sock", snapshot):
         asyncio.run(scenario())
@@ -316,12 +316,12 @@ def test_a_frame_event_for_a_frame_shown_updates_its_row(short_dir):
         async with app.run_test(size=WIDE) as pilot:
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.pause()
-            assert cell(app, "#recent", 1, 11) == "waiting"  # 0142, waiting for repoDir
+            assert cell(app, "#recent", 1, 10) == "waiting"  # 0142, waiting for repoDir
             service.publish(FrameFinished(frame(142, instrument="MODS1R", roi="3kx3k",
                                                 latency=41.5)))
             await until(pilot, lambda: cell(app, "#recent", 0, 1) == "mods1r.20251230.0142",
                         what="the delivered frame on top")
-            assert cell(app, "#recent", 0, 11) == "ok"
+            assert cell(app, "#recent", 0, 10) == "ok"
             assert app.dashboard.query_one(RecentFrames).row_count == 12
             assert cell(app, "#recent", 1, 1) == "mods1b.20251230.0143"
             service.publish(FrameFinished(frame(141, result="ok", latency=300.0)))  # retried
@@ -440,8 +440,8 @@ def test_the_recent_frames_table_gives_a_repeated_frame_one_row():
             table.show(view)
             await pilot.pause()
             assert table.row_count == 2
-            assert [str(table.get_cell_at((row, 11))) for row in (0, 1)] == ["ok", "ok"]
-            assert str(table.get_cell_at((0, 10))) == "41.50s"
+            assert [str(table.get_cell_at((row, 10))) for row in (0, 1)] == ["ok", "ok"]
+            assert str(table.get_cell_at((0, 9))) == "41.50s"
             assert table.border_title == "Recent frames (2, 0 failed)"
     asyncio.run(scenario())
 
@@ -466,4 +466,80 @@ def test_a_service_speaking_another_protocol_version_is_named_on_the_waiting_scr
             assert app.is_running and not app.view.connected
             assert expected in app.view.reason
     with pf.service_speaking(short_dir / "s.sock", version):
+        asyncio.run(scenario())
+
+
+# --- the quality checks' verdict (issue 13) ---------------------------------------------
+
+
+def test_the_recent_frames_show_each_frames_quality_verdict(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            table = app.dashboard.query_one("#recent", DataTable)
+            assert [str(label) for label in
+                    (column.label for column in table.columns.values())][-1] == "qc"
+            # 0143 BAD, 0142 OK (waiting), 0141 failed: not checked, 0140 WARN, 0139 OK
+            assert [cell(app, "#recent", row, 11) for row in range(5)] == [
+                "BAD", "OK", "-", "WARN", "OK"]
+            # A flagged frame's name takes the verdict's colour; a clean one has none.
+            error = app.theme_variables["text-error"].lower()
+            warning = app.theme_variables["text-warning"].lower()
+            names = [table.get_cell_at((row, 1)) for row in range(5)]
+            assert error in str(names[0].style).lower()
+            assert warning in str(names[3].style).lower()
+            assert str(names[1].style) == ""
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_frame_detail_shows_every_finding_and_each_amplifiers_values(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            text = str(app.dashboard.query_one("#detail", Static).render())
+            assert "quality BAD" in text
+            assert "✗ IM2:dead IM2 data columns constant at 1012 DN" in text
+            assert "✗ IM3:noise IM3 read noise 9.80 DN outside 2.00..8.00" in text
+            # canned: bias 1000 + 10 n (+0 for the newest), noise as given, nothing saturated
+            assert "IM2 bias 1010.0  noise 0.00  sat 0.00%" in text
+            assert "IM3 bias 1020.0  noise 9.80  sat 0.00%" in text
+            await pilot.press("down", "down")  # the failed frame: no verdict at all
+            await pilot.pause()
+            text = str(app.dashboard.query_one("#detail", Static).render())
+            assert "FrameIncomplete" in text and "quality" not in text
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir):
+    from dataman.tui.widgets.quality_trends import QualityTrends
+
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=WIDE) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            panel = app.dashboard.query_one(QualityTrends)
+            assert panel.instrument == "MODS1B" and panel.border_title == "Quality MODS1B"
+            # MODS1B checked frames, oldest first: 0132..0139 (indexes 11..4), then 0143 (0)
+            assert panel.lines[("IM1", "bias")].data == [
+                1000.0 + index % 5 for index in (11, 10, 9, 8, 7, 6, 5, 4, 0)]
+            assert panel.lines[("IM3", "noise")].data[-1] == 9.8
+            assert str(panel.values[("IM3", "noise")].render()) == "9.80"
+            await pilot.press("down", "down", "down")  # 0140, a MODS1R frame
+            await pilot.pause()
+            assert panel.instrument == "MODS1R"
+            assert panel.lines[("IM2", "bias")].data == [1013.0, 1011.0]  # 0140, then 0142
+            assert panel.border_title == "Quality MODS1R"
+        small = console(short_dir / "s.sock")
+        async with small.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: small.view.connected, what="attach")
+            await pilot.pause()
+            assert not small.dashboard.query_one(QualityTrends).region.area  # no room: hidden
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())

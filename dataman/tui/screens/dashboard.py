@@ -27,6 +27,7 @@ from dataman.tui.screens.frame import FrameScreen
 from dataman.tui.widgets.frame_detail import FrameDetail
 from dataman.tui.widgets.latency_chart import LatencyChart
 from dataman.tui.widgets.log_view import LogView
+from dataman.tui.widgets.quality_trends import QualityTrends
 from dataman.tui.widgets.queue_table import QueueTable
 from dataman.tui.widgets.recent_frames import RecentFrames
 from dataman.tui.widgets.status_header import StatusHeader
@@ -44,7 +45,8 @@ EVERYTHING = frozenset({"service", "counts", "health", "dropped", "queue", "work
 
 
 class DashboardScreen(Screen[None]):
-    """Header, queue and workers, recent frames with detail, transfers, log, key footer."""
+    """Header, queue and workers, recent frames with detail, latency, quality trends,
+    transfers, log, key footer."""
 
     # Textual declares these `ClassVar[...] | None`, which mypy reads as instance variables.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]  # noqa: RUF012
@@ -60,6 +62,7 @@ class DashboardScreen(Screen[None]):
         self.workers_table, self.recent = WorkersTable(id="workers"), RecentFrames(id="recent")
         self.detail, self.latency = FrameDetail(id="detail"), LatencyChart(id="latency")
         self.transfers, self.log_view = TransfersPanel(id="transfers"), LogView(id="log")
+        self.quality = QualityTrends(id="quality")
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -72,6 +75,7 @@ class DashboardScreen(Screen[None]):
                 yield self.detail
                 yield self.latency
                 yield self.transfers
+                yield self.quality
         yield self.log_view
         yield Footer()
 
@@ -111,6 +115,7 @@ class DashboardScreen(Screen[None]):
             self.recent.show(view)
             self.detail.show(view.frame(self.recent.selected))
             self.latency.show(view)
+            self.quality.show(view, view.frame(self.recent.selected))
         if "log" in sections:
             self.log_view.reload(view.log)
 
@@ -140,6 +145,7 @@ class DashboardScreen(Screen[None]):
     @on(RecentFrames.Selected)
     def _selected(self, message: RecentFrames.Selected) -> None:
         self.detail.show(self.view.frame(message.name))
+        self.quality.show(self.view, self.view.frame(message.name))
 
     @on(RecentFrames.RowSelected)
     def _open_frame(self) -> None:

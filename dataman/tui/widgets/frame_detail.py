@@ -1,4 +1,4 @@
-"""The highlighted frame in full: result and reason, where it went, and a bar of its steps."""
+"""The highlighted frame in full: result and reason, quality checks, where it went, its steps."""
 
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ class FrameDetail(Static):
         if frame.reason:
             lines.append(f"[${tone}]{escape(frame.reason)}[/]")
         lines += [f"[$text-warning]⚠ {escape(text)}[/]" for text in frame.warnings]
+        lines += quality_lines(frame)
         for label, path in (("written to  ", frame.processed),
                             ("delivered to", frame.delivered)):
             if path:
@@ -97,6 +98,26 @@ def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
             lines[-1].append(markup)
             used += gap + length
     return [(" " * gap).join(line) for line in lines]
+
+
+def quality_lines(frame: FrameEntry) -> list[str]:
+    """The quality verdict, every failed check with its reason, each amplifier's values.
+
+    Nothing for a frame that was not checked (failed, or the checks are off).
+    """
+    status = frame.qc_status
+    if status is None:
+        return []
+    tone = palette.QUALITY.get(status, "text-warning")
+    lines = [f"[$text-muted]quality[/] [bold ${tone}]{escape(status)}[/]"]
+    lines += [f"[${tone}]✗ {escape(item.flag)}[/] {escape(item.reason)}"
+              for item in frame.qc_findings]
+    for amp in sorted(frame.qc_bias.keys() | frame.qc_noise.keys()):
+        values = [f"bias {frame.qc_bias[amp]:.1f}" if amp in frame.qc_bias else "",
+                  f"noise {frame.qc_noise[amp]:.2f}" if amp in frame.qc_noise else "",
+                  f"sat {frame.qc_saturated[amp]:.2%}" if amp in frame.qc_saturated else ""]
+        lines.append(f"[$text-muted]{escape(amp)}[/] " + "  ".join(v for v in values if v))
+    return lines
 
 
 def _where(path: object, name: object) -> str:

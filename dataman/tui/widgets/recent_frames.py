@@ -1,4 +1,8 @@
-"""Recent frames, newest first: what each took, step by step, and how it ended."""
+"""Recent frames, newest first: what each took, step by step, how it ended, its quality.
+
+The ``qc`` column is the quality checks' verdict (OK, WARN, BAD; ``-`` not
+checked); a flagged frame's name takes the verdict's colour so it stands out.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,12 @@ from dataman.tui import palette
 from dataman.tui.format import clock, seconds, short_name
 from dataman.tui.model import STEPS, ServiceView
 
-#: Column widths in cells (frame names have a fixed pattern, times are 5 wide).
-WIDTHS = {"done": 8, "frame": 20, "instr": 6, "roi": 5, "bin": 3, "read": 5, "fixes": 5,
-          "otm": 5, "write": 5, "deliv": 5, "total": 6, "result": 7}
+#: Column widths in cells (frame names have a fixed pattern, times are 5 wide). The
+#: channel is not a column: the frame name starts with it (``mods1b.``).
+WIDTHS = {"done": 8, "frame": 20, "roi": 5, "bin": 3, "read": 5, "fixes": 5,
+          "otm": 5, "write": 5, "deliv": 5, "total": 6, "result": 7, "qc": 4}
 FULL = tuple(WIDTHS)
-COMPACT = ("done", "frame", "roi", "bin", "total", "result")
+COMPACT = ("done", "frame", "roi", "bin", "total", "result", "qc")
 #: Cells the full set needs, each column padded by one cell on both sides.
 FULL_WIDTH = sum(WIDTHS.values()) + 2 * len(WIDTHS)
 
@@ -85,9 +90,15 @@ class RecentFrames(DataTable):
     def _cells(self, frame: FrameEntry) -> list[object]:
         result = frame.result
         variables = self.app.theme_variables
+        quality = frame.qc_status
+        flagged = palette.QUALITY.get(quality) if quality in ("WARN", "BAD") else None
         values = {
-            "done": clock(frame.finished_at), "frame": Text(short_name(frame.name)),
-            "instr": frame.instrument, "roi": frame.roi,
+            "done": clock(frame.finished_at),
+            "frame": Text(short_name(frame.name),
+                          style=palette.rich_style(variables, flagged) if flagged else ""),
+            "qc": Text(quality or "-", style=palette.rich_style(
+                variables, palette.QUALITY.get(quality or ""), bold=bool(flagged))),
+            "roi": frame.roi,
             "bin": frame.binning, "total": _seconds(frame.latency),
             "result": Text(result, style=palette.rich_style(variables, palette.RESULT.get(result),
                                                             bold=True)),
