@@ -64,7 +64,7 @@ class Wire:
         if not isinstance(data, dict):
             raise ProtocolError(f"{where}: expected an object, got {_json_name(data)}")
         values = {}
-        optional = _optional_fields(cls)
+        optional = optional_fields(cls)
         for name, hint in field_hints(cls).items():
             if name not in data:
                 if name in optional:  # added later: an older sender leaves it out
@@ -131,10 +131,16 @@ def field_hints(cls: type) -> dict[str, Any]:
     return _field_hints(cls)
 
 
+def optional_fields(cls: type) -> frozenset[str]:
+    """The fields of the dataclass ``cls`` with a default: ones added within a protocol
+    version, which a message from an older sender may leave out."""
+    return _optional_fields(cls)
+
+
 @cache
 def _optional_fields(cls: Hashable) -> frozenset[str]:
-    """The fields of ``cls`` with a default: ones added within a protocol version."""
-    return frozenset(f.name for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+    assert isinstance(cls, type)
+    return frozenset(f.name for f in dataclasses.fields(cls)
                      if f.default is not dataclasses.MISSING
                      or f.default_factory is not dataclasses.MISSING)
 
