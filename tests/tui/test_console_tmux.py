@@ -73,11 +73,15 @@ def console_process(terminal: Terminal) -> psutil.Process:
                 if any("dataman-console" in part for part in process.cmdline()))
 
 
-def result_on_screen(shown: str, frame: str) -> str | None:
-    """The result cell of ``frame``'s one row in the recent frames table (``None``: no
-    single row). Log lines name the frame too, but always with its ``.fits``."""
+def result_on_screen(shown: str, frame: str) -> tuple[str, str] | None:
+    """The result and quality cells, the last two, of ``frame``'s one row in the recent
+    frames table (``None``: no single row). Log lines name the frame too, but always
+    with its ``.fits``."""
     rows = [line for line in shown.splitlines() if f" {frame} " in line]
-    return rows[0].strip(" │").split()[-1] if len(rows) == 1 else None
+    if len(rows) != 1:
+        return None
+    result, quality = rows[0].strip(" │").split()[-2:]
+    return result, quality
 
 
 def idle_cpu_percent(process: psutil.Process, seconds: float = 5.0) -> float:
@@ -100,8 +104,8 @@ def test_console_in_tmux_shows_frames_obeys_keys_and_quits_leaving_the_service(
             service.send(raw)
         stems = [raw.name.removesuffix(".fits") for raw in raws]
         terminal.wait_screen(lambda shown: "3 delivered" in shown and all(
-            result_on_screen(shown, stem) == "ok" for stem in stems),
-            "3 delivered, each frame's own row ending in ok")
+            result_on_screen(shown, stem) == ("ok", "OK") for stem in stems),
+            "3 delivered, each frame's own row ending in ok, quality OK")
 
         cpu = idle_cpu_percent(console_process(terminal))
         print(f"idle console CPU: {cpu:.2f}%")
