@@ -45,7 +45,7 @@ class QualityTrends(Vertical):
     QualityTrends .name { width: 4; color: $text-muted; }
     QualityTrends Sparkline { width: 1fr; height: 1; }
     QualityTrends .value { width: 8; text-align: right; margin-right: 1; }
-    QualityTrends .heading { color: $text-muted; }
+    QualityTrends .heading { color: $text-muted; width: 1fr; }
     QualityTrends #quality-empty { color: $text-muted; }
     """
 
@@ -57,7 +57,9 @@ class QualityTrends(Vertical):
                       for amp in AMPS for kind in KINDS}
         self.values = {key: Label("", classes="value") for key in self.lines}
         self.rows = {amp: Horizontal() for amp in AMPS}
-        self.heading = Label("    bias (DN)                noise (DN)", classes="heading")
+        self.heading = Horizontal(
+            Label("", classes="name"), Label("bias (DN)", classes="heading"),
+            Label("noise (DN)", classes="heading"))
         self.empty = Label("no checked frames yet", id="quality-empty")
 
     def compose(self) -> ComposeResult:
