@@ -62,10 +62,10 @@ def process_in(snapshot: dict[str, Any]) -> ProcessInfo | None:
     ProcessInfo(pid=4242, started_at=0.0, cpu_percent=2.4, rss=3145728, children=2)
     """
     service = snapshot.get("service") or {}
-    figures = [service.get(key) for key in ("pid", "started_at", "cpu_percent", "rss")]
-    if any(figure is None for figure in figures):
+    pid, started_at, cpu, rss = (service.get(key) for key in
+                                 ("pid", "started_at", "cpu_percent", "rss"))
+    if pid is None or started_at is None or cpu is None or rss is None:
         return None
-    pid, started_at, cpu, rss = figures
     return ProcessInfo(int(pid), float(started_at), float(cpu), int(rss),
                        len(snapshot.get("workers") or []))
 

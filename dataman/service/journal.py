@@ -98,7 +98,8 @@ class Journal:
         A request repeated within the burst (same name and source: a flood) is
         answered as the journal stands after the first one, without asking again.
         """
-        answers, seen = [], {}
+        answers: list[Request] = []
+        seen: dict[tuple[str, str], Request] = {}
         with self._transaction():
             for name, path, channel, source in requests:
                 answer = seen.get((name, source))
