@@ -6,7 +6,8 @@ starts the supervisor and runs the loop until ``quit``, SIGTERM or a console's
 ``stop``. Signal handlers only record the reason and wake the loop. The parts
 with a job of their own live in their own modules: the jobs themselves
 (``supervisor.py``), datagrams to requests (``datagrams.py``), the periodic scan
-of dataDir (``scanner.py``).
+of dataDir (``scanner.py``), the control socket's requests (``control_requests.py``)
+and the log lines sent to consoles (``log_events.py``).
 """
 
 from __future__ import annotations
@@ -15,26 +16,20 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
 
 from dataman.core.config import Config
-from dataman.ipc.control import ControlError
 from dataman.ipc.control_server import ControlServer
-from dataman.ipc.datagram import (
-    SenderPolicy,
-    proc_request,
-)
-from dataman.ipc.protocol import Wire
-from dataman.ipc.protocol_events import Event, FrameFinished, LogAppended
-from dataman.ipc.protocol_snapshot import FrameEntry, LogEntry
+from dataman.ipc.datagram import SenderPolicy
+from dataman.ipc.protocol_events import FrameFinished
+from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
 from dataman.ipc.udp import bind_command_socket
+from dataman.service.control_requests import ControlRequests
 from dataman.service.datagrams import DatagramIntake
-from dataman.service.journal import IllegalTransition, Journal, UnknownFrame
+from dataman.service.journal import Journal
 from dataman.service.lock import InstanceLock
-from dataman.service.records import Source
+from dataman.service.log_events import EventLogHandler
 from dataman.service.scanner import Scanner
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
 from dataman.service.snapshot import Gauges, LogRing, section, section_event, snapshot
@@ -81,7 +76,8 @@ class Service:
                  notifier: Notifier) -> None:
         self.notifier = notifier
         self.policy = SenderPolicy.from_config(config.server.allowed_senders)
-        self.control = ControlServer(config.server.control_socket, self.handle_request)
+        self.control = ControlServer(config.server.control_socket,
+                                     lambda op, fields: self.requests(op, fields))
         self.gauges, self.log_ring = Gauges(), LogRing()
         self.stop_reason: str | None = None
         self.stop_event = asyncio.Event()
@@ -94,6 +90,7 @@ class Service:
                                         quit=self.request_stop, now=self.sup.now)
         self.scanner = Scanner(config, journal, request_frames=self.sup.request_frames,
                                now=self.sup.now)
+        self.requests = ControlRequests(self.sup, self.gauges, self.log_ring, self.request_stop)
 
     def _publish_frame(self, item: FrameEntry) -> None:
         self.control.publish_event(FrameFinished(item))
@@ -180,34 +177,6 @@ class Service:
         counts = section(self.sup, "counts", self.gauges, self.log_ring, self.sup.now())
         return status_text(counts.queue_total, counts.delivered, counts.failed)
 
-    # --- control socket -----------------------------------------------------------------
-
-    async def handle_request(self, op: str, fields: dict[str, Any]) -> dict[str, Any] | Wire:
-        sup = self.sup
-        if op == "snapshot":
-            return snapshot(sup, self.gauges, self.log_ring, sup.now())
-        if op in ("pause", "resume"):
-            sup.pause() if op == "pause" else sup.resume()
-            return {"state": str(sup.state)}
-        if op == "stop":
-            log.info("stop requested from the control socket")
-            self.request_stop("stop requested from the control socket")
-            return {"state": "stopping"}
-        if op == "retry":
-            try:
-                sup.retry(str(fields.get("name", "")))
-            except (UnknownFrame, IllegalTransition) as error:
-                raise ControlError(str(error)) from error
-            return {}
-        if op == "process":
-            request = proc_request(str(fields.get("path", "")), sup.config.paths.data_dir)
-            if isinstance(request, str):
-                raise ControlError(request)
-            sup.request_frame(request.name, request.channel, request.path, Source.CONSOLE,
-                              "console")
-            return {"name": request.name}
-        raise ControlError(f"unknown op {op!r}")
-
     def mark_changed(self, *sections: str) -> None:
         """Publish these sections once, after the current event has been handled."""
         if not self._dirty:
@@ -240,22 +209,3 @@ class Service:
                 log.error("measuring disks and workers failed: %r", error)
             self.mark_changed("workers", "transfers", "health", "counts")
             await asyncio.sleep(GAUGE_PERIOD)
-
-
-class EventLogHandler(logging.Handler):
-    """Keep the last log lines and send each one to subscribed consoles."""
-
-    def __init__(self, ring: LogRing, publish: Callable[[Event], None]) -> None:
-        super().__init__(logging.INFO)
-        self._ring, self._publish, self._busy = ring, publish, False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self._busy:  # a log line written while publishing one: keep, do not recurse
-            return
-        item = LogEntry(record.created, record.levelname, record.getMessage())
-        self._ring.append(item)
-        self._busy = True
-        try:
-            self._publish(LogAppended(item))
-        finally:
-            self._busy = False
