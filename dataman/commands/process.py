@@ -23,9 +23,7 @@ from dataman.batch.session import Options, reprocess
 from dataman.batch.tally import EXIT_INTERRUPTED
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.logs import setup_logging
-from dataman.core.config import Config
-from dataman.core.identity import UniqnameRegistry
-from dataman.core.publish import remove_abandoned_temporaries
+from dataman.service.leftovers import clear_installation
 
 #: Printed when ``--scheduler`` is asked for and Dask is not installed.
 INSTALL_DASK = "pip install 'dataman[cluster]'"
@@ -70,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     setup_logging(config, console_level=logging.CRITICAL)
-    prepare_installation(config)
+    clear_installation(config.paths)  # as the service does at start
     options = Options([Path(path) for path in args.paths], args.nights,
                       args.jobs or _cores(), args.scheduler, args.force, args.deliver)
     try:
@@ -82,13 +80,6 @@ def run(args: argparse.Namespace) -> int:
         print("dataman process: stopped waiting; run the same command again to finish",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-def prepare_installation(config: Config) -> None:
-    """Take over dataMan 0.1's name reservations and clear temporaries left by killed runs."""
-    UniqnameRegistry(config.paths.state_dir).import_legacy(config.paths.proc_dir)
-    for night_dir in (config.paths.repo_dir, *sorted(config.paths.proc_dir.glob("[0-9]" * 8))):
-        remove_abandoned_temporaries(night_dir)
 
 
 def _cores() -> int:
