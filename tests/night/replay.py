@@ -219,9 +219,10 @@ class NightReplay:
             self.send(*(self.frame(channel, kind) for channel in CHANNELS))
 
     def worker_killed(self) -> None:
-        path = self.frame("MODS1R", SCIENCE[2])
+        # A full frame: its OTM lasts tens of milliseconds, long enough to be caught in it.
+        path = self.place(self.frame("MODS1R", SCIENCE[2], full=True, aside=True))
         self.send(path)
-        pid, step = stop_at_step(self.service, path.name, "otm")
+        pid, step = stop_at_step(self.service, path.name, "otm", timeout=60)
         os.kill(pid, signal.SIGKILL)
         self.note("worker kill -9", f"pid {pid} in {step} on {path.name}")
         self.service.wait_states([path.name], "delivered")
