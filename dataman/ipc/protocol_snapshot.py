@@ -156,9 +156,25 @@ class HealthInfo(Wire):
 
 
 @dataclass(frozen=True)
+class QualityBand(Wire):
+    """One instrument's configured band of the bias level and of the read noise (DN);
+    a band is None while its check is switched off."""
+
+    bias_min: float | None
+    bias_max: float | None
+    noise_min: float | None
+    noise_max: float | None
+
+
+@dataclass(frozen=True)
 class Snapshot(Wire):
     """Everything the service shows: ``recent`` newest first (at most 100), ``log``
-    oldest first (at most 200), ``last`` None before the first delivery."""
+    oldest first (at most 200), ``last`` None before the first delivery.
+
+    ``quality_bands`` (added within protocol 1): the configured bias and noise bands
+    by instrument, for the console to draw beside each amplifier's trend; empty
+    when the checks are off. They are read once at start, so no event changes them.
+    """
 
     service: ServiceInfo
     counts: Counts
@@ -169,3 +185,4 @@ class Snapshot(Wire):
     log: tuple[LogEntry, ...]
     last: LastDelivered | None
     health: HealthInfo
+    quality_bands: dict[str, QualityBand] = field(default_factory=dict)

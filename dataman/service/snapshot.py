@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from dataman import __version__
+from dataman.core.config import QualityConfig
 from dataman.core.nightlog import default_hostid, night_log_path
 from dataman.ipc.protocol_events import (
     CountsChanged,
@@ -34,6 +35,7 @@ from dataman.ipc.protocol_snapshot import (
     HealthInfo,
     LastDelivered,
     LogEntry,
+    QualityBand,
     QueueEntry,
     ServiceInfo,
     Snapshot,
@@ -112,8 +114,20 @@ def snapshot(supervisor: Supervisor, gauges: Gauges, log_ring: LogRing,
     """The whole snapshot, its health judged on the other sections."""
     body = {name: section(supervisor, name, gauges, log_ring, now)
             for name in SECTIONS if name != "health"}
-    unjudged = Snapshot(**body, health=HealthInfo(0, "OK", ()))
+    unjudged = Snapshot(**body, health=HealthInfo(0, "OK", ()),
+                        quality_bands=quality_bands(supervisor.config.quality))
     return replace(unjudged, health=health_section(unjudged, now))
+
+
+def quality_bands(settings: QualityConfig) -> dict[str, QualityBand]:
+    """The bands the checks apply, by instrument (a band None when its check is off)."""
+    if not settings.checks:
+        return {}
+    bias, noise = settings.check_bias, settings.check_noise
+    return {name: QualityBand(bands.bias_min if bias else None, bands.bias_max if bias else None,
+                              bands.noise_min if noise else None,
+                              bands.noise_max if noise else None)
+            for name, bands in settings.bands.items()}
 
 
 def health_section(body: Snapshot, now: float) -> HealthInfo:

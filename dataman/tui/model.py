@@ -23,6 +23,7 @@ from dataman.ipc.protocol_snapshot import (
     HealthInfo,
     LastDelivered,
     LogEntry,
+    QualityBand,
     QueueEntry,
     ServiceInfo,
     Snapshot,
@@ -56,6 +57,8 @@ class ServiceView:
     log: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=MAX_LOG))
     last: LastDelivered | None = None
     health: HealthInfo | None = None
+    #: The configured quality bands by instrument (read at the service's start).
+    quality_bands: dict[str, QualityBand] = field(default_factory=dict)
     dropped: int = 0
     attempts: int = 0
 
@@ -67,6 +70,7 @@ class ServiceView:
         self.recent = unique_frames(snapshot.recent)[:MAX_RECENT]
         self.log = deque(snapshot.log, maxlen=MAX_LOG)
         self.last = snapshot.last
+        self.quality_bands = snapshot.quality_bands
 
     def detach(self, reason: str) -> None:
         """The connection is gone; keep the last picture but say it is stale."""

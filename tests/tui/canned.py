@@ -31,6 +31,7 @@ from dataman.ipc.protocol_snapshot import (
     HealthInfo,
     LastDelivered,
     LogEntry,
+    QualityBand,
     QualityFinding,
     QueueEntry,
     ServiceInfo,
@@ -127,6 +128,8 @@ def busy_snapshot() -> Snapshot:
                                     "(FrameIncomplete: IM3 has 1544 of 3088 rows)",
                                     "delivery stalled: 1 frame waiting "
                                     "(stat timed out after 2 s)")),
+        quality_bands={name: QualityBand(bias_min=200.0, bias_max=5000.0, noise_min=2.0,
+                                         noise_max=8.0) for name in ("MODS1B", "MODS1R")},
     )
 
 

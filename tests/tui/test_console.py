@@ -516,6 +516,14 @@ def test_the_frame_detail_shows_every_finding_and_each_amplifiers_values(short_d
         asyncio.run(scenario())
 
 
+def values(panel, amp: str, kind: str) -> list[float]:
+    return [point.value for point in panel.lines[(amp, kind)].points]
+
+
+def outs(panel, amp: str, kind: str) -> list[bool]:
+    return [point.out for point in panel.lines[(amp, kind)].points]
+
+
 def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir):
     from dataman.tui.widgets.quality_trends import QualityTrends
 
@@ -527,14 +535,23 @@ def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir)
             panel = app.dashboard.query_one(QualityTrends)
             assert panel.instrument == "MODS1B" and panel.border_title == "Quality MODS1B"
             # MODS1B checked frames, oldest first: 0132..0139 (indexes 11..4), then 0143 (0)
-            assert panel.lines[("IM1", "bias")].data == [
+            assert values(panel, "IM1", "bias") == [
                 1000.0 + index % 5 for index in (11, 10, 9, 8, 7, 6, 5, 4, 0)]
-            assert panel.lines[("IM3", "noise")].data[-1] == 9.8
+            assert values(panel, "IM3", "noise")[-1] == 9.8
             assert str(panel.values[("IM3", "noise")].render()) == "9.80"
+            # the bands of the snapshot (noise 2..8) in the heading; out of band, or an
+            # amplifier flagged dead, only in the newest frame (0143)
+            assert str(panel.headings["noise"].render()) == "noise 2..8 DN"
+            assert str(panel.headings["bias"].render()) == "bias 200..5000 DN"
+            assert outs(panel, "IM3", "noise") == [False] * 8 + [True]  # 9.8 > 8
+            assert outs(panel, "IM2", "bias") == [False] * 8 + [True]  # IM2:dead
+            assert outs(panel, "IM1", "bias") == [False] * 9
+            assert panel.values[("IM3", "noise")].has_class("-out")
+            assert not panel.values[("IM1", "noise")].has_class("-out")
             await pilot.press("down", "down", "down")  # 0140, a MODS1R frame
             await pilot.pause()
             assert panel.instrument == "MODS1R"
-            assert panel.lines[("IM2", "bias")].data == [1013.0, 1011.0]  # 0140, then 0142
+            assert values(panel, "IM2", "bias") == [1013.0, 1011.0]  # 0140, then 0142
             assert panel.border_title == "Quality MODS1R"
         small = console(short_dir / "s.sock")
         async with small.run_test(size=(80, 24)) as pilot:

@@ -69,3 +69,10 @@ def test_no_service_waiting_screen(short_dir, monkeypatch, snap_compare):
 
     app = DatamanConsole(SOCKET, config=Path("/etc/dataman/dataman.ini"), now=lambda: NOW)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_quality_of_a_frame_with_a_dead_amplifier(busy_service, snap_compare):
+    """The README's picture of the quality panel: the newest frame (IM2 dead, IM3 noisy)
+    highlighted, its checks in the detail, the amplifiers' trends against their bands."""
+    app = DatamanConsole(SOCKET, now=lambda: NOW)
+    assert snap_compare(app, terminal_size=(160, 64), run_before=attached())

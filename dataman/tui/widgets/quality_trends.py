@@ -1,50 +1,145 @@
-"""Each amplifier's bias and noise over the recent frames of one channel, as sparklines.
+"""Each amplifier's bias and noise over the recent frames of one channel, against its bands.
 
 A dead amplifier or a bias that jumped after a controller reset shows as a
 step in its line long before anyone opens a file. Bias levels differ from one
 channel (and CCD) to the next, so the panel follows one channel at a time: the
 channel of the frame highlighted in the recent frames table, else the newest.
+
+Each line has one bar per frame, newest on the right. The configured band
+(``[quality]`` biasMin..biasMax, noiseMin..noiseMax, sent in the snapshot) is
+far wider than a healthy amplifier's wander, so drawing it to scale would
+flatten every line; the band is written in the heading instead, and a bar whose
+value lies outside it, or whose frame failed that amplifier's check (a bias
+jump, a dead output), is drawn in the error colour.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Sparkline
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Label
 
-from dataman.ipc.protocol_snapshot import FrameEntry
+from dataman.ipc.protocol_snapshot import FrameEntry, QualityBand
 from dataman.tui.model import ServiceView
 
 AMPS = ("IM1", "IM2", "IM3", "IM4")
 KINDS = ("bias", "noise")
 #: Recent frames of the channel drawn, at most (oldest on the left).
 LIMIT = 60
+#: The checks whose flag marks a point of each line (``'IM2:biasjump'`` marks IM2's bias).
+CHECKS = {"bias": ("dead", "bias", "biasjump"), "noise": ("dead", "noise")}
+#: The least vertical span of a line (DN): a bias that wanders by 0.3 DN stays flat.
+LEAST_SPAN = {"bias": 4.0, "noise": 0.4}
+BARS = "▁▂▃▄▅▆▇█"
 
 
-def trends(frames: list[FrameEntry], instrument: str,
-           limit: int = LIMIT) -> dict[tuple[str, str], list[float]]:
-    """``(amp, 'bias'|'noise')`` → values over the last ``limit`` checked frames of
+@dataclass(frozen=True)
+class Point:
+    """One frame's value on a line, and whether it is out (of band, or flagged)."""
+
+    value: float
+    out: bool
+
+
+def band_of(band: QualityBand | None, kind: str) -> tuple[float | None, float | None]:
+    """The (low, high) limits of line ``kind`` in ``band``; (None, None) if not checked."""
+    if band is None:
+        return None, None
+    if kind == "bias":
+        return band.bias_min, band.bias_max
+    return band.noise_min, band.noise_max
+
+
+def outside(value: float, limits: tuple[float | None, float | None]) -> bool:
+    low, high = limits
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def trends(frames: list[FrameEntry], instrument: str, band: QualityBand | None = None,
+           limit: int = LIMIT) -> dict[tuple[str, str], list[Point]]:
+    """``(amp, 'bias'|'noise')`` → points over the last ``limit`` checked frames of
     ``instrument``, oldest first (``frames`` newest first, as the recent list)."""
     mine = [item for item in frames
             if item.instrument == instrument and item.qc_status is not None][:limit]
     mine.reverse()
-    values: dict[tuple[str, str], list[float]] = {}
+    lines: dict[tuple[str, str], list[Point]] = {}
     for amp in AMPS:
-        values[(amp, "bias")] = [item.qc_bias[amp] for item in mine if amp in item.qc_bias]
-        values[(amp, "noise")] = [item.qc_noise[amp] for item in mine if amp in item.qc_noise]
-    return values
+        for kind in KINDS:
+            limits = band_of(band, kind)
+            marks = {f"{amp}:{check}" for check in CHECKS[kind]}
+            points = []
+            for item in mine:
+                values = item.qc_bias if kind == "bias" else item.qc_noise
+                if amp in values:
+                    flagged = any(finding.flag in marks for finding in item.qc_findings)
+                    points.append(Point(values[amp], flagged or outside(values[amp], limits)))
+            lines[(amp, kind)] = points
+    return lines
+
+
+def bars(points: list[Point], width: int, least_span: float) -> list[tuple[str, bool]]:
+    """The last ``width`` points as (bar, out) pairs, scaled between their lowest and
+    highest value, that span widened to ``least_span`` about its middle.
+
+    >>> bars([Point(10, False), Point(20, False), Point(15, True)], 5, 1.0)
+    [('▁', False), ('█', False), ('▅', True)]
+    >>> [bar for bar, _ in bars([Point(3.0, False)] * 3, 2, 0.4)]
+    ['▅', '▅']
+    """
+    shown = points[-width:] if width > 0 else []
+    if not shown:
+        return []
+    low, high = min(p.value for p in shown), max(p.value for p in shown)
+    if high - low < least_span:
+        middle = (low + high) / 2
+        low, high = middle - least_span / 2, middle + least_span / 2
+    top = len(BARS) - 1
+    return [(BARS[round((p.value - low) / (high - low) * top)], p.out) for p in shown]
+
+
+class BandTrend(Widget):
+    """One line of bars, newest on the right; bars out of band in the error colour."""
+
+    COMPONENT_CLASSES = {"bandtrend--in", "bandtrend--out"}  # noqa: RUF012
+    DEFAULT_CSS = """
+    BandTrend { height: 1; }
+    BandTrend > .bandtrend--in { color: $success; }
+    BandTrend > .bandtrend--out { color: $error; text-style: bold; }
+    """
+    points: reactive[list[Point]] = reactive(list, always_update=True)
+
+    def __init__(self, least_span: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.least_span = least_span
+
+    def render(self) -> Text:
+        width = self.size.width
+        styles = {False: self.get_component_rich_style("bandtrend--in"),
+                  True: self.get_component_rich_style("bandtrend--out")}
+        drawn = bars(self.points, width, self.least_span)
+        text = Text(" " * (width - len(drawn)), no_wrap=True)
+        for bar, out in drawn:
+            text.append(bar, styles[out])
+        return text
 
 
 class QualityTrends(Vertical):
-    """One line per amplifier, IM1..IM4: its bias and its noise as sparklines, each
-    followed by the newest value (DN); the title names the channel drawn."""
+    """One line per amplifier, IM1..IM4: its bias and its noise as trend lines, each
+    followed by the newest value (DN); the title names the channel drawn, the
+    heading the bands."""
 
     DEFAULT_CSS = """
     QualityTrends { height: auto; padding: 0 1; }
     QualityTrends Horizontal { height: 1; }
     QualityTrends .name { width: 4; color: $text-muted; }
-    QualityTrends Sparkline { width: 1fr; height: 1; }
+    QualityTrends BandTrend { width: 1fr; }
     QualityTrends .value { width: 8; text-align: right; margin-right: 1; }
+    QualityTrends .value.-out { color: $error; text-style: bold; }
     QualityTrends .heading { color: $text-muted; width: 1fr; }
     QualityTrends #quality-empty { color: $text-muted; }
     """
@@ -53,13 +148,12 @@ class QualityTrends(Vertical):
         super().__init__(**kwargs)
         self.border_title = "Quality"
         self.instrument: str | None = None
-        self.lines = {(amp, kind): Sparkline([], summary_function=max)
+        self.lines = {(amp, kind): BandTrend(LEAST_SPAN[kind])
                       for amp in AMPS for kind in KINDS}
         self.values = {key: Label("", classes="value") for key in self.lines}
         self.rows = {amp: Horizontal() for amp in AMPS}
-        self.heading = Horizontal(
-            Label("", classes="name"), Label("bias (DN)", classes="heading"),
-            Label("noise (DN)", classes="heading"))
+        self.headings = {kind: Label(f"{kind} DN", classes="heading") for kind in KINDS}
+        self.heading = Horizontal(Label("", classes="name"), *self.headings.values())
         self.empty = Label("no checked frames yet", id="quality-empty")
 
     def compose(self) -> ComposeResult:
@@ -81,11 +175,28 @@ class QualityTrends(Vertical):
         self.border_title = f"Quality {instrument}" if instrument else "Quality"
         self.empty.display = instrument is None
         self.heading.display = instrument is not None
-        values = trends(view.recent, instrument) if instrument else {}
+        band = view.quality_bands.get(instrument) if instrument else None
+        for kind, heading in self.headings.items():
+            heading.update(heading_text(kind, band_of(band, kind)))
+        lines = trends(view.recent, instrument, band) if instrument else {}
         for key, line in self.lines.items():
-            data = values.get(key, [])
-            line.data = data
+            points = lines.get(key, [])
+            line.points = points
             digits = 1 if key[1] == "bias" else 2
-            self.values[key].update(f"{data[-1]:.{digits}f}" if data else "")
+            value = self.values[key]
+            value.update(f"{points[-1].value:.{digits}f}" if points else "")
+            value.set_class(bool(points) and points[-1].out, "-out")
         for amp in AMPS:
-            self.rows[amp].display = any(values.get((amp, kind)) for kind in KINDS)
+            self.rows[amp].display = any(lines.get((amp, kind)) for kind in KINDS)
+
+
+def heading_text(kind: str, limits: tuple[float | None, float | None]) -> str:
+    """``'bias 200..5000 DN'``: the line and its band; ``'bias DN'`` when not checked.
+
+    >>> heading_text("noise", (0.5, 8.0))
+    'noise 0.5..8 DN'
+    >>> heading_text("bias", (None, None))
+    'bias DN'
+    """
+    low, high = (("" if limit is None else f"{limit:g}") for limit in limits)
+    return f"{kind} {low}..{high} DN" if low or high else f"{kind} DN"
