@@ -36,6 +36,7 @@ from dataman.ipc.protocol_snapshot import (
     HealthInfo,
     LastDelivered,
     LogEntry,
+    QualityBand,
     QualityFinding,
     QueueEntry,
     ServiceInfo,
@@ -49,7 +50,8 @@ BUSY = busy_snapshot()
 #: One of each class, with optional fields both set and unset somewhere.
 SECTIONS = [BUSY.service, BUSY.counts, *BUSY.queue, *BUSY.workers, *BUSY.recent,
             *(finding for item in BUSY.recent for finding in item.qc_findings),
-            BUSY.transfers, *BUSY.log, BUSY.last, BUSY.health]
+            BUSY.transfers, *BUSY.log, BUSY.last, BUSY.health,
+            *BUSY.quality_bands.values(), QualityBand(200.0, 5000.0, None, None)]
 EVENT_SAMPLES: list[Event] = [
     ServiceChanged(BUSY.service), CountsChanged(BUSY.counts), QueueChanged(BUSY.queue),
     WorkersChanged(BUSY.workers), TransfersChanged(BUSY.transfers),
@@ -170,6 +172,15 @@ def test_a_frame_from_a_service_without_quality_fields_has_no_verdict():
     assert (entry.qc_bias, entry.qc_noise, entry.qc_saturated) == ({}, {}, {})
 
 
+def test_a_snapshot_without_quality_bands_has_none():
+    """quality_bands came within protocol 1: an older service leaves it out."""
+    snapshot = wire_busy()
+    del snapshot["quality_bands"]
+    assert Snapshot.from_dict(snapshot).quality_bands == {}
+    assert wire_busy()["quality_bands"]["MODS1B"] == {
+        "bias_min": 200.0, "bias_max": 5000.0, "noise_min": 2.0, "noise_max": 8.0}
+
+
 def test_a_mistyped_quality_field_is_named():
     with pytest.raises(ProtocolError) as raised:
         FrameEntry.from_dict(OLD_FRAME | {"qc_noise": {"IM1": "3.2"}}, where="frame")
@@ -269,4 +280,5 @@ def test_every_class_is_listed_in_the_snapshot_or_the_events():
     """So that a class added to the protocol gets a round-trip test above."""
     tested = {type(section) for section in SECTIONS}
     assert tested == {ServiceInfo, Counts, QueueEntry, WorkerEntry, FrameEntry,
-                      QualityFinding, Transfers, LogEntry, LastDelivered, HealthInfo}
+                      QualityFinding, Transfers, LogEntry, LastDelivered, HealthInfo,
+                      QualityBand}
