@@ -9,7 +9,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -127,17 +126,6 @@ def test_a_journal_of_schema_1_is_reported_without_quality(config: Config):
     db.close()
     page = Page(write_report(config, NIGHT).path.read_text())
     assert page.rows == ["mods1b.20251230.0001.fits"] and len(page.images) == 1  # activity
-
-
-@pytest.mark.slow
-def test_a_night_of_200_frames_is_reported_within_5_seconds(config: Config):
-    fill_night(config, 200)
-    wall, cpu = time.perf_counter(), time.process_time()
-    written = write_report(config, NIGHT)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"report of 200 frames: {wall:.2f} s wall, {cpu:.2f} s CPU")
-    assert written.frames == 200
-    assert cpu <= 5.0  # CPU, not wall time: other test runs may share the machine
 
 
 @pytest.mark.slow
