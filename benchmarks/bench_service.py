@@ -12,8 +12,9 @@ use (page cache warm, as in bench_process.py). A latency is measured on the clie
 ``<repoDir>/<CHAN>.new``. In each service, in order:
 
 * start - ``dataman run`` is launched and the first frame sent as soon as /proc/net/udp
-  shows its UDP port bound. Start-up = launch to port bound; ready = launch to the last
-  worker's hello (night log);
+  shows its UDP port bound (and the pages its outputs take recycled: see recycle.py,
+  as before a pair and a replaced worker's frame). Start-up = launch to port bound;
+  ready = launch to the last worker's hello (night log);
 * steady - ``--frames`` frames one at a time. Before each, bench_process's
   ``process_frame`` runs once in this process (preallocated buffers, as a worker has):
   the in-process reference, meeting the same disk and page-cache weather. The journal
@@ -60,6 +61,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 import service_probe as probe  # noqa: E402
 import service_report as report  # noqa: E402
 from bench_process import prepare, run_dataman  # noqa: E402
+from installed import checkout_command, installed_command  # noqa: E402
+from recycle import recycle  # noqa: E402
 from service_report import Burst, Commands, Latency, Outcome  # noqa: E402
 
 from dataman.core.pipeline import process_frame  # noqa: E402
@@ -68,6 +71,9 @@ from dataman.ipc.slots import PREFIX, FrameBudget, instance_id  # noqa: E402
 from dataman.sim.frames import DEFAULT_START, FrameSpec, write_raw_frame  # noqa: E402
 from tests.service_harness import ServiceProcess, wait_until  # noqa: E402
 
+#: What any command-line tool like ``send``/``health`` imports before doing anything: the
+#: floor under their wall times on this machine (the same interpreter and paths).
+IMPORT_FLOOR = "import argparse, configobj, configobj.validate, dataclasses, json, pathlib, socket"
 RAW_BYTES, OUT_BYTES = 52e6, 155e6  # a full frame, raw and processed (for the space check)
 FLOOD = 10_000
 COMMAND_RUNS = 5
@@ -147,7 +153,8 @@ def latencies_of(service: ServiceProcess, raws: list[Path], timeout: float = 60.
 
 
 def start_and_first_frame(service: ServiceProcess, raw: Path, outcome: Outcome) -> None:
-    """Launch ``dataman run``, send ``raw`` the moment its UDP port is bound; wait ready."""
+    """Launch ``dataman run``, send ``raw`` as soon as its UDP port is bound (after
+    recycling the pages its outputs will take, recycle.py); wait ready."""
     port = service.config.server.port
     warm([raw])
     launched = time.time()
@@ -158,9 +165,11 @@ def start_and_first_frame(service: ServiceProcess, raw: Path, outcome: Outcome) 
             raise TimeoutError("the UDP port was not bound within 60 s")
         time.sleep(0.001)
     bound = time.time()
+    recycle(service.folder, 2 * OUT_BYTES)  # see recycle.py
+    sent = time.time()
     service.send(raw)
     outcome.startup.append(bound - launched)
-    outcome.first += latencies_of(service, [raw], sent=bound)
+    outcome.first += latencies_of(service, [raw], sent=sent)
     service.wait_ready()
     outcome.ready.append(ready_time(service, launched))
     clean_outputs(service)
@@ -190,21 +199,21 @@ def replace_workers(service: ServiceProcess, workers: int) -> float:
     return time.time() - killed
 
 
-def dataman_command() -> list[str]:
-    """The installed ``dataman`` script beside this interpreter, as operators run it."""
-    script = Path(sys.executable).with_name("dataman")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "dataman"]
-
-
-def commands_of(service: ServiceProcess, repeat: Path, flood_seconds: float,
+def commands_of(service: ServiceProcess, command: list[str], repeat: Path, flood_seconds: float,
                 commands: Commands) -> None:
-    """``send`` and ``health`` walls, alone and during a flood of repeated requests."""
+    """``send`` and ``health`` walls, alone and during a flood of repeated requests: of
+    ``command`` (installed as on the service host), and alone of the checkout's script."""
     config = str(service.config_path)
-    send = [*dataman_command(), "send", "proc", "-c", config, str(repeat)]
-    health = [*dataman_command(), "health", "-c", config]
+    send = [*command, "send", "proc", "-c", config, str(repeat)]
+    health = [*command, "health", "-c", config]
     for _ in range(COMMAND_RUNS):
         commands.send.append(probe.command_wall(send)[0])
         commands.health.append(probe.command_wall(health)[0])
+        commands.checkout_send.append(probe.command_wall(
+            [*checkout_command(), "send", "proc", "-c", config, str(repeat)])[0])
+        commands.checkout_health.append(probe.command_wall(
+            [*checkout_command(), "health", "-c", config])[0])
+        commands.floor.append(probe.command_wall([command[0], "-c", IMPORT_FLOOR])[0])
     flood = threading.Thread(target=flood_port, daemon=True,
                              args=(service.config.server.port, encode_proc(repeat),
                                    flood_seconds, commands))
@@ -262,7 +271,9 @@ class Frames:
 
     def __init__(self, data_dir: Path, args: argparse.Namespace) -> None:
         self.first = write_frames(data_dir, 1, 1)[0]
-        self.replaced = write_frames(data_dir, 3, 1)[0]
+        # Exposure numbers rise in the order of sending: <CHAN>.new never goes backwards,
+        # and a frame counts as delivered once .new names it.
+        self.replaced = write_frames(data_dir, 90, 1)[0]
         self.steady = write_frames(data_dir, 10, args.frames)
         self.pairs = [write_frames(data_dir, 40 + 2 * index, 2) for index in range(args.pairs)]
         self.bursts = [write_frames(data_dir, 100, args.burst),
@@ -287,11 +298,14 @@ def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
             clean_outputs(service)
         for pair in frames.pairs:
             warm(pair)
+            recycle(service.folder, 4 * OUT_BYTES)
             outcome.pairs.append(latencies_of(service, pair))
             clean_outputs(service)
-        commands_of(service, frames.steady[-1], args.flood_seconds, outcome.commands)
+        commands_of(service, args.command, frames.steady[-1], args.flood_seconds,
+                    outcome.commands)
         outcome.replace_wait.append(replace_workers(service, workers))
         warm([frames.replaced])
+        recycle(service.folder, 2 * OUT_BYTES)
         outcome.replaced += latencies_of(service, [frames.replaced])
         clean_outputs(service)
         for raws in frames.bursts:
@@ -316,6 +330,8 @@ class CoreRunner:
         self.runs: list[dict[str, float]] = []
         self.bursts: list[tuple[int, float]] = []  # (frames, wall seconds)
         self.floors: list[tuple[int, float]] = []
+        #: frames (1 or 2) -> walls of their outputs written at once (pair_floor)
+        self.pair_floors: dict[int, list[float]] = {}
 
     def burst(self, count: int) -> None:
         """``count`` frames back to back, outputs kept until the end as in a service burst."""
@@ -326,8 +342,9 @@ class CoreRunner:
             results.append(process_frame(self.raw, self.config, buffers=self.buffers))
         self.bursts.append((count, time.perf_counter() - start))
         logging.disable(logging.NOTSET)
-        for path in [path for result in results for path in (result.processed, result.delivered)]:
-            path.unlink()
+        # A frame processed again replaces its own outputs (same names): one file each.
+        for path in {path for result in results for path in (result.processed, result.delivered)}:
+            path.unlink(missing_ok=True)
         os.sync()
 
     def floor(self, count: int) -> None:
@@ -347,6 +364,22 @@ class CoreRunner:
                 path.unlink()
         os.sync()
 
+    def pair_floor(self, scratch: Path) -> None:
+        """One frame's output written to procDir and repoDir at once (2 threads), then two
+        frames' (4 threads), each after recycling its pages: the machine's own cost of a
+        pair, which no scheduling of workers can beat."""
+        paths = self.config.paths
+        for frames in (1, 2):
+            targets = [folder / f"pair{index}.fits" for index in range(frames)
+                       for folder in (paths.proc_dir, paths.repo_dir)]
+            recycle(scratch, len(targets) * len(self.output))
+            with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+                start = time.perf_counter()
+                list(pool.map(lambda path: path.write_bytes(self.output), targets))
+                self.pair_floors.setdefault(frames, []).append(time.perf_counter() - start)
+            for path in targets:
+                path.unlink()
+
     def run_once(self) -> None:
         warm([self.raw])
         faults = probe.own_minor_faults()
@@ -362,7 +395,7 @@ class CoreRunner:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=8, help="steady frames per service")
-    parser.add_argument("--pairs", type=int, default=2, help="blue+red pairs per service")
+    parser.add_argument("--pairs", type=int, default=4, help="blue+red pairs per service")
     parser.add_argument("--burst", type=int, default=6)
     parser.add_argument("--large-burst", type=int, default=20)
     parser.add_argument("--flood-seconds", type=float, default=2.0)
@@ -385,14 +418,17 @@ def main() -> None:
     started, load = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="dmb") as work:
         core = CoreRunner(Path(work) / "core")
+        args.command, args.command_kind = installed_command(Path(work) / "command")
         raws = Frames(Path(work) / "data", args)
         outcomes = {count: Outcome(count) for count in args.workers}
         for _ in range(args.rounds):  # alternated, so other load falls on all alike
             core.burst(args.burst)
             core.floor(args.burst)
+            for _ in range(3):
+                core.pair_floor(Path(work) / "scratch")
             for outcome in outcomes.values():
                 measure_service(outcome, raws, core, args)
-        report.report(core, list(outcomes.values()), load, args.extra_slots)
+        report.report(core, list(outcomes.values()), load, args.extra_slots, args.command_kind)
     print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
 

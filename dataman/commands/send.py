@@ -22,10 +22,12 @@ from dataman.core.names import RAW_NAME
 from dataman.ipc.client import send_datagram
 from dataman.ipc.datagram import encode_proc, encode_quit
 
-#: How long to wait for the host to say that nobody listens on the port, seconds: the
-#: local host answers within microseconds, and azcam's own client never waits at all, so
-#: the wait is kept far below what a person or a calling script would notice.
-REFUSAL_WAIT = 0.02
+#: How long to wait for the host to say that nobody listens on the port, seconds. On
+#: the local host the refusal is queued before send() returns (measured: 300 of 300 seen
+#: with a 1 µs wait); a host on the LAN answers well within a millisecond. A service that
+#: listens never answers, so every successful send waits this long in full: it is kept
+#: small, as azcam's own client never waits at all.
+REFUSAL_WAIT = 0.005
 #: A service bound to every interface is reached on the loopback one.
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 
