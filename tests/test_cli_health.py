@@ -28,11 +28,15 @@ CANNED_SERVICE = """
 import asyncio, json, os, sys, time
 from pathlib import Path
 import dataman.ipc.control
+from dataman.ipc.control import ControlError
 from dataman.ipc.control_server import ControlServer
+from dataman.ipc.protocol_snapshot import Snapshot
+from dataman.service.health import health_reply
 from dataman.service.lock import InstanceLock
 
 state_dir, snapshot = Path(sys.argv[1]), json.loads(sys.argv[2])
 dataman.ipc.control.PROTOCOL_VERSION = int(sys.argv[3])  # what this stand-in speaks
+answers_health = sys.argv[4] == "yes"  # no: a service from before the health request
 lock = InstanceLock.acquire(state_dir)
 now = time.time()
 snapshot["service"].update(pid=os.getpid(), started_at=now)
@@ -40,7 +44,11 @@ if snapshot.get("last"):
     snapshot["last"]["delivered_at"] = now - 14
 
 async def answer(op, fields):
-    return snapshot
+    if op == "snapshot":
+        return snapshot
+    if op == "health" and answers_health:
+        return health_reply(Snapshot.from_dict(snapshot), time.time())
+    raise ControlError(f"unknown op {op!r}")
 
 async def main():
     server = ControlServer(state_dir / "dataman.sock", answer)
@@ -68,10 +76,11 @@ def home(short_dir: Path) -> Path:
     return short_dir
 
 
-def start_service(home: Path, snapshot: dict[str, Any], *,
-                  version: int = PROTOCOL_VERSION) -> subprocess.Popen[str]:
+def start_service(home: Path, snapshot: dict[str, Any], *, version: int = PROTOCOL_VERSION,
+                  answers_health: bool = True) -> subprocess.Popen[str]:
     service = subprocess.Popen([sys.executable, "-c", CANNED_SERVICE, str(home / "state"),
-                                json.dumps(snapshot), str(version)],
+                                json.dumps(snapshot), str(version),
+                                "yes" if answers_health else "no"],
                                stdout=subprocess.PIPE, text=True)
     ready, _, _ = select.select([service.stdout], [], [], 30)
     if not ready or service.stdout.readline() != "ready\n":
@@ -118,6 +127,42 @@ def test_ok_when_the_service_answers(home: Path):
     assert int(match[1]) == service.pid
 
 
+def test_a_service_from_before_the_health_request_gets_the_same_line_from_its_snapshot(
+        home: Path):
+    """The line is then made here from the snapshot, as the service would make it."""
+    service = start_service(home, SNAPSHOT, answers_health=False)
+    try:
+        run, _ = dataman_health(home / "dataman.ini")
+    finally:
+        stop_service(service)
+    assert run.returncode == 0, run.stdout + run.stderr
+    match = re.fullmatch(rf"dataMan OK {SERVICE_FIELDS} workers 2/2 queue 0 done 143 "
+                         rf"failed 0 last {re.escape(LAST)} 0.62s 1\ds ago\n", run.stdout)
+    assert match and int(match[1]) == service.pid, run.stdout
+
+
+@pytest.mark.parametrize("answer", [{"level": 7, "line": "dataMan OK"},
+                                    {"level": 0},
+                                    {"level": "0", "line": "dataMan OK"}])
+def test_a_health_reply_that_does_not_fit_is_a_warning_that_says_so(home: Path, answer):
+    """A stand-in that answers ``health`` with anything but a level and a line."""
+    code = CANNED_SERVICE.replace(
+        "return health_reply(Snapshot.from_dict(snapshot), time.time())",
+        f"return {answer!r}")
+    service = subprocess.Popen([sys.executable, "-c", code, str(home / "state"),
+                                json.dumps(SNAPSHOT), str(PROTOCOL_VERSION), "yes"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([service.stdout], [], [], 30)
+        assert ready and service.stdout.readline() == "ready\n"
+        run, _ = dataman_health(home / "dataman.ini")
+    finally:
+        stop_service(service)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert " : unreadable reply (health: level " in run.stdout, run.stdout
+    assert "Traceback" not in run.stderr
+
+
 def test_warning_with_the_problems_when_the_service_reports_them(home: Path):
     snapshot = pf.wire(pf.snapshot(
         service=pf.service_info(state="paused", cpu_percent=2.4, rss=310 * 2**20 + 12345),
@@ -154,7 +199,7 @@ def test_a_service_speaking_another_protocol_version_is_a_warning_that_says_so(
 def test_a_snapshot_missing_a_field_is_a_warning_naming_it(home: Path):
     snapshot = pf.wire(pf.snapshot())
     del snapshot["workers"][1]["pid"]
-    service = start_service(home, snapshot)
+    service = start_service(home, snapshot, answers_health=False)
     try:
         run, _ = dataman_health(home / "dataman.ini")
     finally:
@@ -183,7 +228,8 @@ IMPORTS_PROBE = """
 import sys
 from dataman.cli import main
 status = main(["health", "-c", sys.argv[1]])
-print(status, sorted({"astropy", "numpy", "asyncio", "psutil"} & set(sys.modules)))
+print(status, sorted({"astropy", "numpy", "asyncio", "psutil", "dataman.ipc.protocol_snapshot"}
+                    & set(sys.modules)))
 """
 
 

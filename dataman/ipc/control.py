@@ -7,6 +7,7 @@ Every message has ``"v": 1`` (``PROTOCOL_VERSION``).
 Requests (client → service), at most ``MAX_REQUEST`` bytes per line::
 
     {"v": 1, "id": 7, "op": "snapshot"}
+    {"v": 1, "id": 12, "op": "health"}            reply = {"level": 0, "line": "dataMan OK ..."}
     {"v": 1, "id": 8, "op": "subscribe"}          reply = snapshot, then events follow
     {"v": 1, "id": 9, "op": "pause"} / "resume" / "stop"
     {"v": 1, "id": 10, "op": "retry", "name": "mods1b.20251230.0143.fits"}
@@ -74,7 +75,9 @@ PROTOCOL_VERSION = 1
 MAX_REQUEST = 64 * 1024
 #: Longest message a client accepts (a full snapshot is a few hundred kB at most).
 MAX_MESSAGE = 16 * 1024 * 1024
-OPS = frozenset({"snapshot", "subscribe", "pause", "resume", "stop", "retry", "process"})
+#: ``health`` came within protocol 1: a service from before it answers "unknown op".
+OPS = frozenset({"snapshot", "health", "subscribe", "pause", "resume", "stop", "retry",
+                 "process"})
 REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health"})
 APPENDED = frozenset({"frame", "log", "refused"})
 

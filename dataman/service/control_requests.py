@@ -1,6 +1,7 @@
 """What the control socket may ask of a running service, and the answers.
 
-The console and ``dataman health`` ask for the snapshot; the console's keys ask
+The console asks for the snapshot and ``dataman health`` for its line (made from the
+snapshot here, so that the command decodes two fields); the console's keys ask
 to pause or resume intake, stop the service, retry a failed frame or process a
 file by name. Each request is answered at once: nothing here waits for a worker.
 """
@@ -14,6 +15,7 @@ from typing import Any
 from dataman.ipc.control import ControlError
 from dataman.ipc.datagram import proc_request
 from dataman.ipc.protocol import Wire
+from dataman.service.health import health_reply
 from dataman.service.journal import IllegalTransition, UnknownFrame
 from dataman.service.records import Source
 from dataman.service.snapshot import Gauges, LogRing, snapshot
@@ -34,6 +36,9 @@ class ControlRequests:
         sup = self.sup
         if op == "snapshot":
             return snapshot(sup, self.gauges, self.log_ring, sup.now())
+        if op == "health":
+            now = sup.now()
+            return health_reply(snapshot(sup, self.gauges, self.log_ring, now), now)
         if op in ("pause", "resume"):
             sup.pause() if op == "pause" else sup.resume()
             return {"state": str(sup.state)}

@@ -74,6 +74,17 @@ def assess(snapshot: Snapshot, now: float) -> Health:
                       *_delivery_problems(snapshot, now), *_quality_problems(snapshot)])
 
 
+def health_reply(snapshot: Snapshot, now: float) -> dict[str, int | str]:
+    """The control socket's answer to ``health``: the verdict's level and the whole line.
+
+    Made in the service, from the snapshot it has at hand, so that ``dataman health``
+    (run every few seconds by the status display) decodes two fields instead of the
+    snapshot and its classes. The line is the one it would make itself.
+    """
+    health = assess(snapshot, now)
+    return {"level": health.level, "line": health_line(health, snapshot, process_in(snapshot), now)}
+
+
 def health_line(health: Health, snapshot: Snapshot | None,
                 process: ProcessInfo | None, now: float) -> str:
     """``dataMan OK pid 4242 up 3h12m ... : problem; problem`` — always one line.
