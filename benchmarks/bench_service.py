@@ -1,7 +1,7 @@
 """Time the service end to end against the goals of issue 11: every frame as fast as the core.
 
     .venv/bin/python benchmarks/bench_service.py [--frames 8] [--pairs 2] [--burst 6]
-        [--large-burst 20] [--workers 1 2] [--extra-slots 0] [--rounds 2] [--quick] [--dir /tmp]
+        [--large-burst 20] [--workers 1 2] [--extra-slots 0] [--rounds 2] [--starts 4] [--quick] [--dir /tmp]
 
 For each worker count (``slots = count + --extra-slots``; ``--rounds`` times, alternated
 so other load falls on all alike) a real ``dataman run`` is started with
@@ -24,7 +24,8 @@ use (page cache warm, as in bench_process.py). A latency is measured on the clie
   ``dataman health``, wall time of the whole command, 5 times each; then both, alternately,
   while a thread sends 10,000 such repeats to the UDP port over ``--flood-seconds``;
 * replaced - every worker killed (SIGKILL); once all replacements are idle, one frame,
-  necessarily the first of a new worker;
+  necessarily the first of a new worker; ``--starts`` more services per worker count
+  measure only the first frame and this one, for more than one sample a service;
 * bursts - ``--burst`` then ``--large-burst`` frames, MODS1B/MODS1R alternating, sent at
   once: wall from the first datagram to the last delivered file seen (10 ms poll), CPU,
   and peak memory of supervisor + workers (service_probe.py explains the figures).
@@ -319,6 +320,26 @@ def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
         shutil.rmtree(service.folder, ignore_errors=True)
 
 
+def measure_starts(outcome: Outcome, frames: Frames, args: argparse.Namespace) -> None:
+    """A service started only for its first frame and its replaced workers' first frame:
+    one sample each is too few to tell a slow write from a slow start."""
+    workers = outcome.workers
+    service = ServiceProcess(paths={"dataDir": frames.first.parent.parent},
+                             workers={"count": workers, "slots": workers + args.extra_slots})
+    try:
+        start_and_first_frame(service, frames.first, outcome)
+        outcome.replace_wait.append(replace_workers(service, workers))
+        warm([frames.replaced])
+        recycle(service.folder, 2 * OUT_BYTES)
+        outcome.replaced += latencies_of(service, [frames.replaced])
+        clean_outputs(service)
+        if service.stop() != 0:
+            raise RuntimeError(f"dataman run did not stop cleanly:\n{service.stderr()}")
+    finally:
+        service.cleanup()
+        shutil.rmtree(service.folder, ignore_errors=True)
+
+
 class CoreRunner:
     """bench_process's ``process_frame`` run, on a full frame of its own, in this process."""
 
@@ -402,12 +423,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--extra-slots", type=int, default=0, help="slots beyond the workers")
     parser.add_argument("--rounds", type=int, default=2, help="services started per count")
+    parser.add_argument("--starts", type=int, default=4,
+                        help="more services per count, for the first frames only")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 frames, bursts 2, 4")
     parser.add_argument("--dir", type=Path, default=Path("/tmp"),
                         help="parent of the work folder (short: socket paths are limited)")
     args = parser.parse_args()
     if args.quick:
         args.frames, args.pairs, args.burst, args.large_burst, args.rounds = 2, 1, 2, 4, 1
+        args.starts = 0
     return args
 
 
@@ -428,6 +452,9 @@ def main() -> None:
                 core.pair_floor(Path(work) / "scratch")
             for outcome in outcomes.values():
                 measure_service(outcome, raws, core, args)
+        for _ in range(args.starts):
+            for outcome in outcomes.values():
+                measure_starts(outcome, raws, args)
         report.report(core, list(outcomes.values()), load, args.extra_slots, args.command_kind)
     print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
