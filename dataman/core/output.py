@@ -7,8 +7,13 @@ written straight from its big-endian buffer, without astropy re-encoding data.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
+
 import numpy as np
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 
 from dataman.core.frame import BLOCK, RawFrame, padded
 from dataman.core.otm import QuadrantStats
@@ -34,9 +39,10 @@ def merged_header(primary: fits.Header, shape: tuple[int, int], stats: list[Quad
         ("GCOUNT", 1, "One data group"),
         ("EXTNAME", "MERGED", "Overscan-subtracted, trimmed, merged image"),
     ])
-    for card in primary.cards:
-        if card.keyword not in STRUCTURAL and not card.keyword.startswith("NAXIS"):
-            header.append(fits.Card.fromstring(card.image), end=True)  # HIERARCH-safe copy
+    with comments_truncated_quietly():
+        for card in primary.cards:
+            if card.keyword not in STRUCTURAL and not card.keyword.startswith("NAXIS"):
+                header.append(fits.Card.fromstring(card.image), end=True)  # HIERARCH-safe copy
     ordered = sorted(stats, key=lambda item: item.quadrant)
     for item in ordered:
         header[f"Q{item.quadrant}BIAS"] = (item.bias, f"Q{item.quadrant} overscan median [DN]")
@@ -62,8 +68,20 @@ def output_pieces(frame: RawFrame, merged: np.ndarray | None,
     return pieces
 
 
+@contextlib.contextmanager
+def comments_truncated_quietly() -> Iterator[None]:
+    """Write a card whose value leaves too little room for its comment with the comment
+    cut to fit, without astropy's VerifyWarning: the value is whole, which is what the
+    archive reads, and a damaged keyword is reported by name by the header fixes."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Card is too long, comment will be truncated",
+                                category=VerifyWarning)
+        yield
+
+
 def _header_bytes(header: fits.Header) -> bytes:
-    text = header.tostring(sep="", endcard=True, padding=True).encode("ascii")
+    with comments_truncated_quietly():
+        text = header.tostring(sep="", endcard=True, padding=True).encode("ascii")
     assert len(text) % BLOCK == 0
     return text
 
