@@ -264,11 +264,15 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
         result.timings["write"] = written - start
         delivery.exception()  # always wait: never leave a write running
         result.timings["deliver"] = time.perf_counter() - written
-    _thumbnail(prepared, config, result, night_dir.name)  # delivered or not: it is processed
-    delivered = delivery.result()  # reached only when the processed file is written
-    with timed(result, "deliver"):
-        result.delivered = _record_delivery(delivered, frame.name, result.instrument, config,
-                                            result)
+    try:
+        delivered = delivery.result()  # reached only when the processed file is written
+        with timed(result, "deliver"):
+            result.delivered = _record_delivery(delivered, frame.name, result.instrument,
+                                                config, result)
+    finally:
+        # After <CHAN>.new, which is what observers wait for; delivered or not, the
+        # frame is processed, so the night report gets its picture either way.
+        _thumbnail(prepared, config, result, night_dir.name)
 
 
 def _thumbnail(prepared: PreparedFrame, config: Config, result: FrameResult, night: str) -> None:
