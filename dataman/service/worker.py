@@ -55,6 +55,7 @@ from dataman.ipc.jobs import (
 )
 from dataman.ipc.mappings import SlotMappings
 from dataman.ipc.slots import SlotRef
+from dataman.service.heap import keep_heap
 from dataman.service.warmup import warm_up
 
 log = logging.getLogger("dataman")
@@ -185,6 +186,7 @@ def get_ready(config: Config, slots: SlotMappings, names: list[str]) -> float:
     fatal (``SlotError``): a failed warm-up costs the first frame some speed, no more."""
     begun = time.perf_counter()
     slots.map_all(names)
+    keep_heap()
     try:
         warm_up(config)
     except Exception as error:  # a bug or a full /tmp must not keep the worker from serving
