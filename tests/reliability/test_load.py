@@ -119,9 +119,16 @@ def test_a_flood_of_10000_requests_for_files_that_never_come(service_factory, ca
     tally = campaign.count(service, [*names, live.name])
     waited = sum("not found" in reason and "waited" in reason
                  for reason in tally.reasons.values())
+    # Not starved: once recorded, the live frame went to a worker without waiting behind
+    # the absent files, each of which waits waitForWrite (2 s) before it fails. (Its
+    # latency, mostly the time to record the 10,000 requests before it, is reported: it
+    # follows the machine's load.) Health keeps its promise of a line within a second.
+    record = service.record(live.name)
+    held = record["started_at"] - record["requested_at"]
     observed = (f"{FLOOD} sent in {took:.2f} s; {health}; live frame delivered in "
-                f"{latency:.1f} s; {waited} failed 'not found (waited N s)'")
-    ok = max(probe.times) < 1.0 and latency < 10 and waited == FLOOD
+                f"{latency:.1f} s, dispatched {held:.2f} s after it was recorded; {waited} "
+                "failed 'not found (waited N s)'")
+    ok = max(probe.times) < 1.0 and held < 2.0 and waited == FLOOD
     campaign.conclude("flood: 10,000 proc for absent files", "health < 1 s, live frame not "
                       "starved, each fails with reason", observed, tally, ok)
 
