@@ -42,6 +42,7 @@ and each measurement starts alike. Prints markdown tables (service_report.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import shutil
@@ -51,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -283,14 +285,36 @@ class Frames:
         os.sync()  # the raw frames' writeback must not fall on the first measurements
 
 
-def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
-                    args: argparse.Namespace) -> None:
-    """One service with ``outcome.workers`` workers, from start to stop; adds to ``outcome``."""
-    workers = outcome.workers
+@contextlib.contextmanager
+def running_service(frames: Frames, workers: int, args: argparse.Namespace,
+                    outcome: Outcome) -> Iterator[ServiceProcess]:
+    """``dataman run`` with ``workers`` workers, started with its first frame measured;
+    stopped (cleanly, or the benchmark fails) and removed on leaving."""
     service = ServiceProcess(paths={"dataDir": frames.first.parent.parent},
                              workers={"count": workers, "slots": workers + args.extra_slots})
     try:
         start_and_first_frame(service, frames.first, outcome)
+        yield service
+        if service.stop() != 0:
+            raise RuntimeError(f"dataman run did not stop cleanly:\n{service.stderr()}")
+    finally:
+        service.cleanup()
+        shutil.rmtree(service.folder, ignore_errors=True)
+
+
+def replaced_worker_frame(service: ServiceProcess, frames: Frames, outcome: Outcome) -> None:
+    """Kill every worker, then time one frame: necessarily a new worker's first."""
+    outcome.replace_wait.append(replace_workers(service, outcome.workers))
+    warm([frames.replaced])
+    recycle(service.folder, 2 * OUT_BYTES)
+    outcome.replaced += latencies_of(service, [frames.replaced])
+    clean_outputs(service)
+
+
+def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
+                    args: argparse.Namespace) -> None:
+    """One service with ``outcome.workers`` workers, from start to stop; adds to ``outcome``."""
+    with running_service(frames, outcome.workers, args, outcome) as service:
         prefix = f"{PREFIX}{instance_id(service.config.paths.state_dir)}-"
         outcome.idle.peak(probe.sample(service.process.pid, prefix, pss=True))
         warm(frames.steady)
@@ -305,40 +329,18 @@ def measure_service(outcome: Outcome, frames: Frames, core: CoreRunner,
             clean_outputs(service)
         commands_of(service, args.command, frames.steady[-1], args.flood_seconds,
                     outcome.commands)
-        outcome.replace_wait.append(replace_workers(service, workers))
-        warm([frames.replaced])
-        recycle(service.folder, 2 * OUT_BYTES)
-        outcome.replaced += latencies_of(service, [frames.replaced])
-        clean_outputs(service)
+        replaced_worker_frame(service, frames, outcome)
         for raws in frames.bursts:
             warm(raws)
             outcome.bursts.append(burst_of(service, raws, prefix))
             clean_outputs(service)
-        if service.stop() != 0:
-            raise RuntimeError(f"dataman run did not stop cleanly:\n{service.stderr()}")
-    finally:
-        service.cleanup()
-        shutil.rmtree(service.folder, ignore_errors=True)
 
 
 def measure_starts(outcome: Outcome, frames: Frames, args: argparse.Namespace) -> None:
     """A service started only for its first frame and its replaced workers' first frame:
     one sample each is too few to tell a slow write from a slow start."""
-    workers = outcome.workers
-    service = ServiceProcess(paths={"dataDir": frames.first.parent.parent},
-                             workers={"count": workers, "slots": workers + args.extra_slots})
-    try:
-        start_and_first_frame(service, frames.first, outcome)
-        outcome.replace_wait.append(replace_workers(service, workers))
-        warm([frames.replaced])
-        recycle(service.folder, 2 * OUT_BYTES)
-        outcome.replaced += latencies_of(service, [frames.replaced])
-        clean_outputs(service)
-        if service.stop() != 0:
-            raise RuntimeError(f"dataman run did not stop cleanly:\n{service.stderr()}")
-    finally:
-        service.cleanup()
-        shutil.rmtree(service.folder, ignore_errors=True)
+    with running_service(frames, outcome.workers, args, outcome) as service:
+        replaced_worker_frame(service, frames, outcome)
 
 
 class CoreRunner:

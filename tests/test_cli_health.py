@@ -77,8 +77,9 @@ def home(short_dir: Path) -> Path:
 
 
 def start_service(home: Path, snapshot: dict[str, Any], *, version: int = PROTOCOL_VERSION,
-                  answers_health: bool = True) -> subprocess.Popen[str]:
-    service = subprocess.Popen([sys.executable, "-c", CANNED_SERVICE, str(home / "state"),
+                  answers_health: bool = True,
+                  code: str = CANNED_SERVICE) -> subprocess.Popen[str]:
+    service = subprocess.Popen([sys.executable, "-c", code, str(home / "state"),
                                 json.dumps(snapshot), str(version),
                                 "yes" if answers_health else "no"],
                                stdout=subprocess.PIPE, text=True)
@@ -149,12 +150,8 @@ def test_a_health_reply_that_does_not_fit_is_a_warning_that_says_so(home: Path, 
     code = CANNED_SERVICE.replace(
         "return health_reply(Snapshot.from_dict(snapshot), time.time())",
         f"return {answer!r}")
-    service = subprocess.Popen([sys.executable, "-c", code, str(home / "state"),
-                                json.dumps(SNAPSHOT), str(PROTOCOL_VERSION), "yes"],
-                               stdout=subprocess.PIPE, text=True)
+    service = start_service(home, SNAPSHOT, code=code)
     try:
-        ready, _, _ = select.select([service.stdout], [], [], 30)
-        assert ready and service.stdout.readline() == "ready\n"
         run, _ = dataman_health(home / "dataman.ini")
     finally:
         stop_service(service)
