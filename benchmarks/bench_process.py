@@ -104,13 +104,18 @@ class Clock:
         return end.ru_utime - self._cpu.ru_utime, end.ru_stime - self._cpu.ru_stime
 
 
-def run_dataman(raw: Path, config: Config, buffers: Buffers) -> dict[str, float]:
+def run_dataman(raw: Path, config: Config, buffers: Buffers, *,
+                keep_end: bool = False) -> dict[str, float]:
+    """Per-step seconds, total and CPU of one ``process_frame``; with ``keep_end`` also
+    "end": the ``perf_counter`` when ``<CHAN>.new`` was written (before the thumbnail)."""
     clock = Clock()
     result = process_frame(raw, config, buffers=buffers)
+    end = time.perf_counter() - result.timings.get("thumbnail", 0.0)
     user, system = clock.cpu()
     for path in (result.processed, result.delivered):
         path.unlink()
-    return {**result.timings, "total": result.total, "user": user, "sys": system}
+    run = {**result.timings, "total": result.total, "user": user, "sys": system}
+    return {**run, "end": end} if keep_end else run
 
 
 def run_baseline(raw: Path, config: Config) -> dict[str, float]:

@@ -33,7 +33,11 @@ use (page cache warm, as in bench_process.py). A latency is measured on the clie
 
 In this process, each round: ``--burst`` frames through ``process_frame`` back to back, and
 the I/O floor of that burst: the output's bytes written from memory to procDir and repoDir
-at once (two threads, as a worker writes them), ``--burst`` times, files kept until the end.
+at once (two threads, as a worker writes them), ``--burst`` times, files kept until the end;
+and three times each: the pair floor (one frame's output, then two frames', written at once)
+and the core pair - ``process_frame`` started at the same moment here and in a second
+process on a frame of its own: what a pair costs with no service around it, the reference
+that tells the service's share of a pair's latency from the machine's.
 
 Outputs are deleted after every frame and burst, then synced, so the disk does not fill
 and each measurement starts alike. Prints markdown tables (service_report.py).
@@ -44,6 +48,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
@@ -55,6 +60,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import psutil
@@ -343,6 +349,46 @@ def measure_starts(outcome: Outcome, frames: Frames, args: argparse.Namespace) -
         replaced_worker_frame(service, frames, outcome)
 
 
+def _pair_partner(work: Path, orders: Connection) -> None:
+    """The second process of a core pair: ``process_frame`` on a frame of its own whenever
+    told, answering with the ``perf_counter`` (one clock for all processes on Linux) at
+    which its ``<CHAN>.new`` was written, i.e. before its thumbnail."""
+    bench = prepare(work)
+    orders.send("ready")
+    while orders.recv() == "go":
+        run = run_dataman(bench.raw, bench.config, bench.buffers, keep_end=True)
+        orders.send(run["end"])
+    orders.close()
+
+
+class CorePair:
+    """Two ``process_frame`` started at once in two processes, as two workers would run a
+    blue and a red frame with no service around them: what a pair costs the core itself."""
+
+    def __init__(self, work: Path) -> None:
+        # spawn, not fork: this process already runs the pipeline's thread pools
+        context = multiprocessing.get_context("spawn")
+        self._orders, theirs = context.Pipe()
+        self._partner = context.Process(target=_pair_partner, args=(work, theirs), daemon=True)
+        self._partner.start()
+        if self._orders.recv() != "ready":
+            raise RuntimeError("the core pair's second process did not start")
+        self.later: list[float] = []  # seconds from the start to the later <CHAN>.new
+
+    def run(self, runner: CoreRunner, scratch: Path) -> None:
+        warm([runner.raw])
+        recycle(scratch, 2 * len(runner.output))
+        start = time.perf_counter()
+        self._orders.send("go")
+        ours = run_dataman(runner.raw, runner.config, runner.buffers, keep_end=True)["end"]
+        self.later.append(max(ours, self._orders.recv()) - start)
+        os.sync()
+
+    def close(self) -> None:
+        self._orders.send("stop")
+        self._partner.join(timeout=30)
+
+
 class CoreRunner:
     """bench_process's ``process_frame`` run, on a full frame of its own, in this process."""
 
@@ -356,6 +402,7 @@ class CoreRunner:
         self.floors: list[tuple[int, float]] = []
         #: frames (1 or 2) -> walls of their outputs written at once (pair_floor)
         self.pair_floors: dict[int, list[float]] = {}
+        self.pair: CorePair | None = None
 
     def burst(self, count: int) -> None:
         """``count`` frames back to back, outputs kept until the end as in a service burst."""
@@ -447,6 +494,7 @@ def main() -> None:
     started, load = time.monotonic(), os.getloadavg()
     with tempfile.TemporaryDirectory(dir=args.dir, prefix="dmb") as work:
         core = CoreRunner(Path(work) / "core")
+        core.pair = CorePair(Path(work) / "core-pair")
         args.command, args.command_kind = installed_command(Path(work) / "command")
         raws = Frames(Path(work) / "data", args)
         outcomes = {count: Outcome(count) for count in args.workers}
@@ -455,11 +503,13 @@ def main() -> None:
             core.floor(args.burst)
             for _ in range(3):
                 core.pair_floor(Path(work) / "scratch")
+                core.pair.run(core, Path(work) / "scratch")
             for outcome in outcomes.values():
                 measure_service(outcome, raws, core, args)
         for _ in range(args.starts):
             for outcome in outcomes.values():
                 measure_starts(outcome, raws, args)
+        core.pair.close()
         report.report(core, list(outcomes.values()), load, args.extra_slots, args.command_kind)
     print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
