@@ -267,6 +267,12 @@ def copy_of(source: Path) -> Callable[[BinaryIO], None]:
 
 def replace_text(path: Path, text: str) -> None:
     """Atomically replace a small text file (the channel's last-data file)."""
+    replace_bytes(path, text.encode("ascii"))
+
+
+def replace_bytes(path: Path, data: bytes) -> None:
+    """Atomically replace a small file, through a locked temporary like ``publish``'s,
+    so what a killed writer leaves is found and removed by the same sweeps."""
     _retry_undone()
     try:
         dir_fd = _open_folder(path.parent)
@@ -275,8 +281,8 @@ def replace_text(path: Path, text: str) -> None:
     temporary = None
     try:
         fd, temporary = _create_temporary(dir_fd, path.name)
-        with open(fd, "w", encoding="ascii") as stream:
-            stream.write(text)
+        with open(fd, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.replace(temporary, path, src_dir_fd=dir_fd)
         temporary = None

@@ -3,8 +3,9 @@
 ``publish`` writes ``.<name>.<host>-<pid>-<token>.part`` and links it to its
 final name, so a worker killed mid-write (SIGKILL, time limit, power cut)
 never leaves a partial file under a final name, but it does leave that hidden
-temporary. The supervisor removes those of the frame a dead worker held, and
-at start every abandoned temporary of this host in repoDir and the night
+temporary (thumbnails in stateDir are written the same way). The supervisor
+removes those of the frame a dead worker held, and at start every abandoned
+temporary of this host in repoDir, the night folders and the thumbnails'
 folders, in a thread (repoDir is NFS). The start also takes over the name
 reservations an older dataMan kept inside the night folders.
 """
@@ -20,18 +21,23 @@ from dataman.core.config import PathsConfig
 from dataman.core.identity import UniqnameRegistry
 from dataman.core.names import channel_of, night_of
 from dataman.core.publish import remove_abandoned_temporaries
+from dataman.core.quality.thumbnail import FOLDER as THUMBNAILS
+from dataman.core.quality.thumbnail import thumbnail_path
 
 log = logging.getLogger("dataman")
 
 
 def folders_and_names(paths: PathsConfig, frames: Iterable[str]) -> dict[Path, set[str]]:
-    """Where each raw frame's temporaries may be: its night folder and repoDir, with the
-    names written there (the frame, and in repoDir the channel's last-data file)."""
+    """Where each raw frame's temporaries may be: its night folder, its night's thumbnail
+    folder and repoDir, with the names written there (the frame, its thumbnail, and in
+    repoDir the channel's last-data file)."""
     found: dict[Path, set[str]] = {}
     for name in frames:
         night, channel = night_of(name), channel_of(name)
         if night:
             found.setdefault(paths.proc_dir / night, set()).add(name)
+            thumbnail = thumbnail_path(paths.state_dir, night, name)
+            found.setdefault(thumbnail.parent, set()).add(thumbnail.name)
         found.setdefault(paths.repo_dir, set()).add(name)
         if channel:
             found[paths.repo_dir].add(f"{channel.upper()}.new")
@@ -58,10 +64,12 @@ async def sweep(paths: PathsConfig, frames: list[str], why: str) -> None:
 
 
 def clear_installation(paths: PathsConfig) -> list[Path]:
-    """Every abandoned temporary of this host in repoDir and the night folders, removed;
-    dataMan 0.1's reservations moved into the registry."""
+    """Every abandoned temporary of this host in repoDir, the night folders and the
+    thumbnails' night folders, removed; dataMan 0.1's reservations moved into the registry."""
     UniqnameRegistry(paths.state_dir).import_legacy(paths.proc_dir)
-    folders = [paths.repo_dir, *sorted(paths.proc_dir.glob("[0-9]" * 8))]
+    nights = "[0-9]" * 8
+    folders = [paths.repo_dir, *sorted(paths.proc_dir.glob(nights)),
+               *sorted((paths.state_dir / THUMBNAILS).glob(nights))]
     return [path for folder in folders for path in remove_abandoned_temporaries(folder)]
 
 

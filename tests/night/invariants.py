@@ -18,6 +18,7 @@ from astropy.io import fits
 
 from dataman.core.config import PathsConfig
 from dataman.core.names import channel_of, exposure_order
+from dataman.core.quality.thumbnail import FOLDER as THUMBNAILS
 
 #: A processed file: primary, IM1..IM4, CONPARS, MERGED.
 HDUS = ("PRIMARY", "IM1", "IM2", "IM3", "IM4", "CONPARS", "MERGED")
@@ -68,6 +69,9 @@ def account_night(paths: PathsConfig, requested: list[str]) -> NightAccount:
     repo = _outputs(paths.repo_dir, account)
     processed = _outputs_in_tree(paths.proc_dir, account)
     owners = _owners(paths.state_dir)
+    thumbnails = paths.state_dir / THUMBNAILS
+    if thumbnails.is_dir():  # dataMan's own files: only no temporary may stay among them
+        account.leftovers += [str(path) for path in thumbnails.glob("*/.*")]
     copies: Counter[str] = Counter(owners.get(uniqname, f"?{uniqname}")
                                    for uniqname in repo.values())
     account.duplicates = {name: n for name, n in copies.items() if n > 1}

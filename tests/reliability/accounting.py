@@ -5,7 +5,8 @@ complete (same size as the processed file, whole FITS blocks); *failed* when
 the journal says failed and gives a reason; anything else is *lost*. The
 folders are checked too: a visible file that is not complete (``partial``),
 an output no requested frame accounts for (``extra``: a UNIQNAME copy made by
-a retry), and hidden temporaries left behind (``leftovers``).
+a retry), and hidden temporaries left behind (``leftovers``), also among the
+thumbnails in stateDir.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from dataman.core.frame import BLOCK
 from dataman.core.publish import TEMPORARY
+from dataman.core.quality.thumbnail import FOLDER as THUMBNAILS
 from dataman.service.records import FILE_NAME as JOURNAL_FILE
 
 
@@ -62,7 +64,8 @@ def account(state_dir: Path, proc_dir: Path, repo_dir: Path,
     accounted = {Path(row["delivered_path"]).name for row in rows.values()
                  if row["delivered_path"]}
     tally.extra = sorted(p.name for p in _outputs(repo_dir) if p.name not in accounted)
-    for folder in [repo_dir, *_night_folders(proc_dir)]:
+    thumbnails = _night_folders(state_dir / THUMBNAILS)
+    for folder in [repo_dir, *_night_folders(proc_dir), *thumbnails]:
         tally.partial += [str(p) for p in _outputs(folder) if not _whole_blocks(p)]
         tally.leftovers += [str(p) for p in _hidden_temporaries(folder)]
     return tally

@@ -9,18 +9,20 @@ with zscale, as astronomers look at a frame, and written as an 8-bit grey
 PNG with detector row 1 at the bottom, as a FITS viewer shows it.
 
 Kept in ``<stateDir>/thumbnails/<night>/<frame>.png`` beside the journal,
-never in procDir or repoDir: they are dataMan's own, not the archive's.
+never in procDir or repoDir: they are dataMan's own, not the archive's. Written
+like the outputs, through a locked hidden temporary, so what a worker killed mid-write
+leaves is removed by the same sweeps (after the worker's death, and at start).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from dataman.core.errors import DeliveryFailed
+from dataman.core.publish import replace_bytes
 from dataman.core.quality.png import png_grey
 from dataman.core.quality.zscale import zscale_limits
 
@@ -75,14 +77,9 @@ def keep_thumbnail(merged: np.ndarray, state_dir: Path, night: str,
     try:
         data = thumbnail_png(merged)
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".thumb-", dir=path.parent)
-        try:
-            with os.fdopen(descriptor, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        replace_bytes(path, data)
+    except DeliveryFailed as error:  # says the path and the reason already
+        return f"thumbnail not kept: {error}"
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         return f"thumbnail not kept in {path.parent}: {reason}"
