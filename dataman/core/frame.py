@@ -24,10 +24,10 @@ import numpy as np
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
+from dataman.core.blocks import BLOCK, padded
 from dataman.core.errors import BadFrame, FrameIncomplete
 from dataman.core.geometry import AMPLIFIERS
 
-BLOCK = 2880
 EXPECTED_BZERO = 32768
 
 
@@ -55,11 +55,6 @@ class RawFrame:
     @property
     def name(self) -> str:
         return self.path.name
-
-
-def padded(size: int) -> int:
-    """Bytes a FITS data or header unit of ``size`` bytes occupies on disk."""
-    return -(-size // BLOCK) * BLOCK
 
 
 def read_frame(path: str | os.PathLike[str], buffer: memoryview | None = None) -> RawFrame:

@@ -15,7 +15,8 @@ import numpy as np
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyWarning
 
-from dataman.core.frame import BLOCK, RawFrame, padded
+from dataman.core.blocks import BLOCK, padded
+from dataman.core.frame import RawFrame
 from dataman.core.otm import QuadrantStats
 from dataman.core.quality import QualityReport, header_cards
 

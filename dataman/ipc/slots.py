@@ -45,8 +45,8 @@ from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
 from typing import Any
 
+from dataman.core.blocks import padded
 from dataman.core.errors import DataManError
-from dataman.core.frame import padded
 from dataman.core.geometry import DETECTOR_COLUMNS, DETECTOR_ROWS, OVERSCAN_COLUMNS
 
 SHM_DIR = Path("/dev/shm")

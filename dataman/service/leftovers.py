@@ -21,8 +21,8 @@ from dataman.core.config import PathsConfig
 from dataman.core.identity import UniqnameRegistry
 from dataman.core.names import channel_of, night_of
 from dataman.core.publish import remove_abandoned_temporaries
-from dataman.core.quality.thumbnail import FOLDER as THUMBNAILS
-from dataman.core.quality.thumbnail import thumbnail_path
+from dataman.core.quality.thumbnail_place import FOLDER as THUMBNAILS
+from dataman.core.quality.thumbnail_place import thumbnail_path
 
 log = logging.getLogger("dataman")
 

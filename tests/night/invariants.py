@@ -18,7 +18,7 @@ from astropy.io import fits
 
 from dataman.core.config import PathsConfig
 from dataman.core.names import channel_of, exposure_order
-from dataman.core.quality.thumbnail import FOLDER as THUMBNAILS
+from dataman.core.quality.thumbnail_place import FOLDER as THUMBNAILS
 
 #: A processed file: primary, IM1..IM4, CONPARS, MERGED.
 HDUS = ("PRIMARY", "IM1", "IM2", "IM3", "IM4", "CONPARS", "MERGED")

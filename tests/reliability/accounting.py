@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dataman.core.frame import BLOCK
+from dataman.core.blocks import BLOCK
 from dataman.core.publish import TEMPORARY
-from dataman.core.quality.thumbnail import FOLDER as THUMBNAILS
+from dataman.core.quality.thumbnail_place import FOLDER as THUMBNAILS
 from dataman.service.records import FILE_NAME as JOURNAL_FILE
 
 

@@ -24,16 +24,11 @@ import numpy as np
 from dataman.core.errors import DeliveryFailed
 from dataman.core.publish import replace_bytes
 from dataman.core.quality.png import png_grey
+from dataman.core.quality.thumbnail_place import thumbnail_path
 from dataman.core.quality.zscale import zscale_limits
 
 WIDTH = 256
 ROW_SAMPLES = 4
-FOLDER = "thumbnails"
-
-
-def thumbnail_path(state_dir: Path, night: str, frame_name: str) -> Path:
-    """Where the thumbnail of raw frame ``frame_name`` of ``night`` is kept."""
-    return state_dir / FOLDER / night / (frame_name.removesuffix(".fits") + ".png")
 
 
 def shrink(image: np.ndarray, width: int = WIDTH) -> np.ndarray:
