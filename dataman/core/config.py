@@ -124,6 +124,7 @@ class QualityConfig:
     lit_types: tuple[str, ...]
     lit_min: float
     thumbnails: bool
+    thumbnail_nights: int
     bands: dict[str, Bands]
 
 

@@ -12,6 +12,7 @@ import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger("dataman")
@@ -20,10 +21,16 @@ REPORT_TIMEOUT = 600.0
 
 
 class NightReports:
-    """Starts one report per ended night; ``threads`` are those started, for a test to join."""
+    """Starts one report per ended night; ``threads`` are those started, for a test to join.
 
-    def __init__(self, config_path: Path) -> None:
+    ``then`` is called with the night in the same thread once its report is done (or
+    failed): the night's housekeeping, which must not hold the loop either.
+    """
+
+    def __init__(self, config_path: Path,
+                 then: Callable[[str], object] = lambda night: None) -> None:
         self.config_path = config_path
+        self.then = then
         self.threads: list[threading.Thread] = []
 
     def start(self, night: str) -> threading.Thread:
@@ -34,6 +41,15 @@ class NightReports:
         return thread
 
     def _write(self, night: str) -> None:
+        try:
+            self._report(night)
+        finally:
+            try:
+                self.then(night)
+            except Exception as error:  # housekeeping must never take the service down
+                log.warning("night %s: housekeeping after the report failed: %r", night, error)
+
+    def _report(self, night: str) -> None:
         command = [sys.executable, "-m", "dataman.cli", "report", "--night", night,
                    "-c", str(self.config_path)]
         try:

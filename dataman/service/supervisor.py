@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -73,6 +74,7 @@ from dataman.service.pool import (
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.records import Source
 from dataman.service.summary import ObservingNight
+from dataman.service.thumbnail_retention import prune_thumbnails
 from dataman.service.waiting import RawFileWait
 
 log = logging.getLogger("dataman")
@@ -121,7 +123,7 @@ class Supervisor:
         self.workers: list[WorkerHandle] = []
         self.state = ServiceState.STARTING
         self.started_at = now()
-        self.reports = NightReports(config.source)
+        self.reports = NightReports(config.source, then=self._prune_thumbnails)
         self.night = ObservingNight(journal, config.site.utc_offset, now,
                                     ended=self.reports.start)
         self.wake = asyncio.Event()
@@ -151,6 +153,17 @@ class Supervisor:
         for index in range(self.config.workers.count):
             await self.spawn_worker(index)
         self.changed("service", "queue", "workers", "transfers", "counts")
+        # Years of old nights can take a while to remove: never in the way of the start.
+        threading.Thread(target=self._prune_thumbnails, args=(self.night.date,),
+                         name="prune-thumbnails", daemon=True).start()
+
+    def _prune_thumbnails(self, night: str) -> None:
+        """Old nights' thumbnails removed (thumbnail_retention.py); in a thread, never fails."""
+        try:
+            prune_thumbnails(self.config.paths.state_dir, self.config.quality.thumbnail_nights,
+                             night)
+        except Exception as error:  # housekeeping must never take the service down
+            log.warning("could not remove old nights' thumbnails: %r", error)
 
     def workers_ready(self) -> bool:
         """Every worker has said hello (slots mapped, warmed up), or one failed to start

@@ -1,5 +1,6 @@
-"""The log gets a night summary when an observing night ends (supervisor tick, injected time)
-and a retry never makes a second UNIQNAME copy of a frame."""
+"""The log gets a night summary when an observing night ends (supervisor tick, injected time),
+old nights' thumbnails are removed then, and a retry never makes a second UNIQNAME copy of a
+frame."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def test_the_night_summary_is_logged_and_the_report_written_when_the_night_ends(
             else:
                 journal.processed(request.id, "/proc/x", "u.fits", {}, 0, now=clock() + 1)
                 journal.delivered(request.id, "/newdata/x", now=clock() + 2)
+        thumbnails = config.paths.state_dir / "thumbnails"
+        for night in ("20251031", "20251101", "20251231"):  # 61, 60 and 0 nights old
+            (thumbnails / night).mkdir(parents=True)
+            (thumbnails / night / "mods1b.x.png").write_bytes(b"png")
         caplog.set_level(logging.INFO, logger="dataman")
         supervisor.tick()
         assert "summary" not in caplog.text
@@ -57,6 +62,8 @@ def test_the_night_summary_is_logged_and_the_report_written_when_the_night_ends(
     html = page.read_text()
     assert "mods1b.20251231.0001.fits" in html and "mods1b.20251231.0002.fits" in html
     assert f"night 20251231: 2 frames, report written to {page}" in caplog.text
+    # ... and then the thumbnails of nights more than 60 (thumbnailNights) before it removed
+    assert sorted(path.name for path in thumbnails.iterdir()) == ["20251101", "20251231"]
 
 
 @pytest.mark.parametrize("ours", [True, False])
