@@ -17,6 +17,14 @@ from tests.service_harness import dataman_shm, frames, wait_until
 pytestmark = pytest.mark.slow
 
 
+def worker_on(service, name: str, besides: list[int] | tuple[int, ...] = ()) -> dict | None:
+    """The worker busy with frame ``name`` (other than pids ``besides``), if any. Between
+    a worker's death and its replacement's launch the snapshot lists no worker at all."""
+    snapshot = service.snapshot() or {"workers": []}
+    return next((worker for worker in snapshot["workers"]
+                 if worker["frame"] == name and worker["pid"] not in besides), None)
+
+
 def test_a_requested_frame_is_processed_delivered_and_logged(service_factory):
     service = service_factory().start()
     raw = frames(service, 1, roi="full", binning=1)[0]
@@ -136,8 +144,7 @@ def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(servic
     raw = frames(service, 1, roi="full", binning=1)[0]
     first_pid = service.snapshot()["workers"][0]["pid"]
     service.send(raw)
-    wait_until(lambda: service.snapshot()["workers"][0]["frame"] == raw.name, 10,
-               what="worker busy", interval=0.005)
+    wait_until(lambda: worker_on(service, raw.name), 10, what="worker busy", interval=0.005)
     os.kill(first_pid, signal.SIGKILL)
     service.wait_states([raw.name])
     assert service.record(raw.name)["attempts"] == 1
@@ -153,9 +160,8 @@ def test_a_frame_whose_worker_dies_twice_fails_with_the_reason(service_factory):
     service.send(raw)
     killed: list[int] = []
     for _ in range(2):
-        busy = wait_until(lambda: (w := service.snapshot()["workers"][0])["frame"] == raw.name
-                          and w["pid"] not in killed and w, 20, what="worker busy",
-                          interval=0.005)
+        busy = wait_until(lambda: worker_on(service, raw.name, besides=killed), 20,
+                          what="worker busy", interval=0.005)
         os.kill(busy["pid"], signal.SIGKILL)
         killed.append(busy["pid"])
     service.wait_states([raw.name], "failed")
@@ -198,8 +204,7 @@ def test_a_stop_lets_the_frame_in_progress_finish(service_factory):
     service = service_factory(workers={"count": 1}).start()
     raw = frames(service, 1, roi="full", binning=1)[0]
     service.send(raw)
-    wait_until(lambda: service.snapshot()["workers"][0]["frame"] == raw.name, 10,
-               what="worker busy", interval=0.005)
+    wait_until(lambda: worker_on(service, raw.name), 10, what="worker busy", interval=0.005)
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(30) == 0
     assert service.states() == {raw.name: "delivered"}
