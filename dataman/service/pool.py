@@ -109,6 +109,10 @@ class WorkerHandle:
     returncode: int | None = None
     exit_reason: str | None = None  # set before the supervisor kills it on purpose
     reader_task: asyncio.Task[None] | None = None
+    #: Recycling: a successor was launched for this worker's index, and this one keeps
+    #: working until the successor is ready, then retires as soon as it is idle.
+    successor_launched: bool = False
+    retire_when_idle: bool = False
 
     def move(self, transition: WorkerTransition) -> None:
         if self.state not in transition.sources:

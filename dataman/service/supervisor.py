@@ -135,6 +135,7 @@ class Supervisor:
         self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
         self._start_failed = False
         self._background: set[asyncio.Future[None]] = set()
+        self._launching: set[int] = set()  # worker indexes being launched
 
     # --- start and requests -------------------------------------------------------------
 
@@ -296,6 +297,11 @@ class Supervisor:
             log.info("worker %d started (pid %d) in %.2f s (slots mapped and warm-up %.2f s)",
                      worker.index, message.pid, self.now() - worker.started,
                      message.ready_in)
+            for predecessor in self.workers:  # a recycled worker hands over now
+                if predecessor.index == worker.index and predecessor.successor_launched:
+                    predecessor.retire_when_idle = True
+                    if predecessor.state is WorkerState.IDLE:
+                        self._retire(predecessor, worker)
             self.changed("workers")
         elif job is None or getattr(message, "frame_id", job.frame_id) != job.frame_id:
             log.error("worker %d (pid %d): unexpected %s", worker.index, worker.pid,
@@ -322,21 +328,52 @@ class Supervisor:
             worker.move(WorkerTransition.FINISH)
         worker.frames_done += job is not None and job.kind == "job"
         limit = self.config.workers.recycle_after
-        if (limit and worker.frames_done >= limit and worker.state is WorkerState.IDLE
-                and self.state is not ServiceState.STOPPING):
-            log.info("worker %d (pid %d): recycled after %d frames", worker.index, worker.pid,
-                     worker.frames_done)
-            worker.move(WorkerTransition.RETIRE)
-            self._background.add(task := asyncio.ensure_future(stop_worker(worker, grace=10.0)))
+        if worker.state is not WorkerState.IDLE or self.state is ServiceState.STOPPING:
+            pass
+        elif worker.retire_when_idle:
+            self._retire(worker, None)
+        elif limit and worker.frames_done >= limit and not worker.successor_launched:
+            # The successor warms up while this worker keeps taking frames: recycling
+            # never leaves the service a worker short, nor a frame waiting for a start.
+            log.info("worker %d (pid %d): %d frames done; starting its successor",
+                     worker.index, worker.pid, worker.frames_done)
+            worker.successor_launched = True
+            self._background.add(task := asyncio.ensure_future(self._launch_successor(worker)))
             task.add_done_callback(self._background.discard)
         self.changed("workers")
+
+    async def _launch_successor(self, worker: WorkerHandle) -> None:
+        try:
+            await self.spawn_worker(worker.index)
+        except Exception as error:  # this worker keeps working; tried again after its next frame
+            worker.successor_launched = False
+            log.error("worker %d (pid %d): its successor could not be launched: %r",
+                      worker.index, worker.pid, error)
+
+    def _retire(self, worker: WorkerHandle, successor: WorkerHandle | None) -> None:
+        """Stop a recycled worker whose successor is ready (it is idle: nothing is lost)."""
+        log.info("worker %d (pid %d): recycled after %d frames%s", worker.index, worker.pid,
+                 worker.frames_done, f"; pid {successor.pid} took over" if successor else "")
+        worker.move(WorkerTransition.RETIRE)
+        self._background.add(task := asyncio.ensure_future(stop_worker(worker, grace=10.0)))
+        task.add_done_callback(self._background.discard)
 
     # --- worker lifecycle ---------------------------------------------------------------
 
     async def spawn_worker(self, index: int) -> None:
-        worker = await self.launch(index, self.on_worker_message, self.on_worker_exit)
+        self._launching.add(index)
+        try:
+            worker = await self.launch(index, self.on_worker_message, self.on_worker_exit)
+        finally:
+            self._launching.discard(index)
         self.workers.append(worker)
         self.changed("workers")
+
+    def _has_worker(self, index: int) -> bool:
+        """Whether a worker of this index that is not on its way out runs or is being
+        launched (a recycled worker's successor, a replacement): an exit needs no other."""
+        return index in self._launching or any(
+            w.index == index and not w.successor_launched for w in self.workers)
 
     async def on_worker_exit(self, worker: WorkerHandle) -> None:
         was, job = worker.state, worker.assignment
@@ -368,7 +405,7 @@ class Supervisor:
                 log.error("worker %d failed to start; next try in %.0f s", worker.index,
                           self._respawn_delay)
                 await self.sleep(self._respawn_delay)
-            if self.state is not ServiceState.STOPPING:
+            if self.state is not ServiceState.STOPPING and not self._has_worker(worker.index):
                 await self.spawn_worker(worker.index)
         self.dispatch()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -189,8 +190,19 @@ def test_workers_are_recycled_after_recycle_after_frames(service_factory):
     for raw in raws:
         service.send(raw)
     service.wait_states([raw.name for raw in raws])
-    assert "recycled after 2 frames" in service.log_text()
-    assert service.snapshot()["workers"][0]["pid"] != first_pid
+    # The old worker works on while its successor warms up, and hands over when idle.
+    took_over = re.compile(rf"worker 0 \(pid {first_pid}\): recycled after \d+ frames; "
+                           r"pid (\d+) took over")
+    match = wait_until(lambda: took_over.search(service.log_text()), 30, what="the handover")
+    successor = int(match[1])
+    assert f"worker 0 (pid {first_pid}): 2 frames done; starting its successor" in \
+        service.log_text()
+    wait_until(lambda: [w["pid"] for w in service.snapshot()["workers"]] == [successor], 30,
+               what="only the successor left")
+    after = frames(service, 1, start=6)[0]
+    service.send(after)
+    service.wait_states([after.name])
+    assert service.record(after.name)["pid"] == successor
 
 
 def test_sigterm_stops_cleanly_with_exit_0(service_factory):

@@ -286,7 +286,7 @@ def test_a_worker_that_never_says_hello_is_respawned_after_doubling_pauses(bench
     run(scenario())
 
 
-def test_a_worker_is_recycled_after_recycle_after_frames(bench_of):
+def test_a_recycled_worker_works_on_until_its_successor_is_ready(bench_of):
     bench = bench_of(workers={"recycleAfter": 2})
 
     async def scenario() -> None:
@@ -295,12 +295,89 @@ def test_a_worker_is_recycled_after_recycle_after_frames(bench_of):
         for name in NAMES[:2]:
             bench.request(name)
             bench.done(worker)
+        await asyncio.sleep(0)  # the successor's launch runs in the background
+        assert len(bench.launched) == 2
+        successor = bench.launched[-1]
+        assert [w.state for w in bench.sup.workers] == [WorkerState.IDLE, WorkerState.STARTING]
+        bench.request(NAMES[2])  # the old worker still takes frames while it warms up
+        assert bench.job_of(worker).path.endswith(NAMES[2])
+        bench.say(successor, Hello(successor.pid, 0.1))
+        assert worker.state is WorkerState.BUSY  # busy: it retires once its frame is done
+        bench.request(NAMES[3])
+        assert bench.jobs(successor) == []  # the one slot is the old worker's until it is done
+        bench.done(worker)
+        assert bench.job_of(successor).path.endswith(NAMES[3])
         assert worker.state is WorkerState.STOPPING
         assert worker.reader_task is not None
         await worker.reader_task  # it got Stop, exited, and was reaped
         assert isinstance(worker.writer, FakePipe) and isinstance(worker.writer.sent[-1], Stop)
-        assert [w.index for w in bench.sup.workers] == [0] and bench.sup.workers[0] is not worker
-        assert bench.slept == []  # a recycled worker is replaced at once
+        assert bench.sup.workers == [successor] and len(bench.launched) == 2
+        assert bench.slept == []
+        assert bench.state(NAMES[2]) is FrameState.DELIVERED
+
+    run(scenario())
+
+
+def test_an_idle_recycled_worker_retires_when_its_successor_says_hello(bench_of):
+    bench = bench_of(workers={"recycleAfter": 1})
+
+    async def scenario() -> None:
+        await bench.start()
+        worker = bench.sup.workers[0]
+        bench.request(NAMES[0])
+        bench.done(worker)
+        await asyncio.sleep(0)
+        successor = bench.launched[-1]
+        assert worker.state is WorkerState.IDLE and successor.state is WorkerState.STARTING
+        bench.say(successor, Hello(successor.pid, 0.1))
+        assert worker.state is WorkerState.STOPPING
+        assert worker.reader_task is not None
+        await worker.reader_task
+        assert bench.sup.workers == [successor] and len(bench.launched) == 2
+
+    run(scenario())
+
+
+def test_a_recycled_worker_that_dies_before_the_handover_is_not_replaced_twice(bench_of):
+    bench = bench_of(workers={"recycleAfter": 1})
+
+    async def scenario() -> None:
+        await bench.start()
+        worker = bench.sup.workers[0]
+        bench.request(NAMES[0])
+        bench.done(worker)
+        await asyncio.sleep(0)
+        successor = bench.launched[-1]
+        await bench.die(worker)  # its successor is starting: that one is its replacement
+        assert bench.sup.workers == [successor] and len(bench.launched) == 2
+        bench.say(successor, Hello(successor.pid, 0.1))
+        bench.request(NAMES[1])
+        assert bench.job_of(successor).path.endswith(NAMES[1])
+
+    run(scenario())
+
+
+def test_a_successor_that_fails_to_start_is_tried_again_while_the_old_worker_works(bench_of):
+    bench = bench_of(workers={"recycleAfter": 1})
+
+    async def scenario() -> None:
+        await bench.start()
+        worker = bench.sup.workers[0]
+        bench.request(NAMES[0])
+        bench.done(worker)
+        await asyncio.sleep(0)
+        await bench.die(bench.launched[-1], code=1)  # never said hello
+        assert bench.slept == [1.0] and len(bench.launched) == 3  # backoff, then again
+        successor = bench.launched[-1]
+        assert bench.sup.workers == [worker, successor]
+        bench.request(NAMES[1])
+        assert bench.job_of(worker).path.endswith(NAMES[1])  # no frame waits meanwhile
+        bench.done(worker)
+        bench.say(successor, Hello(successor.pid, 0.1))
+        assert worker.state is WorkerState.STOPPING
+        assert worker.reader_task is not None
+        await worker.reader_task
+        assert bench.sup.workers == [successor] and len(bench.launched) == 3
 
     run(scenario())
 
