@@ -112,7 +112,6 @@ class WorkerHandle:
     #: Recycling: a successor was launched for this worker's index, and this one keeps
     #: working until the successor is ready, then retires as soon as it is idle.
     successor_launched: bool = False
-    retire_when_idle: bool = False
 
     def move(self, transition: WorkerTransition) -> None:
         if self.state not in transition.sources:

@@ -297,11 +297,10 @@ class Supervisor:
             log.info("worker %d started (pid %d) in %.2f s (slots mapped and warm-up %.2f s)",
                      worker.index, message.pid, self.now() - worker.started,
                      message.ready_in)
-            for predecessor in self.workers:  # a recycled worker hands over now
-                if predecessor.index == worker.index and predecessor.successor_launched:
-                    predecessor.retire_when_idle = True
-                    if predecessor.state is WorkerState.IDLE:
-                        self._retire(predecessor, worker)
+            for predecessor in self.workers:  # a recycled worker hands over now, if idle
+                if (predecessor.index == worker.index and predecessor.successor_launched
+                        and predecessor.state is WorkerState.IDLE):
+                    self._retire(predecessor, worker)
             self.changed("workers")
         elif job is None or getattr(message, "frame_id", job.frame_id) != job.frame_id:
             log.error("worker %d (pid %d): unexpected %s", worker.index, worker.pid,
@@ -328,11 +327,10 @@ class Supervisor:
             worker.move(WorkerTransition.FINISH)
         worker.frames_done += job is not None and job.kind == "job"
         limit = self.config.workers.recycle_after
-        if worker.state is not WorkerState.IDLE or self.state is ServiceState.STOPPING:
-            pass
-        elif worker.retire_when_idle:
-            self._retire(worker, None)
-        elif limit and worker.frames_done >= limit and not worker.successor_launched:
+        idle = worker.state is WorkerState.IDLE and self.state is not ServiceState.STOPPING
+        if idle and worker.successor_launched and (successor := self._ready_successor(worker)):
+            self._retire(worker, successor)
+        elif idle and limit and worker.frames_done >= limit and not worker.successor_launched:
             # The successor warms up while this worker keeps taking frames: recycling
             # never leaves the service a worker short, nor a frame waiting for a start.
             log.info("worker %d (pid %d): %d frames done; starting its successor",
@@ -350,10 +348,16 @@ class Supervisor:
             log.error("worker %d (pid %d): its successor could not be launched: %r",
                       worker.index, worker.pid, error)
 
-    def _retire(self, worker: WorkerHandle, successor: WorkerHandle | None) -> None:
+    def _ready_successor(self, worker: WorkerHandle) -> WorkerHandle | None:
+        """The worker of the same index that said hello after this one was recycled."""
+        return next((other for other in self.workers
+                     if other.index == worker.index and not other.successor_launched
+                     and other.state in (WorkerState.IDLE, WorkerState.BUSY)), None)
+
+    def _retire(self, worker: WorkerHandle, successor: WorkerHandle) -> None:
         """Stop a recycled worker whose successor is ready (it is idle: nothing is lost)."""
-        log.info("worker %d (pid %d): recycled after %d frames%s", worker.index, worker.pid,
-                 worker.frames_done, f"; pid {successor.pid} took over" if successor else "")
+        log.info("worker %d (pid %d): recycled after %d frames; pid %d took over",
+                 worker.index, worker.pid, worker.frames_done, successor.pid)
         worker.move(WorkerTransition.RETIRE)
         self._background.add(task := asyncio.ensure_future(stop_worker(worker, grace=10.0)))
         task.add_done_callback(self._background.discard)

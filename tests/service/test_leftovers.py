@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from dataman.core.config import load_config
 from dataman.core.publish import TEMPORARY, _create_temporary, _open_folder
 from dataman.core.quality.thumbnail import keep_thumbnail, thumbnail_path
 from dataman.service.leftovers import clear_installation, remove_leftovers
@@ -47,15 +46,8 @@ def killed_writer_leaves(folder: Path, final_name: str) -> Path:
     return temporary
 
 
-def installation(tmp_path: Path):
-    (tmp_path / "dataman.ini").write_text(
-        "[paths]\ndataDir = data\nprocDir = proc\nrepoDir = newdata\nlogDir = log\n"
-        "stateDir = state\nmakeDirs = True\n")
-    return load_config(tmp_path / "dataman.ini").paths
-
-
-def test_a_dead_worker_s_thumbnail_temporary_is_removed_with_its_frame_s(tmp_path):
-    paths = installation(tmp_path)
+def test_a_dead_worker_s_thumbnail_temporary_is_removed_with_its_frame_s(config):
+    paths = config.paths
     thumbnail = thumbnail_path(paths.state_dir, "20251230", FRAME)
     abandoned = killed_writer_leaves(thumbnail.parent, thumbnail.name)
     output = killed_writer_leaves(paths.proc_dir / "20251230", FRAME)
@@ -68,12 +60,11 @@ def test_a_dead_worker_s_thumbnail_temporary_is_removed_with_its_frame_s(tmp_pat
     assert not abandoned.exists() and not output.exists() and others.exists()
 
 
-def test_the_start_sweep_removes_thumbnail_temporaries_of_any_night(tmp_path):
-    paths = installation(tmp_path)
-    nights = ("20251229", "20251230")
-    abandoned = [killed_writer_leaves(thumbnail_path(paths.state_dir, night, FRAME).parent,
-                                      thumbnail_path(paths.state_dir, night, FRAME).name)
-                 for night in nights]
+def test_the_start_sweep_removes_thumbnail_temporaries_of_any_night(config):
+    paths = config.paths
+    thumbnails = [thumbnail_path(paths.state_dir, night, FRAME)
+                  for night in ("20251229", "20251230")]
+    abandoned = [killed_writer_leaves(path.parent, path.name) for path in thumbnails]
     live_folder = thumbnail_path(paths.state_dir, "20251230", OTHER).parent
     folder_fd = _open_folder(live_folder)
     fd, live = _create_temporary(folder_fd, "being-written.png")  # we hold its lock

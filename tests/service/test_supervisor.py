@@ -162,6 +162,22 @@ class Bench:
                                  delivered=f"/newdata/{name}" if delivered else None,
                                  delivery_error=error, instrument="MODS1B"))
 
+    async def recycle_begun(self) -> tuple[WorkerHandle, WorkerHandle]:
+        """Start (recycleAfter 1), let worker 0 do one frame: (it, its successor launched)."""
+        await self.start()
+        worker = self.sup.workers[0]
+        self.request(NAMES[0])
+        self.done(worker)
+        await asyncio.sleep(0)  # the successor's launch runs in the background
+        return worker, self.launched[-1]
+
+    @staticmethod
+    async def retired(worker: WorkerHandle) -> None:
+        """The worker was told to stop: wait until it exited and was reaped."""
+        assert worker.state is WorkerState.STOPPING
+        assert worker.reader_task is not None
+        await worker.reader_task
+
     def state(self, name: str) -> FrameState:
         record = self.sup.journal.is_known(name)
         assert record is not None
@@ -307,9 +323,7 @@ def test_a_recycled_worker_works_on_until_its_successor_is_ready(bench_of):
         assert bench.jobs(successor) == []  # the one slot is the old worker's until it is done
         bench.done(worker)
         assert bench.job_of(successor).path.endswith(NAMES[3])
-        assert worker.state is WorkerState.STOPPING
-        assert worker.reader_task is not None
-        await worker.reader_task  # it got Stop, exited, and was reaped
+        await bench.retired(worker)
         assert isinstance(worker.writer, FakePipe) and isinstance(worker.writer.sent[-1], Stop)
         assert bench.sup.workers == [successor] and len(bench.launched) == 2
         assert bench.slept == []
@@ -322,17 +336,10 @@ def test_an_idle_recycled_worker_retires_when_its_successor_says_hello(bench_of)
     bench = bench_of(workers={"recycleAfter": 1})
 
     async def scenario() -> None:
-        await bench.start()
-        worker = bench.sup.workers[0]
-        bench.request(NAMES[0])
-        bench.done(worker)
-        await asyncio.sleep(0)
-        successor = bench.launched[-1]
+        worker, successor = await bench.recycle_begun()
         assert worker.state is WorkerState.IDLE and successor.state is WorkerState.STARTING
         bench.say(successor, Hello(successor.pid, 0.1))
-        assert worker.state is WorkerState.STOPPING
-        assert worker.reader_task is not None
-        await worker.reader_task
+        await bench.retired(worker)
         assert bench.sup.workers == [successor] and len(bench.launched) == 2
 
     run(scenario())
@@ -342,12 +349,7 @@ def test_a_recycled_worker_that_dies_before_the_handover_is_not_replaced_twice(b
     bench = bench_of(workers={"recycleAfter": 1})
 
     async def scenario() -> None:
-        await bench.start()
-        worker = bench.sup.workers[0]
-        bench.request(NAMES[0])
-        bench.done(worker)
-        await asyncio.sleep(0)
-        successor = bench.launched[-1]
+        worker, successor = await bench.recycle_begun()
         await bench.die(worker)  # its successor is starting: that one is its replacement
         assert bench.sup.workers == [successor] and len(bench.launched) == 2
         bench.say(successor, Hello(successor.pid, 0.1))
@@ -361,12 +363,8 @@ def test_a_successor_that_fails_to_start_is_tried_again_while_the_old_worker_wor
     bench = bench_of(workers={"recycleAfter": 1})
 
     async def scenario() -> None:
-        await bench.start()
-        worker = bench.sup.workers[0]
-        bench.request(NAMES[0])
-        bench.done(worker)
-        await asyncio.sleep(0)
-        await bench.die(bench.launched[-1], code=1)  # never said hello
+        worker, failing = await bench.recycle_begun()
+        await bench.die(failing, code=1)  # never said hello
         assert bench.slept == [1.0] and len(bench.launched) == 3  # backoff, then again
         successor = bench.launched[-1]
         assert bench.sup.workers == [worker, successor]
@@ -374,9 +372,7 @@ def test_a_successor_that_fails_to_start_is_tried_again_while_the_old_worker_wor
         assert bench.job_of(worker).path.endswith(NAMES[1])  # no frame waits meanwhile
         bench.done(worker)
         bench.say(successor, Hello(successor.pid, 0.1))
-        assert worker.state is WorkerState.STOPPING
-        assert worker.reader_task is not None
-        await worker.reader_task
+        await bench.retired(worker)
         assert bench.sup.workers == [successor] and len(bench.launched) == 3
 
     run(scenario())
