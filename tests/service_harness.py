@@ -16,10 +16,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
 from dataman.core.config import Config, load_config
+from dataman.core.holds import HOLDS_ENV
 from dataman.ipc.client import send_datagram
 from dataman.ipc.control import ControlError, ControlUnavailable, request
 from dataman.ipc.datagram import encode_proc
@@ -47,6 +49,12 @@ def wait_until(condition: Callable[[], Any], timeout: float = 30.0, *,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
+
+
+def process_stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped (state T): a SIGSTOP has taken effect."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "T"
 
 
 def dataman_shm() -> set[str]:
@@ -102,6 +110,9 @@ class ServiceProcess:
         self.config: Config = load_config(self.config_path)
         self.process: subprocess.Popen[bytes] | None = None
         self.stderr_path = self.folder / "stderr.txt"
+        self.holds = self.folder / "holds"  # the hold requests of dataman/core/holds.py
+        self.holds.mkdir()
+        self.held: list[int] = []  # pids stopped by holds, let go at cleanup
 
     # --- life ---------------------------------------------------------------------------
 
@@ -109,7 +120,8 @@ class ServiceProcess:
         with open(self.stderr_path, "ab") as stderr:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "dataman.cli", "run", "-c", str(self.config_path)],
-                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+                env=os.environ | {HOLDS_ENV: str(self.holds)})
         if wait:
             self.wait_ready()
         return self
@@ -146,6 +158,9 @@ class ServiceProcess:
 
     def cleanup(self) -> None:
         """Stop whatever is still running of this service, and its worker processes."""
+        for pid in self.held:  # a worker a failed test left held would delay the stop
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGCONT)
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -156,6 +171,39 @@ class ServiceProcess:
         if self.process is not None:
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)  # workers of a killed supervisor
+
+    # --- holding a worker at a point (dataman/core/holds.py) --------------------------------
+
+    def hold(self, name: str, point: str) -> None:
+        """Ask that the process reaching ``point`` with frame ``name`` stop itself there."""
+        (self.holds / f"{name}@{point}").touch()
+
+    def wait_held(self, name: str, point: str, timeout: float = 60.0) -> int:
+        """Wait until the hold asked for with ``hold`` has stopped its process; its pid.
+
+        What is waited for lasts until the test acts: the claimed request, then the
+        process in state T (stopped). Nothing here races the worker. The claim is
+        removed once seen, so the same frame may be held at the same point again.
+        """
+        def claimed() -> Path | None:
+            self.check_alive()
+            return next(iter(self.holds.glob(f"{glob_escape(name)}@{glob_escape(point)}.*")),
+                        None)
+        try:
+            claim = wait_until(claimed, timeout, what=f"{name} held at {point}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; journal: {self.states().get(name)}; service "
+                                 f"log:\n{self.stderr()[-3000:]}") from None
+        claim.unlink()  # taken: a later hold of the same frame and point is a new claim
+        pid = int(claim.name.rsplit(".", 1)[1])
+        self.held.append(pid)
+        wait_until(lambda: process_stopped(pid), 10, what=f"process {pid} stopped")
+        return pid
+
+    @staticmethod
+    def release(pid: int) -> None:
+        """Let a held process go on."""
+        os.kill(pid, signal.SIGCONT)
 
     # --- talking to it ------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from dataman.core.earlier import uniqname_in
 from dataman.core.errors import BadFrame, DeliveryFailed
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
+from dataman.core.holds import hold_point
 from dataman.core.identity import UniqnameRegistry
 from dataman.core.keywords import parse_float, text_value
 from dataman.core.lastdata import record_newest
@@ -79,6 +80,8 @@ class FrameResult:
     def notify(self, event: str, value: str) -> None:
         if self.observer is not None:
             self.observer(event, value)
+        if event == "step":
+            hold_point(self.name, value)  # only where a test asked for it (core/holds.py)
 
     @property
     def total(self) -> float:

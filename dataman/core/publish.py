@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dataman.core.errors import DeliveryFailed
+from dataman.core.holds import hold_point
 
 #: This host, as it appears in the temporaries it writes (letters, digits, ``_``).
 HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname().split(".")[0]) or "host"
@@ -202,6 +203,7 @@ def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO],
     temporary = None
     try:
         fd, temporary = _create_temporary(dir_fd, names[0])
+        hold_point(names[0], f"temporary.{directory.name}")  # tests only (core/holds.py)
         with open(fd, "wb") as stream:  # the lock is held until the file has its name
             produce(stream)
             stream.flush()

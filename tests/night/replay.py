@@ -26,12 +26,11 @@ from itertools import count
 from pathlib import Path
 
 from dataman.core.nightlog import observing_date
-from dataman.core.publish import Temporary
 from dataman.service.summary import night_window
 from dataman.sim.frames import FrameSpec, write_raw_frame
 from tests.night.consoles import Consoles
 from tests.night.invariants import NightAccount, account_night, journal_rows
-from tests.reliability.conftest import stop_at_step, stopped
+from tests.reliability.conftest import send_held_at_step
 from tests.service_harness import ServiceProcess, dataman_health, wait_until
 
 #: (kind, OBJECT or None for the kind's own title, ROI, binning) of a night's frames, in order;
@@ -179,12 +178,14 @@ class NightReplay:
         written = [self.frame(channel, SCIENCE[0], full=True, aside=True)
                    for channel in CHANNELS]
         blue, red = (self.place(path) for path in written)
+        point = f"temporary.{self.service.config.paths.repo_dir.name}"
+        self.service.hold(blue.name, point)
         self.send(blue, red)
-        pid = self.hold_writer(blue.name)
+        pid = self.service.wait_held(blue.name, point)
         try:
             fail()
         finally:
-            os.kill(pid, signal.SIGCONT)
+            self.service.release(pid)
         self.service.wait_states([blue.name], "processed", timeout=60)
         time.sleep(self.plan.outage)  # the length of the outage is the scenario's
         repair()
@@ -193,36 +194,15 @@ class NightReplay:
                   f"{self.plan.outage:.0f} s")
         self.consoles.start()
 
-    def hold_writer(self, name: str, timeout: float = 60.0) -> int:
-        """Stop the worker writing ``name`` into repoDir the moment its temporary appears
-        there (the temporary's name carries the writer's pid); returns that pid."""
-        repo = self.service.config.paths.repo_dir
-
-        def writer() -> int | None:
-            for entry in os.listdir(repo):
-                temporary = Temporary.parse(entry)
-                if temporary and temporary.name == name:
-                    os.kill(temporary.pid, signal.SIGSTOP)
-                    return temporary.pid
-            return None
-        try:
-            pid = wait_until(writer, timeout, what=f"{name} written into repoDir",
-                             interval=0.001)
-        except AssertionError as error:
-            raise AssertionError(f"{error}; journal: {self.service.record(name)}; service "
-                                 f"log:\n{self.service.stderr()[-3000:]}") from None
-        wait_until(lambda: stopped(pid), 5, what=f"worker {pid} stopped")
-        return pid
-
     def science(self) -> None:
         for kind in SCIENCE:
             self.send(*(self.frame(channel, kind) for channel in CHANNELS))
 
     def worker_killed(self) -> None:
-        # A full frame: its OTM lasts tens of milliseconds, long enough to be caught in it.
+        # The worker holds itself at the start of the OTM (a test hold): it is caught
+        # there however fast the machine is.
         path = self.place(self.frame("MODS1R", SCIENCE[2], full=True, aside=True))
-        self.send(path)
-        pid, step = stop_at_step(self.service, path.name, "otm", timeout=60)
+        pid, step = send_held_at_step(self.service, path, "otm")
         os.kill(pid, signal.SIGKILL)
         self.note("worker kill -9", f"pid {pid} in {step} on {path.name}")
         self.service.wait_states([path.name], "delivered")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -54,32 +53,17 @@ def campaign() -> Campaign:
     return Campaign()
 
 
-def stop_at_step(service: ServiceProcess, name: str, step: str,
-                 timeout: float = 30.0) -> tuple[int, str | None]:
-    """SIGSTOP the worker of ``name`` as soon as the service shows it at ``step``.
-
-    Returns its pid and the step it is really in once stopped (messages it sent
-    before the stop are read by the supervisor first): the caller decides
-    whether the stop landed where it wanted.
-    """
-    def at_step() -> dict | None:
-        for worker in (service.snapshot() or {}).get("workers", []):
-            if worker["frame"] == name and worker["step"] == step:
-                return worker
-        return None
-    pid = wait_until(at_step, timeout, what=f"{name} at {step}", interval=0.001)["pid"]
-    os.kill(pid, signal.SIGSTOP)
-    wait_until(lambda: stopped(pid), 5, what=f"worker {pid} stopped")
+def send_held_at_step(service: ServiceProcess, raw: Path, step: str,
+                      timeout: float = 60.0) -> tuple[int, str | None]:
+    """Send ``raw`` with its worker asked to hold at the start of ``step``; once held,
+    its pid and the step the service shows it in (the step was reported before the hold)."""
+    service.hold(raw.name, step)
+    service.send(raw)
+    pid = service.wait_held(raw.name, step, timeout)
     for _ in range(2):  # the second snapshot is answered after the worker's last messages
         snapshot = service.snapshot() or {}
     steps = [w["step"] for w in snapshot.get("workers", []) if w["pid"] == pid]
     return pid, steps[0] if steps else None
-
-
-def stopped(pid: int) -> bool:
-    """Whether process ``pid`` is stopped (state T): a SIGSTOP has taken effect."""
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0] == "T"
 
 
 @pytest.fixture

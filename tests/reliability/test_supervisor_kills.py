@@ -18,24 +18,22 @@ from astropy.io import fits
 from tests.service_harness import frames, wait_until
 
 pytestmark = pytest.mark.slow
-FULL = {"roi": "full", "binning": 1}
 EXPECTED = "after restart every frame delivered exactly once, no UNIQNAME copy"
 
 
 def test_kill_9_of_the_supervisor_with_frames_queued_and_in_flight(service_factory, campaign):
     service = service_factory().start()
-    raws = frames(service, 6, **FULL)
+    raws = frames(service, 6)
+    for raw in raws[:2]:  # one in each of the two workers, held in its OTM
+        service.hold(raw.name, "otm")
     for raw in raws:
         service.send(raw)
     names = [raw.name for raw in raws]
-
-    def two_in_flight() -> bool:
-        workers = (service.snapshot() or {}).get("workers", [])
-        return sum(w["step"] in ("otm", "write") for w in workers) == 2
-
-    wait_until(two_in_flight, 60, what="two frames in flight", interval=0.005)
+    held = [service.wait_held(raw.name, "otm") for raw in raws[:2]]
     states = service.states()
     service.kill()
+    for pid in held:  # orphans now: let them notice their supervisor is gone
+        service.release(pid)
     service.start()
     campaign.settle(service, names, timeout=120)
     tally = campaign.count(service, names)
@@ -53,13 +51,13 @@ def test_kill_9_of_the_supervisor_with_frames_queued_and_in_flight(service_facto
 def test_kill_9_of_the_supervisor_after_delivery_before_the_journal(service_factory,
                                                                      campaign):
     service = service_factory(workers={"count": 1}).start()
-    raw = frames(service, 1, **FULL)[0]
+    raw = frames(service, 1)[0]
     paths = service.config.paths
+    service.hold(raw.name, "otm")
     service.send(raw)
-    wait_until(lambda: any(w["frame"] == raw.name and w["step"] == "otm"
-                           for w in (service.snapshot() or {}).get("workers", [])),
-               30, what="OTM", interval=0.002)
+    worker = service.wait_held(raw.name, "otm")
     os.kill(service.process.pid, signal.SIGSTOP)  # from here nothing the worker says is read
+    service.release(worker)
     last_data = paths.repo_dir / "MODS1B.new"
     wait_until(lambda: last_data.exists() and last_data.read_text() == f"{raw.name}\n", 30,
                what="the worker to deliver")

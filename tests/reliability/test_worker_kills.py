@@ -1,10 +1,9 @@
 """kill -9 of a worker during read, OTM, write and delivery: retried, delivered once.
 
-Each kill is aimed: the worker is stopped (SIGSTOP) when the service shows it at
-the step -- or, for write and delivery, when its hidden temporary file is on
-disk -- the step it is really in is read back, and only then is it killed. A
-stop that landed elsewhere is let go and the next frame is tried, so the row
-says which step was hit.
+Each kill is aimed: the worker holds itself (a test hold, dataman/core/holds.py)
+at the start of the step -- or, for write and delivery, once its hidden
+temporary file exists -- the step the service shows it in is read back, and
+only then is it killed. Nothing races the worker, however fast the step.
 """
 
 from __future__ import annotations
@@ -16,24 +15,16 @@ from pathlib import Path
 import pytest
 
 from dataman.core.publish import TEMPORARY
-from tests.reliability.conftest import stop_at_step, stopped
-from tests.service_harness import frames, wait_until
+from tests.reliability.conftest import send_held_at_step
+from tests.service_harness import frames
 
 pytestmark = pytest.mark.slow
-FULL = {"roi": "full", "binning": 1}
 EXPECTED = "retried once, delivered exactly once; no partial, copy or temporary left"
 
 
 def temporaries(*folders: Path) -> list[Path]:
     return [p for folder in folders if folder.is_dir() for p in folder.iterdir()
             if TEMPORARY.match(p.name)]
-
-
-def busy_pid(service, name: str) -> int | None:
-    for worker in (service.snapshot() or {}).get("workers", []):
-        if worker["frame"] == name:
-            return worker["pid"]
-    return None
 
 
 def conclude_kill(service, campaign, names, victim, what, evidence):
@@ -51,35 +42,25 @@ def conclude_kill(service, campaign, names, victim, what, evidence):
 @pytest.mark.parametrize("step", ["read", "otm"])
 def test_kill_9_of_a_worker_during_a_step(service_factory, campaign, step):
     service = service_factory(workers={"count": 1}).start()
-    names, hit = [], None
-    for number in range(1, 6):
-        raw = frames(service, 1, start=number, **FULL)[0]
-        names.append(raw.name)
-        service.send(raw)
-        pid, actual = stop_at_step(service, raw.name, step)
-        if actual == step:
-            os.kill(pid, signal.SIGKILL)
-            hit = raw.name
-            break
-        os.kill(pid, signal.SIGCONT)  # landed in the next step: let it go, try another
-        service.wait_states([raw.name])
-    assert hit is not None, f"no stop landed in {step} in {len(names)} tries"
-    record = conclude_kill(service, campaign, names, hit, f"stopped in {step}",
-                           f"hit at try {len(names)}")
+    raw = frames(service, 1)[0]  # small: the hold, not the size, gives time to act
+    pid, shown = send_held_at_step(service, raw, step)
+    assert shown == step
+    os.kill(pid, signal.SIGKILL)
+    record = conclude_kill(service, campaign, [raw.name], raw.name, f"stopped in {step}",
+                           f"held at the start of {step}")
     assert record["attempts"] == 1
 
 
 def test_kill_9_of_a_worker_during_write(service_factory, campaign):
     service = service_factory(workers={"count": 1}).start()
-    raw = frames(service, 1, **FULL)[0]
+    raw = frames(service, 1)[0]  # small: the hold, not the size, gives time to act
     night = service.config.paths.proc_dir / "20251230"
     repo = service.config.paths.repo_dir
+    service.hold(raw.name, f"temporary.{night.name}")
     service.send(raw)
-    wait_until(lambda: temporaries(night), 30, what="the write to start", interval=0.001)
-    pid = busy_pid(service, raw.name)
-    os.kill(pid, signal.SIGSTOP)
-    wait_until(lambda: stopped(pid), 5, what=f"worker {pid} stopped")
-    left = temporaries(night, repo)  # procDir and repoDir are written at once
+    pid = service.wait_held(raw.name, f"temporary.{night.name}")
+    left = temporaries(night, repo)  # procDir's, and repoDir's if its thread got that far
+    assert any(path.parent == night for path in left), left
     evidence = f"{len(left)} hidden temporaries being written"
     os.kill(pid, signal.SIGKILL)
     record = conclude_kill(service, campaign, [raw.name], raw.name, "stopped mid-file in write",
@@ -97,14 +78,12 @@ def test_kill_9_of_a_worker_during_delivery(service_factory, campaign):
     repo = service.config.paths.repo_dir
     unmounted = repo.with_name("newdata-unmounted")
     repo.rename(unmounted)
-    raw = frames(service, 1, **FULL)[0]
+    raw = frames(service, 1)[0]  # small: the hold, not the size, gives time to act
+    service.hold(raw.name, f"temporary.{repo.name}")
     service.send(raw)
     service.wait_states([raw.name], "processed")
     unmounted.rename(repo)  # the staging disk is back: the deferred copy starts
-    wait_until(lambda: temporaries(repo), 30, what="the delivery copy to start",
-               interval=0.001)
-    pid = busy_pid(service, raw.name)
-    os.kill(pid, signal.SIGSTOP)
+    pid = service.wait_held(raw.name, f"temporary.{repo.name}")
     evidence = f"{len(temporaries(repo))} hidden temporary in repoDir"
     os.kill(pid, signal.SIGKILL)
     record = conclude_kill(service, campaign, [raw.name], raw.name,

@@ -18,14 +18,6 @@ from tests.service_harness import dataman_shm, frames, wait_until
 pytestmark = pytest.mark.slow
 
 
-def worker_on(service, name: str, besides: list[int] | tuple[int, ...] = ()) -> dict | None:
-    """The worker busy with frame ``name`` (other than pids ``besides``), if any. Between
-    a worker's death and its replacement's launch the snapshot lists no worker at all."""
-    snapshot = service.snapshot() or {"workers": []}
-    return next((worker for worker in snapshot["workers"]
-                 if worker["frame"] == name and worker["pid"] not in besides), None)
-
-
 def test_a_requested_frame_is_processed_delivered_and_logged(service_factory):
     service = service_factory().start()
     raw = frames(service, 1, roi="full", binning=1)[0]
@@ -144,8 +136,9 @@ def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(servic
     service = service_factory(workers={"count": 1}).start()
     raw = frames(service, 1, roi="full", binning=1)[0]
     first_pid = service.snapshot()["workers"][0]["pid"]
+    service.hold(raw.name, "otm")
     service.send(raw)
-    wait_until(lambda: worker_on(service, raw.name), 10, what="worker busy", interval=0.005)
+    assert service.wait_held(raw.name, "otm") == first_pid
     os.kill(first_pid, signal.SIGKILL)
     service.wait_states([raw.name])
     assert service.record(raw.name)["attempts"] == 1
@@ -157,18 +150,22 @@ def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(servic
 
 def test_a_frame_whose_worker_dies_twice_fails_with_the_reason(service_factory):
     service = service_factory(workers={"count": 1}).start()
-    raw = frames(service, 1, roi="full", binning=1)[0]
+    # Not frame 1: that is the name of the replacement's warm-up frame, which would
+    # claim the second hold before the retry does.
+    raw = frames(service, 1, start=2)[0]
+    service.hold(raw.name, "otm")
     service.send(raw)
     killed: list[int] = []
-    for _ in range(2):
-        busy = wait_until(lambda: worker_on(service, raw.name, besides=killed), 20,
-                          what="worker busy", interval=0.005)
-        os.kill(busy["pid"], signal.SIGKILL)
-        killed.append(busy["pid"])
+    for attempt in range(2):
+        pid = service.wait_held(raw.name, "otm")
+        if attempt == 0:
+            service.hold(raw.name, "otm")  # for the retry, asked before it can start
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
     service.wait_states([raw.name], "failed")
     assert "killed by SIGKILL" in service.record(raw.name)["reason"]
     assert "second attempt" in service.record(raw.name)["reason"]
-    after = frames(service, 1, start=2)[0]  # the service keeps serving
+    after = frames(service, 1, start=3)[0]  # the service keeps serving
     service.send(after)
     service.wait_states([after.name])
 
@@ -215,9 +212,12 @@ def test_sigterm_stops_cleanly_with_exit_0(service_factory):
 def test_a_stop_lets_the_frame_in_progress_finish(service_factory):
     service = service_factory(workers={"count": 1}).start()
     raw = frames(service, 1, roi="full", binning=1)[0]
+    service.hold(raw.name, "otm")
     service.send(raw)
-    wait_until(lambda: worker_on(service, raw.name), 10, what="worker busy", interval=0.005)
+    pid = service.wait_held(raw.name, "otm")
     service.process.send_signal(signal.SIGTERM)
+    wait_until(lambda: "stopping: SIGTERM" in service.log_text(), 30, what="the stop to begin")
+    service.release(pid)  # the frame is still in progress when the stop begins
     assert service.process.wait(30) == 0
     assert service.states() == {raw.name: "delivered"}
 
