@@ -329,7 +329,9 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
             return slowest, reply, frames
 
     slowest, reply, frames = asyncio.run(scenario())
-    assert slowest < 0.05, f"publish took {slowest:.3f} s"
+    # Publishing never waits for the stuck client (which would be forever); milliseconds
+    # on a quiet machine, and the bound only tells blocking apart from a busy one.
+    assert slowest < 1.0, f"publish took {slowest:.3f} s"
     assert reply == SNAPSHOT
     assert frames == list(range(1000))
 
@@ -448,7 +450,7 @@ def test_request_to_a_silent_service_gives_up_after_the_timeout(sock_path: Path)
         begun = time.monotonic()
         with pytest.raises(ControlUnavailable, match=r"^no reply within 0.3 s$"):
             request(sock_path, "snapshot", timeout=0.3)
-        assert 0.3 <= time.monotonic() - begun < 0.6
+        assert 0.3 <= time.monotonic() - begun < 5  # waited its timeout, and not forever
 
 
 def test_request_to_a_service_that_hangs_up_says_so(sock_path: Path):

@@ -61,7 +61,7 @@ def test_a_scan_find_promoted_to_live_moves_ahead_of_other_scan_finds():
     assert [f.id for f in queue.ordered(limit=2)] == [3, 1]
 
 
-def test_ten_thousand_queued_frames_are_handled_in_milliseconds():
+def test_ten_thousand_queued_frames_are_not_a_quadratic_cost():
     queue = FrameQueue()
     for frame_id in range(1, 10_001):
         queue.add(queued(frame_id, not_before=float(frame_id % 7)))
@@ -70,7 +70,9 @@ def test_ten_thousand_queued_frames_are_handled_in_milliseconds():
         frame = queue.next_ready(now=float(step % 9))
         queue.remove(frame.id)
         queue.add(queued(frame.id, waiting_since=0.0, not_before=10.0 + step))
-    assert time.perf_counter() - started < 0.5
+    # Milliseconds when the queue is indexed; a scan of 10,000 frames per pick would take
+    # tens of seconds. The bound tells the two apart on any machine.
+    assert time.perf_counter() - started < 5
     assert len(queue) == 10_000
     assert len(queue.ordered(limit=200)) == 200
 

