@@ -6,7 +6,7 @@ Each night is put in a fresh journal as the supervisor records one (a quarter ea
 bias, flat, comp and object frames on both MODS1 channels, every 7th and 10th frame
 flagged) with a thumbnail per frame, as the workers leave them; the report is then
 written ``--runs`` times. Prints the median wall and CPU time, the page's size and the
-goal of issue 13: a 200-frame night in at most 5 s. The first run of a process pays for
+goal set for it: a 200-frame night in at most 5 s. The first run of a process pays for
 importing matplotlib; it is printed apart, as the service and ``dataman report`` pay
 it once.
 """

@@ -1,4 +1,4 @@
-"""Time the service end to end against the goals of issue 11: every frame as fast as the core.
+"""Time the service end to end against its goals: every frame as fast as the core.
 
     .venv/bin/python benchmarks/bench_service.py [--frames 8] [--pairs 4] [--burst 6]
         [--large-burst 20] [--workers 1 2] [--extra-slots 0] [--rounds 2] [--starts 4]

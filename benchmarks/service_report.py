@@ -1,4 +1,4 @@
-"""What bench_service.py measured, and the markdown tables it prints (goals of issue 11)."""
+"""What bench_service.py measured, and the markdown tables it prints."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def report(runner: CoreRunner, outcomes: list[Outcome], load_before: tuple[float
 
 
 def report_goals(runner: CoreRunner, core: float, outcomes: list[Outcome]) -> None:
-    print("### Goals (issue 11)\n\n| goal | workers | measured | target | met |\n"
+    print("### Goals\n\n| goal | workers | measured | target | met |\n"
           "|---|---|---|---|---|")
     core_pair = median(runner.pair.later if runner.pair else [])
     for o in outcomes:

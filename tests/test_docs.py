@@ -1,5 +1,6 @@
-"""The repository documents itself: every link resolves inside it, nothing points at
-the team's private notes, and the files a package is expected to carry are there."""
+"""The repository documents itself: every relative link resolves inside it, outside
+links are public https pages, nothing points at the team's private notes, and the files
+a package is expected to carry are there."""
 
 from __future__ import annotations
 
@@ -63,8 +64,9 @@ def test_every_page_exists_and_has_links():
 def test_relative_links_resolve_inside_the_repository(page: Path):
     problems = []
     for target in links(page):
-        if re.match(r"^[a-z][a-z0-9+.-]*:", target):  # https:, mailto:, file:
-            problems.append(f"{target}: not a link into the repository")
+        scheme = re.match(r"^([a-z][a-z0-9+.-]*):", target)
+        if scheme:
+            problems += external_link_problems(target, scheme[1])
             continue
         path_part, _, fragment = target.partition("#")
         resolved = (page.parent / path_part).resolve() if path_part else page
@@ -75,6 +77,33 @@ def test_relative_links_resolve_inside_the_repository(page: Path):
         elif fragment and resolved.suffix == ".md" and fragment not in anchors(resolved):
             problems.append(f"{target}: no heading #{fragment} in {resolved.name}")
     assert problems == []
+
+
+def external_link_problems(target: str, scheme: str) -> list[str]:
+    """A page may cite the outside world (the FITS standard, systemd's manual) over https;
+    a local file, a plain-http page or a machine of ours is no link a reader can follow,
+    and the repository's own files are linked relatively, so they resolve in any clone."""
+    if scheme != "https":
+        return [f"{target}: only https links leave the repository"]
+    host = re.match(r"^https://([^/:]+)", target)
+    if host is None or host[1] in {"localhost", "127.0.0.1"} or "." not in host[1]:
+        return [f"{target}: not a public address"]
+    if re.search(r"/dataman/(?:blob|tree)/", target, flags=re.IGNORECASE):
+        return [f"{target}: link the repository's own files relatively"]
+    return []
+
+
+@pytest.mark.parametrize(("target", "ok"), [
+    ("https://fits.gsfc.nasa.gov/fits_standard.html", True),
+    ("https://www.freedesktop.org/software/systemd/man/latest/systemd.service.html", True),
+    ("http://example.org/page", False),
+    ("file:///etc/dataman/dataman.ini", False),
+    ("https://localhost:8080/report.html", False),
+    ("https://github.com/someone/dataman/blob/main/docs/processing.md", False),
+])
+def test_the_external_link_rule(target: str, ok: bool):
+    scheme = target.split(":", 1)[0]
+    assert (external_link_problems(target, scheme) == []) is ok
 
 
 def test_the_anchor_rule_matches_githubs():

@@ -60,7 +60,10 @@ def imported_modules(path: Path, source: str) -> list[tuple[int, str]]:
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            found.append((node.lineno, base))
+            if base == "dataman":  # `from dataman import service`: the names are layers
+                found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, base))
     return found
 
 
@@ -101,6 +104,9 @@ def test_no_layer_imports_upwards():
     ("import textual.app\nfrom dataman.ipc import control\nfrom dataman.core import names\n",
      []),
     ("from . import format\n", []),
+    ("from dataman import service\n", ["dataman.service"]),
+    ("from .. import service\n", ["dataman.service"]),
+    ("from dataman import __version__, ipc\n", []),
 ])
 def test_the_check_sees_an_upward_import(source: str, expected: list[str]):
     """The checker itself, on a console module: importing the service, a command or the

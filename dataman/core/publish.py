@@ -190,8 +190,8 @@ def publish(directory: Path, names: Sequence[str], produce: Callable[[BinaryIO],
     name. ``before_link`` is called once the file is complete, before it gets
     a name; if it raises, nothing is published. ``take_over`` first removes
     what an earlier, abandoned attempt at these names left behind. Raises
-    ``FileExistsError`` when every name is taken and ``DeliveryFailed`` when
-    the directory is missing, read-only or full, or the result is short.
+    ``DeliveryFailed`` when every name is taken by another file, when the
+    directory is missing, read-only or full, or when the result is short.
     """
     _retry_undone()
     if take_over:

@@ -54,3 +54,14 @@ def test_old_style_temporaries_of_dead_writers_of_the_given_names_are_removed(tm
                                                ".a.fits.999999999.part"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([
         ".a.fits.part", f".a.fits.{alive}.part", ".b.fits.999999999.part", "a.fits"])
+
+
+def test_when_every_name_is_taken_by_another_file_nothing_is_replaced(tmp_path):
+    for name in ("a.fits", "u.fits"):
+        (tmp_path / name).write_bytes(b"someone else's")
+    with pytest.raises(DeliveryFailed, match=r"all of \['a.fits', 'u.fits'\] exist"):
+        publish(tmp_path, ["a.fits", "u.fits"], write_pieces([b"x" * 2880]),
+                ours=lambda path: False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.fits", "u.fits"]  # no temporary
+    assert {(tmp_path / name).read_bytes() for name in ("a.fits", "u.fits")} == {
+        b"someone else's"}

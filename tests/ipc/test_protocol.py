@@ -151,7 +151,7 @@ OLD_FRAME = {"name": "mods1b.20251230.0143.fits", "instrument": "MODS1B", "roi":
 
 
 def test_a_frame_with_its_quality_verdict_round_trips_in_the_documented_form():
-    """Written by hand: the qc_* fields of a recent frame (issue 13)."""
+    """Written by hand: the qc_* fields of a recent frame."""
     wire = OLD_FRAME | {
         "qc_status": "BAD", "qc_flags": "IM2:dead",
         "qc_findings": [{"flag": "IM2:dead", "reason": "IM2 data constant at 1012 DN"}],

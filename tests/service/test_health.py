@@ -202,7 +202,7 @@ def test_the_services_own_figures_are_used_once_it_has_measured_them():
                                                cpu_percent=2.4, rss=3145728, children=2)
 
 
-# --- the same quality check failing frame after frame (issue 13) -------------------------
+# --- the same quality check failing frame after frame --------------------------------
 
 
 def checked(number: int, flags: str, *, channel: str = "MODS1B") -> Any:

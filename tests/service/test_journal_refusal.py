@@ -1,4 +1,4 @@
-"""A journal that refuses to record a frame's start strands nothing (issue 9, defect 10).
+"""A journal that refuses to record a frame's start strands nothing.
 
 The fault is real: a second sqlite connection holds the journal's write lock,
 as another program (an operator's ``sqlite3`` shell, a backup) can. The frame

@@ -1,4 +1,4 @@
-"""The ``recent`` list the console gets: one entry per frame, its latest outcome (issue 5).
+"""The ``recent`` list the console gets: one entry per frame, its latest outcome.
 
 A frame that waited for the staging disk and was then delivered, or that failed
 and was retried, has two outcomes; the snapshot used to list it twice and every
@@ -165,7 +165,7 @@ def test_a_failed_job_waits_for_its_raw_file_or_fails(tmp_path, cause, waited, s
             assert [item.result for item in recorder.published] == ["failed"]
 
 
-# --- the quality checks' verdict in the recent list (issue 13) ----------------------------
+# --- the quality checks' verdict in the recent list -----------------------------------
 
 DEAD_IM2 = QualityReport(
     (Finding("IM2:dead", "IM2 data constant at 1012 DN"),

@@ -1,4 +1,4 @@
-"""Faults the service must ride out without losing a frame (issue: Service, item 3)."""
+"""Faults the service must ride out without losing a frame."""
 
 from __future__ import annotations
 

@@ -466,7 +466,7 @@ def test_a_service_speaking_another_protocol_version_is_named_on_the_waiting_scr
         asyncio.run(scenario())
 
 
-# --- the quality checks' verdict (issue 13) ---------------------------------------------
+# --- the quality checks' verdict ----------------------------------------------------
 
 
 def test_the_recent_frames_show_each_frames_quality_verdict(short_dir):

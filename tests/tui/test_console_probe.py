@@ -16,7 +16,7 @@ class BrokenView(ServiceView):
 
 
 class DiesOnAttach(DatamanConsole):
-    """A console with a bug in its attach handler, as issue 5's was."""
+    """A console with a bug in its attach handler, as an early console's was."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

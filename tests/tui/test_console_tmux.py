@@ -20,7 +20,7 @@ pytestmark = [
 ]
 
 CONSOLE = Path(sys.executable).with_name("dataman-console")
-#: The issue's budget for an idle console, percent of one CPU.
+#: The budget for an idle console, percent of one CPU.
 IDLE_CPU_PERCENT = 3.0
 
 
