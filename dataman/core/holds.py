@@ -19,7 +19,8 @@ for them races the worker and loses. Instead the worker holds itself:
 Points are the pipeline's step names (``read``, ``otm``, ``write``, ...) as each
 step starts, after the step was reported, and ``temporary.<folder>`` once a
 hidden temporary exists in ``<folder>`` (the folder's own name), before a byte
-of the file is written.
+of the file is written; and, for no frame, ``worker@hello``: a worker ready but
+not yet said so, which the supervisor still counts as starting.
 """
 
 from __future__ import annotations

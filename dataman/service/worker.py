@@ -36,6 +36,7 @@ from typing import BinaryIO
 
 from dataman.core.config import Config, load_config
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
+from dataman.core.holds import hold_point
 from dataman.core.pipeline import FrameResult, deliver, log_quality, prepare, write_and_deliver
 from dataman.core.quality import BiasTrend
 from dataman.ipc.datagram import resolves_outside
@@ -201,7 +202,9 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
     slots = SlotMappings()
     trend: BiasTrend | None = None
     try:
-        channel.send(Hello(os.getpid(), get_ready(config, slots, slot_names or [])))
+        ready_in = get_ready(config, slots, slot_names or [])
+        hold_point("worker", "hello")  # tests only (core/holds.py): a worker still starting
+        channel.send(Hello(os.getpid(), ready_in))
         for line in channel.lines:
             message = decode(line)
             if isinstance(message, Stop):

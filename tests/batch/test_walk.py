@@ -1,6 +1,10 @@
 """Which files a PATH stands for: raw frame names only, each frame once, in exposure order."""
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -91,16 +95,39 @@ def test_night_keeps_frames_of_those_nights_and_sets_named_others_aside(tmp_path
         (str(other), "no raw frames of night 20251231 in thi")]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root lists any folder")
+#: The walk in a child process, printing what it selected and refused as JSON.
+WALK = """
+import json, sys
+from pathlib import Path
+from dataman.batch.walk import select_frames
+selection = select_frames([Path(sys.argv[1])])
+print(json.dumps([[str(p) for p in selection.frames],
+                  [[r.path, r.reason] for r in selection.refusals]]))
+"""
+
+
+def walk_without_privileges(folder: Path) -> tuple[list[str], list[list[str]]]:
+    """``select_frames`` as an operator's account would run it. Root reads any folder, so
+    as root the walk runs without capabilities (as the systemd unit runs the service):
+    ``setpriv`` drops them all, and a folder of mode 0 is then closed to it too."""
+    command = [sys.executable, "-c", WALK, str(folder)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root, and setpriv (util-linux) is not installed to drop capabilities")
+        command = ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *command]
+    run = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+    frames, refusals = json.loads(run.stdout)
+    return frames, refusals
+
+
 def test_a_folder_that_cannot_be_listed_is_said_and_the_rest_is_walked(tmp_path):
     frame = touch(tmp_path / "open" / "mods1b.20251230.0001.fits")
     closed = tmp_path / "closed"
     touch(closed / "mods1b.20251230.0002.fits")
     closed.chmod(0)
     try:
-        selection = select_frames([tmp_path])
+        frames, refusals = walk_without_privileges(tmp_path)
     finally:
         closed.chmod(0o755)
-    assert selection.frames == [frame]
-    assert [(r.path, r.reason) for r in selection.refusals] == [
-        (str(closed), "cannot be read: Permission denied")]
+    assert frames == [str(frame)]
+    assert refusals == [[str(closed), "cannot be read: Permission denied"]]

@@ -281,18 +281,24 @@ def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
 
 @pytest.fixture
 def make_read_only() -> Iterator[Callable[[Path], None]]:
-    """Make a folder unwritable even for root: ``chattr +i`` as root, else chmod 555."""
+    """Make a folder unwritable even for root: ``chattr +i`` as root (a read-only bind
+    mount where the file system has no immutable attribute), else chmod 555."""
+    from tests.reliability.mounts import Mounts
+
     locked: list[Path] = []
+    mounts = Mounts()
 
     def lock(folder: Path) -> None:
         if os.geteuid() != 0:
             folder.chmod(0o555)
         elif not shutil.which("chattr") or subprocess.run(
                 ["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
-            pytest.skip("root, and this file system has no immutable attribute")
+            mounts.read_only(folder)  # skips, with the reason, where mounts are refused
+            return
         locked.append(folder)
 
     yield lock
+    mounts.release_all()
     for folder in locked:
         if os.geteuid() == 0:
             subprocess.run(["chattr", "-i", str(folder)], check=True)

@@ -67,21 +67,16 @@ def test_health_answers_when_the_service_hangs(service_factory):
 def test_health_warns_while_a_killed_worker_has_no_working_replacement(service_factory):
     service = service_factory().start()
     killed = service.snapshot()["workers"][0]["pid"]
+    service.hold("worker", "hello")  # the replacement holds itself before its hello
     os.kill(killed, signal.SIGKILL)
-    # Freeze the replacement before it says hello: it stays "starting", deterministically.
-    replacement = wait_until(lambda: next((w["pid"] for w in service.snapshot()["workers"]
-                                           if w["pid"] != killed and w["state"] == "starting"),
-                                          None), 20, what="replacement", interval=0)
-    os.kill(replacement, signal.SIGSTOP)
+    replacement = service.wait_held("worker", "hello")
     try:
-        if any(w["pid"] == replacement and w["state"] == "starting"
-               for w in service.snapshot()["workers"]):
-            status, line, _ = health(service)
-            assert status == 1 and "workers 1/2" in line and "workers missing" in line, line
-        else:
-            pytest.skip("the replacement said hello before it could be frozen")
+        assert [w["state"] for w in service.snapshot()["workers"]
+                if w["pid"] == replacement] == ["starting"]
+        status, line, _ = health(service)
+        assert status == 1 and "workers 1/2" in line and "workers missing" in line, line
     finally:
-        os.kill(replacement, signal.SIGCONT)
+        service.release(replacement)
     wait_until(lambda: health(service)[0] == 0, 20, what="health OK again")
 
 

@@ -495,22 +495,24 @@ def test_a_raw_file_that_is_not_there_waits_without_a_worker(bench_of, wait_for_
     run(scenario())
 
 
-def test_stop_retires_every_worker_and_keeps_queued_frames(bench_of):
-    bench = bench_of(workers={"count": 2, "slots": 2})
+def test_stop_finishes_the_frame_in_progress_and_keeps_queued_frames(bench_of):
+    bench = bench_of(workers={"count": 1, "slots": 1})
 
     async def scenario() -> None:
         await bench.start()
         for name in NAMES[:3]:
             bench.request(name)
-        for worker in list(bench.sup.workers):
-            bench.done(worker)
-        busy = [w for w in bench.sup.workers if w.state is WorkerState.BUSY]
-        for worker in busy:
-            bench.done(worker)
-        await bench.sup.stop()
-        assert bench.sup.state is ServiceState.STOPPING and bench.sup.workers == []
+        worker = bench.sup.workers[0]
+        stopping = asyncio.create_task(bench.sup.stop())
+        await asyncio.sleep(0)  # the stop has begun, with the first frame in progress
+        assert bench.sup.state is ServiceState.STOPPING and not stopping.done()
+        bench.done(worker)  # the frame in progress ends during the stop
+        await stopping
+        assert bench.sup.workers == []
         assert all(isinstance(w.process, FakeProcess) and w.process.returncode == 0
                    for w in bench.launched)
-        assert [bench.state(name) for name in NAMES[:3]] == [FrameState.DELIVERED] * 3
+        assert [bench.state(name) for name in NAMES[:3]] == [
+            FrameState.DELIVERED, FrameState.QUEUED, FrameState.QUEUED]
+        assert len(bench.jobs(worker)) == 1  # nothing new was dispatched while stopping
 
     run(scenario())
