@@ -119,3 +119,14 @@ def test_an_empty_file_is_a_configuration_error(tmp_path):
     assert run.returncode == 78
     assert f"{path}: empty: no section and no key in it" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_ini_file_is_read_without_importing_the_yaml_parser(tmp_path):
+    # `dataman health` runs every few seconds from the status display: no import it can spare.
+    path = tmp_path / "dataman.ini"
+    path.write_text("[server]\nport = 10400\n")
+    probe = ("import sys; from dataman.core.config import load_config; "
+             f"load_config({str(path)!r}, check_dirs=False); print('yaml' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=False, timeout=60)
+    assert (run.returncode, run.stdout) == (0, "False\n"), run.stderr

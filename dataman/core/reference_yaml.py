@@ -9,8 +9,9 @@ file unchanged: :func:`to_sections` turns it into the sections of
 
 Which format a file is in is decided by its first significant line (neither
 blank nor a ``#`` comment): ``[section]`` or a ``key = value`` line is ini;
-``key:`` with no ``=`` before the colon is YAML. A file with no significant line
-is empty, an error in either format (:func:`is_empty`).
+``key:`` with no ``=`` before the colon, or YAML's document start ``---``, is
+YAML. A file with no significant line is empty, an error in either format
+(:func:`is_empty`).
 
 Within the three sections, the keys of ``dataman.ini``'s sections of the same
 name are accepted besides the reference's, e.g. ``allowedSenders`` under
@@ -21,12 +22,14 @@ one file during a migration.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from dataman.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
 
 #: reference key -> (section, dataman.ini key); ``debug`` is handled apart.
 RENAMED = {
@@ -64,7 +67,9 @@ def is_empty(text: str) -> bool:
 def is_reference_yaml(text: str) -> bool:
     """The first significant line is a ``key:`` (YAML), not ``[section]`` or ``key = value``."""
     line = _first_significant(text)
-    return line is not None and _YAML_KEY.match(line) is not None
+    if line is None:
+        return False
+    return _YAML_KEY.match(line) is not None or line.rstrip() == "---"  # a document start
 
 
 def to_sections(text: str, source: Path) -> dict[str, dict[str, Any]]:
@@ -89,9 +94,11 @@ def to_sections(text: str, source: Path) -> dict[str, dict[str, Any]]:
 
 def parse(text: str, source: Path) -> dict[str, Any]:
     """The YAML document, checked to have the reference's shape (top-level keys, sections)."""
+    import yaml  # here: `dataman health` reads dataman.ini and must start fast
+
     _refuse_tabs(text, source)
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+        document = yaml.load(text, Loader=_unique_key_loader())  # a SafeLoader
     except yaml.YAMLError as error:
         raise ConfigError(_yaml_error(error, text, source)) from None
     if not isinstance(document, dict):
@@ -169,16 +176,21 @@ def _yaml_error(error: yaml.YAMLError, text: str, source: Path) -> str:
     return f"{source}: line {number + 1}: {name}: malformed YAML: {reason}"
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+@cache
+def _unique_key_loader() -> type[yaml.SafeLoader]:
     """The safe loader, refusing a key given twice (PyYAML keeps the last silently)."""
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode,
-                          deep: bool = False) -> dict[Any, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key} is given twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode,
+                              deep: bool = False) -> dict[Any, Any]:
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"{key} is given twice", key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader

@@ -17,6 +17,7 @@ from tests.reference_yaml_fixture import write_reference_yaml
     ("server:\n  ipAddr: x\n", True),
     ("# comment\n\n   \ndebug: False\n", True),
     ("server: {ipAddr: x}\n", True),
+    ("---\nserver:\n  ipAddr: x\n", True),
     ("[server]\nhost = x\n", False),
     ("# a: b\n[paths]\n", False),
     ("hostid = a:b\n", False),  # a top-level ini key whose value holds a colon
