@@ -130,3 +130,17 @@ def test_an_ini_file_is_read_without_importing_the_yaml_parser(tmp_path):
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=False, timeout=60)
     assert (run.returncode, run.stdout) == (0, "False\n"), run.stderr
+
+
+@pytest.mark.slow
+def test_dataman_process_takes_the_yaml_file_too(tmp_path):
+    from astropy.io import fits
+
+    from tests.conftest import make_frame
+
+    path = write_reference_yaml(tmp_path, make_otm="N")
+    raw = make_frame(load_config(path), roi="1kx1k", binning=2)
+    run = dataman("process", "-c", path, raw, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with fits.open(tmp_path / "newdata" / raw.name) as hdus:
+        assert "MERGED" not in [hdu.name for hdu in hdus]
