@@ -33,7 +33,7 @@ def installed_command(work: Path) -> tuple[list[str], str]:
                          "print(sysconfig.get_path('purelib'))"]).strip())
         (site / "dataman-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
         run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
-             *map(str, wheels.glob("dataman-*.whl"))])
+             *map(str, wheels.glob("mods_dataman-*.whl"))])
     except (subprocess.CalledProcessError, OSError) as error:
         script = Path(sys.executable).with_name("dataman")
         return [str(script)], f"the checkout's editable script (no wheel: {error})"

@@ -189,9 +189,10 @@ def test_a_service_that_cannot_start_is_reported_with_its_stderr(home: Path) -> 
         run = dataman_demo(config, "--frames", "1", *SMALL)
 
     assert run.returncode == 1
-    assert "the service exited with status 1 before it was ready" in run.stderr
+    assert "the service exited with status 78 before it was ready" in run.stderr
     assert "service stderr (last lines):" in run.stderr
     assert "not started" in run.stderr, run.stderr
+    assert f"udp 127.0.0.1:{port} is already in use" in run.stderr
     assert not _processes_of(str(home))
 
 

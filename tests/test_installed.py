@@ -50,7 +50,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
             shutil.copy2(origin, source / name)
     built = pip("wheel", "--no-deps", "-q", "-w", folder / "wheels", source)
     assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = (folder / "wheels").glob("dataman-*.whl")
+    (wheel,) = (folder / "wheels").glob("mods_dataman-*.whl")
     version = wheel.name.split("-")[1]
 
     venv = folder / "venv"
@@ -103,6 +103,16 @@ def test_version(installed, operator):
     result = run([venv / "bin" / "dataman", "--version"], operator)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"dataman {version}\n"
+
+
+def test_the_distribution_is_mods_dataman(installed, operator):
+    # `dataman` on the public package index is an unrelated project; ours is mods-dataman.
+    venv, version = installed
+    result = run([venv / "bin" / "python", "-c", "import importlib.metadata as m; "
+                  "d = m.distribution('mods-dataman'); print(d.metadata['Name'], d.version)"],
+                 operator)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"mods-dataman {version}\n"
 
 
 def test_config_check_uses_the_packaged_default_and_says_so(installed, operator):

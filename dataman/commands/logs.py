@@ -10,9 +10,10 @@ from dataman.core.nightlog import NightLogHandler, UtcFormatter, default_hostid
 
 
 def setup_logging(config: Config, *, console_level: int = logging.WARNING) -> NightLogHandler:
-    """Log to the night file (everything) and to stderr (``console_level`` and up)."""
+    """Log to the night file (``[server] logLevel`` and up) and to stderr (``console_level``
+    and up)."""
     logger = logging.getLogger("dataman")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.DEBUG if config.server.log_level == "DEBUG" else logging.INFO)
     logger.propagate = False
     for handler in list(logger.handlers):
         logger.removeHandler(handler)

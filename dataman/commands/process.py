@@ -25,8 +25,9 @@ from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.logs import setup_logging
 from dataman.service.leftovers import clear_installation
 
-#: Printed when ``--scheduler`` is asked for and Dask is not installed.
-INSTALL_DASK = "pip install 'dataman[cluster]'"
+#: Printed when ``--scheduler`` is asked for and Dask is not installed: what the
+#: ``cluster`` extra of the mods-dataman distribution adds, installable anywhere.
+INSTALL_DASK = "pip install 'dask[distributed]>=2024.1'"
 
 
 def register(subparsers) -> None:

@@ -28,24 +28,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Exit 0 after a clean stop, 78 if the environment forbids starting, 1 if another runs."""
     from dataman.ipc.slots import SlotError  # the service's imports, only when it runs
+    from dataman.ipc.udp import PortInUse
     from dataman.service.journal import JournalError
     from dataman.service.lock import AlreadyRunning, StateDirUnusable
     from dataman.service.runner import serve
 
     config = config_or_exit(args)
-    setup_logging(config, console_level=logging.INFO if args.verbose else logging.WARNING)
+    night = setup_logging(config,
+                          console_level=logging.INFO if args.verbose else logging.WARNING)
     try:
         asyncio.run(serve(config))
     except AlreadyRunning as error:
-        log.error("not started: %s", error)
-        return 1
-    except (JournalError, SlotError, StateDirUnusable) as error:
-        log.error("not started: %s", error)
-        return EXIT_CONFIG
+        return refused(night, error, 1)
+    except (JournalError, SlotError, StateDirUnusable, PortInUse) as error:
+        return refused(night, error, EXIT_CONFIG)
     except OSError as error:
-        log.error("not started: %s", error)
-        return 1
+        return refused(night, error, 1)
     return 0
+
+
+def refused(night: logging.Handler, error: Exception, status: int) -> int:
+    """Say why on stderr (the journal under systemd) only: the night log, shared with the
+    service that may be running, holds that service's lines, not a refused start's."""
+    log.removeHandler(night)
+    night.close()
+    log.error("not started: %s", error)
+    return status
 
 
 if __name__ == "__main__":

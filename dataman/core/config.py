@@ -20,6 +20,7 @@ from configobj import ConfigObj, ConfigObjError, Section, flatten_errors, get_ex
 from configobj.validate import ValidateError, Validator
 
 from dataman.core.errors import ConfigError
+from dataman.core.reference_yaml import is_empty, is_reference_yaml, to_sections
 from dataman.core.senders import sender_problems
 
 SPEC_PATH = Path(__file__).with_name("configspec.ini")
@@ -39,6 +40,7 @@ class ServerConfig:
     allowed_senders: tuple[str, ...]
     control_socket: Path
     hostid: str
+    log_level: str  # "INFO" or "DEBUG"
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,10 @@ def load_config(path: str | os.PathLike[str], *, check_dirs: bool = True,
                 create_dirs: bool = True) -> Config:
     """Read, validate and resolve a configuration file.
 
-    Raises ``ConfigError`` naming the file, the key and the reason for a syntax
-    error, a value of the wrong type, an unknown key or section, or (with
+    The file is a ``dataman.ini`` or the reference dataMan's YAML file, told apart
+    by its first significant line (:mod:`dataman.core.reference_yaml`). Raises
+    ``ConfigError`` naming the file, the key and the reason for a syntax error, an
+    empty file, a value of the wrong type, an unknown key or section, or (with
     ``check_dirs``) a missing directory that ``makeDirs`` does not allow to create.
     """
     source = Path(path).resolve()
@@ -170,10 +174,19 @@ def _read_validated(source: Path) -> tuple[ConfigObj, list[tuple[str, ...]]]:
     if not source.is_file():
         raise ConfigError(f"{source}: no such configuration file")
     try:
-        raw = ConfigObj(str(source), configspec=str(SPEC_PATH), file_error=True,
-                        raise_errors=True, encoding="utf-8")
-    except (ConfigObjError, OSError, UnicodeDecodeError) as error:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{source}: cannot read: {error}") from error
+    if is_empty(text):
+        raise ConfigError(f"{source}: empty: no section and no key in it (a truncated copy?); "
+                          "a file of defaults only names a section, e.g. [paths]")
+    infile = to_sections(text, source) if is_reference_yaml(text) else text.splitlines()
+    try:
+        raw = ConfigObj(infile, configspec=str(SPEC_PATH), raise_errors=True,
+                        encoding="utf-8")
+    except ConfigObjError as error:
         raise ConfigError(f"{source}: cannot parse: {error}") from error
+    raw.filename = str(source)  # named in the effective text; never written back
     missing = list(_missing_sections(raw, raw.configspec))
     result = raw.validate(Validator({"sender_list": sender_list}), preserve_errors=True,
                           copy=True)

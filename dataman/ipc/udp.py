@@ -9,11 +9,14 @@ A single datagram is a batch of one and is handled as soon as it arrives.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from collections.abc import Callable
 
+from dataman.core.errors import DataManError
 from dataman.ipc.datagram import MAX_DATAGRAM
+from dataman.ipc.port_holder import udp_port_holders
 
 #: Kernel receive buffer: a burst of datagrams waits here while the loop is busy.
 RECEIVE_BUFFER = 4 << 20
@@ -24,6 +27,10 @@ READ_SIZE = 65536
 
 Datagram = tuple[bytes, tuple]
 BatchHandler = Callable[[list[Datagram]], None]
+
+
+class PortInUse(DataManError):
+    """The command port is held by another program; a restart cannot change that."""
 
 
 class CommandSocket:
@@ -78,11 +85,19 @@ async def bind_command_socket(host: str, port: int, handler: BatchHandler) -> Co
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
         _check_receive_buffer(sock)
         sock.setblocking(False)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            holders = udp_port_holders(host, port) or ["a holder that could not be found"]
+            raise PortInUse(f"udp {host}:{port} is already in use, held by "
+                            f"{'; '.join(holders)}: stop that program or set another "
+                            "[server] port (and tell azcam)") from None
         return CommandSocket(sock, handler)
     except BaseException:
         sock.close()
         raise
 
 
-__all__ = ["BATCH", "MAX_DATAGRAM", "CommandSocket", "bind_command_socket"]
+__all__ = ["BATCH", "MAX_DATAGRAM", "CommandSocket", "PortInUse", "bind_command_socket"]

@@ -8,7 +8,7 @@ leading ``@``. The service sends newline-separated ``KEY=value`` assignments to 
   azcam can already reach it;
 * ``WATCHDOG=1`` from its event loop at least every ``WatchdogSec``, so a hung loop
   is killed and restarted;
-* ``STATUS=queue 2 done 118 failed 0``, shown by ``systemctl status dataman``;
+* ``STATUS=queue 2 done 118 failed 0``, shown by ``systemctl status dataMan``;
 * ``STOPPING=1`` when a graceful stop begins.
 
 The protocol is twenty lines of ``socket``, so this module avoids the python-systemd

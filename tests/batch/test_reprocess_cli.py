@@ -189,7 +189,7 @@ def test_scheduler_without_dask_says_how_to_install_it(config):
                           "tcp://127.0.0.1:1", str(frame), "-c", str(config.source)],
                          capture_output=True, text=True, check=False, timeout=120)
     assert run.returncode == 2
-    assert "pip install 'dataman[cluster]'" in run.stderr
+    assert "pip install 'dask[distributed]>=2024.1'" in run.stderr
     assert list(config.paths.repo_dir.iterdir()) == []
 
 

@@ -24,7 +24,7 @@ def test_embedded_default_loads_with_documented_values():
 
 
 def test_every_key_has_a_default(tmp_path):
-    (tmp_path / "empty.ini").write_text("")
+    (tmp_path / "empty.ini").write_text("[server]\n")
     config = load_config(tmp_path / "empty.ini", check_dirs=False)
     assert config.workers.count == 2
     assert config.processing.make_otm is True

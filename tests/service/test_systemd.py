@@ -1,5 +1,6 @@
-"""The systemd unit passes ``systemd-analyze verify``, and sd_notify messages reach a
-real NOTIFY_SOCKET byte for byte."""
+"""The systemd unit, installed as the guide says, passes ``systemd-analyze verify`` and answers
+to the name the MODS status display asks for; sd_notify messages reach a real NOTIFY_SOCKET
+byte for byte."""
 
 from __future__ import annotations
 
@@ -21,7 +22,21 @@ import pytest
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
 
 REPO = Path(__file__).resolve().parents[2]
-UNIT = REPO / "systemd" / "dataman.service"
+UNIT = REPO / "systemd" / "dataMan.service"
+GUIDE = REPO / "systemd" / "README.md"
+#: modsStatus.pl (rwpogge/MODS2025, Scripts/) runs `systemctl is-active dataMan` and
+#: `systemctl is-enabled dataMan`, and shows anything but "active" / "enabled" in red.
+STATUS_DISPLAY_NAME = "dataMan"
+
+
+def installed_name() -> str:
+    """The file name the guide's ``install`` line gives the unit in /etc/systemd/system."""
+    found = re.findall(r"^install -m 0644 /opt/dataman/systemd/(\S+) /etc/systemd/system/(\S+)$",
+                       GUIDE.read_text(), re.M)
+    assert len(found) == 1, found
+    source, target = found[0]
+    assert source == UNIT.name
+    return target
 
 
 def unit_settings(text: str) -> dict[str, list[str]]:
@@ -47,7 +62,7 @@ def verifiable_copy(folder: Path) -> Path:
         if line.startswith("ExecStart="):
             line = f"ExecStart={sys.executable} -m dataman run -c {config}"
         lines.append(line)
-    path = folder / UNIT.name
+    path = folder / installed_name()
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -65,6 +80,32 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     ours = [line for line in result.stderr.splitlines() if unit.name in line]
     assert result.returncode == 0, result.stderr
     assert ours == []
+
+
+def test_the_unit_answers_to_the_name_the_status_display_asks_for() -> None:
+    assert installed_name() == f"{STATUS_DISPLAY_NAME}.service"
+    # An alias would not do: `systemctl is-enabled` prints "alias" for one.
+    assert "Alias" not in unit_settings(UNIT.read_text())
+    guide = GUIDE.read_text()
+    assert f"systemctl daemon-reload && systemctl enable --now {STATUS_DISPLAY_NAME}\n" in guide
+
+
+def test_systemctl_is_enabled_says_enabled_for_the_status_displays_name(tmp_path: Path) -> None:
+    systemctl = shutil.which("systemctl")
+    if systemctl is None:
+        pytest.skip("systemctl is not installed (apt-get install systemd)")
+    root = tmp_path / "root"
+    units = root / "etc" / "systemd" / "system"
+    units.mkdir(parents=True)
+    shutil.copy(UNIT, units / installed_name())
+    offline = [systemctl, f"--root={root}"]
+    enable = subprocess.run([*offline, "enable", STATUS_DISPLAY_NAME], capture_output=True,
+                            text=True, timeout=60)
+    assert enable.returncode == 0, enable.stderr
+    assert (units / "multi-user.target.wants" / installed_name()).is_symlink()
+    answer = subprocess.run([*offline, "is-enabled", STATUS_DISPLAY_NAME], capture_output=True,
+                            text=True, timeout=60)
+    assert (answer.returncode, answer.stdout) == (0, "enabled\n"), answer.stderr
 
 
 def test_unit_restarts_except_on_bad_config_and_outlasts_graceful_stop() -> None:
