@@ -69,6 +69,7 @@ class WorkersConfig:
     slots: int
     job_timeout: float
     recycle_after: int
+    live_reserve: int
 
 
 @dataclass(frozen=True)

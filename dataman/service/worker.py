@@ -9,7 +9,8 @@ reports each step as it starts, so the console can show where a frame is.
 
 Before it says hello it maps every slot (``--slot``, page tables filled) and
 warms up on a synthetic frame (:mod:`dataman.service.warmup`), so the first
-frame it is given runs as fast as any other.
+frame it is given runs as fast as any other. A catch-up frame runs at a lower CPU and
+I/O priority than a live one (:mod:`dataman.service.job_priority`).
 
 A worker holds no state between jobs that matters: the supervisor may kill it
 at any moment (time limit, stop) and start another. The one thing it carries
@@ -56,6 +57,7 @@ from dataman.ipc.jobs import (
 from dataman.ipc.mappings import SlotMappings
 from dataman.ipc.slots import SlotRef
 from dataman.service.heap import keep_heap
+from dataman.service.job_priority import JobPriority
 from dataman.service.warmup import warm_up
 
 log = logging.getLogger("dataman")
@@ -200,6 +202,7 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
     closes the socket."""
     slots = SlotMappings()
     trend: BiasTrend | None = None
+    priority = JobPriority.at_start()  # catch-up frames run lower (job_priority.py)
     try:
         channel.send(Hello(os.getpid(), get_ready(config, slots, slot_names or [])))
         for line in channel.lines:
@@ -207,6 +210,7 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
             if isinstance(message, Stop):
                 return
             if isinstance(message, Job):
+                priority.set_for(message.catch_up)
                 answer, trend = run_job(message, config, channel, slots, trend)
                 channel.send(answer)
             elif isinstance(message, DeliverJob):
