@@ -88,15 +88,18 @@ class JobPriority:
         """Every thread at the catch-up priority or back at the start's, before a job."""
         if catch_up == self.catch_up:
             return
-        nice = max(self.base_nice, CATCH_UP_NICE) if catch_up and self.lower_cpu \
-            else self.base_nice
+        nice = max(self.base_nice, CATCH_UP_NICE) if catch_up else self.base_nice
         io_class, io_value = CATCH_UP_IO if catch_up else self.base_io
         for tid in thread_ids():
             with suppress(ProcessLookupError, psutil.NoSuchProcess):  # a thread that ended
-                try:
-                    os.setpriority(os.PRIO_PROCESS, tid, nice)
-                except PermissionError as error:  # only if RLIMIT_NICE changed meanwhile
-                    log.warning("worker pid %d: cannot set nice %d: %s", os.getpid(), nice,
-                                error)
+                if self.lower_cpu:
+                    self._set_nice(tid, nice)
                 psutil.Process(tid).ionice(io_class, io_value)
         self.catch_up = catch_up
+
+    @staticmethod
+    def _set_nice(tid: int, nice: int) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except PermissionError as error:  # only if RLIMIT_NICE was lowered meanwhile
+            log.warning("worker pid %d: cannot set nice %d: %s", os.getpid(), nice, error)
