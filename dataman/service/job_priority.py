@@ -89,17 +89,24 @@ class JobPriority:
         if catch_up == self.catch_up:
             return
         nice = max(self.base_nice, CATCH_UP_NICE) if catch_up else self.base_nice
-        io_class, io_value = CATCH_UP_IO if catch_up else self.base_io
-        for tid in thread_ids():
-            with suppress(ProcessLookupError, psutil.NoSuchProcess):  # a thread that ended
-                if self.lower_cpu:
-                    self._set_nice(tid, nice)
-                psutil.Process(tid).ionice(io_class, io_value)
+        set_threads(nice if self.lower_cpu else None,
+                    CATCH_UP_IO if catch_up else self.base_io)
         self.catch_up = catch_up
 
-    @staticmethod
-    def _set_nice(tid: int, nice: int) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, tid, nice)
-        except PermissionError as error:  # only if RLIMIT_NICE was lowered meanwhile
-            log.warning("worker pid %d: cannot set nice %d: %s", os.getpid(), nice, error)
+
+def set_threads(nice: int | None, io: tuple[int, int]) -> None:
+    """Every thread of this process at ``nice`` (None: unchanged) and I/O (class, level)."""
+    for tid in thread_ids():
+        with suppress(ProcessLookupError, psutil.NoSuchProcess):  # a thread that ended
+            if nice is not None:
+                try:
+                    os.setpriority(os.PRIO_PROCESS, tid, nice)
+                except PermissionError as error:  # only if RLIMIT_NICE was lowered meanwhile
+                    log.warning("pid %d: cannot set nice %d: %s", os.getpid(), nice, error)
+            psutil.Process(tid).ionice(io[0], io[1])
+
+
+def idle_priority() -> None:
+    """This process, and every process it starts from now on, at the lowest CPU and I/O
+    priority: nice 19 and the idle I/O class (a child inherits both)."""
+    set_threads(max(19, os.getpriority(os.PRIO_PROCESS, 0)), (psutil.IOPRIO_CLASS_IDLE, 0))
