@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     setup_logging(config, console_level=logging.CRITICAL)
-    jobs = jobs_beside_service(config, args.jobs, _cores(), args.scheduler)
+    jobs, beside = jobs_beside_service(config, args.jobs, _cores(), args.scheduler)
     clear_installation(config.paths)  # as the service does at start
     options = Options([Path(path) for path in args.paths], args.nights, jobs,
-                      args.scheduler, args.force, args.deliver)
+                      args.scheduler, args.force, args.deliver, synced=beside)
     try:
         return reprocess(config, options).exit_status
     except ClusterUnavailable as error:

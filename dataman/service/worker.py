@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from dataman.core.config import Config, load_config
+from dataman.core.config import Config, load_config, with_synced_writes
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
 from dataman.core.pipeline import FrameResult, deliver, log_quality, prepare, write_and_deliver
 from dataman.core.quality import BiasTrend
@@ -211,7 +211,8 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
                 return
             if isinstance(message, Job):
                 priority.set_for(message.catch_up)
-                answer, trend = run_job(message, config, channel, slots, trend)
+                job_config = with_synced_writes(config) if message.catch_up else config
+                answer, trend = run_job(message, job_config, channel, slots, trend)
                 channel.send(answer)
             elif isinstance(message, DeliverJob):
                 channel.send(run_delivery(message, config))
