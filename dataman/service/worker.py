@@ -215,6 +215,7 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
                 answer, trend = run_job(message, job_config, channel, slots, trend)
                 channel.send(answer)
             elif isinstance(message, DeliverJob):
+                priority.set_for(False)  # a delivery that waited: as a live frame
                 channel.send(run_delivery(message, config))
     finally:
         slots.close()
