@@ -16,6 +16,9 @@ value only down to ``20 - RLIMIT_NICE`` (``LimitNICE=+0`` in the systemd unit
 allows nice 0). A worker that could not go back would run every later live
 frame slowly, so it checks at its start, in a throwaway thread, and without that
 permission it lowers only the I/O priority (always reversible), saying so once.
+
+:func:`idle_priority` puts a whole process at the lowest priority for good:
+``dataman process`` beside the running service, whose workers inherit it.
 """
 
 from __future__ import annotations
