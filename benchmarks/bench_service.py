@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_service.py [--frames 8] [--pairs 4] [--burst 6]
         [--large-burst 20] [--workers 1 2] [--extra-slots 0] [--rounds 2] [--starts 4]
+        [--live-frames 5] [--catch-up 40] [--reprocess 20] [--only-live-first]
         [--quick] [--dir /tmp]
 
 For each worker count (``slots = count + --extra-slots``; ``--rounds`` times, alternated
@@ -39,6 +40,10 @@ and the core pair - ``process_frame`` started at the same moment here and in a s
 process on a frame of its own: what a pair costs with no service around it, the reference
 that tells the service's share of a pair's latency from the machine's.
 
+Then, in a service of its own (live_first.py): a live frame's latency during a catch-up of
+``--catch-up`` frames the scan finds and during a ``dataman process`` run of ``--reprocess``
+frames, each as a ratio to the steady latency of that service (medians of ``--live-frames``).
+
 Outputs are deleted after every frame and burst, then synced, so the disk does not fill
 and each measurement starts alike. Prints markdown tables (service_report.py).
 """
@@ -68,6 +73,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+import live_first  # noqa: E402
 import service_probe as probe  # noqa: E402
 import service_report as report  # noqa: E402
 from bench_process import prepare, run_dataman  # noqa: E402
@@ -477,18 +483,42 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="services started per count")
     parser.add_argument("--starts", type=int, default=4,
                         help="more services per count, for the first frames only")
+    parser.add_argument("--live-frames", type=int, default=5,
+                        help="live frames per phase of live_first.py (3 at least)")
+    parser.add_argument("--catch-up", type=int, default=40, help="frames the scan finds")
+    parser.add_argument("--reprocess", type=int, default=20,
+                        help="frames of the dataman process run beside the service")
+    parser.add_argument("--only-live-first", action="store_true",
+                        help="only live_first.py's phases")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 frames, bursts 2, 4")
     parser.add_argument("--dir", type=Path, default=Path("/tmp"),
                         help="parent of the work folder (short: socket paths are limited)")
     args = parser.parse_args()
     if args.quick:
         args.frames, args.pairs, args.burst, args.large_burst, args.rounds = 2, 1, 2, 4, 1
-        args.starts = 0
+        args.starts, args.live_frames, args.catch_up, args.reprocess = 0, 3, 6, 4
+    if args.live_frames < 3:
+        parser.error("--live-frames: 3 at least (the ratios are of medians)")
     return args
+
+
+def measure_live_first(work: Path, args: argparse.Namespace) -> None:
+    """live_first.py's three phases in a service of their own; prints their table."""
+    frames = 3 * args.live_frames + args.catch_up + args.reprocess
+    check_space(work.parent, frames, args.catch_up + args.live_frames, 2)
+    phases = live_first.measure(work, args.live_frames, args.catch_up, args.reprocess)
+    live_first.print_table(phases, args.catch_up, args.reprocess)
 
 
 def main() -> None:
     args = parse_args()
+    if args.only_live_first:
+        started, load = time.monotonic(), os.getloadavg()
+        with tempfile.TemporaryDirectory(dir=args.dir, prefix="dmb") as work:
+            measure_live_first(Path(work), args)
+        print(f"\n(load average at the start {load[0]:.1f}; took "
+              f"{time.monotonic() - started:.0f} s)")
+        return
     frames = 2 + args.frames + 2 * args.pairs + args.burst + args.large_burst
     check_space(args.dir, frames, args.large_burst, max(args.workers) + args.extra_slots)
     started, load = time.monotonic(), os.getloadavg()
@@ -511,6 +541,7 @@ def main() -> None:
                 measure_starts(outcome, raws, args)
         core.pair.close()
         report.report(core, list(outcomes.values()), load, args.extra_slots, args.command_kind)
+        measure_live_first(Path(work) / "live-first", args)
     print(f"\n(benchmark took {time.monotonic() - started:.0f} s)")
 
 

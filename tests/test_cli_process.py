@@ -1,10 +1,13 @@
 """``dataman process``: one line per frame with timings; non-zero exit naming why."""
 
+import os
 import subprocess
 import sys
 
+import psutil
 from astropy.io import fits
 
+from dataman.service.lock import InstanceLock
 from tests.conftest import make_frame
 
 
@@ -99,3 +102,44 @@ def test_process_prints_each_frames_quality_and_logs_the_flagged_ones(config):
     log = next(config.paths.log_dir.glob("mods1dm.*.txt")).read_text()
     assert f"| WARNING | {saturated.name}: quality WARN IM3:sat (IM3 5.00%" in log
     assert f"{clean.name}: quality" not in log
+
+
+#: Runs ``dataman process``, then prints the command's own nice value and I/O class: its
+#: worker processes, started by it, inherit both.
+PROCESS_THEN_PRIORITY = """
+import os, sys, psutil
+from dataman.cli import main
+status = main(sys.argv[1:])
+print("priority", os.getpriority(os.PRIO_PROCESS, 0), int(psutil.Process().ionice().ioclass))
+sys.exit(status)
+"""
+
+
+def test_beside_the_running_service_process_says_so_and_runs_one_idle_job(config):
+    frames = [make_frame(config, roi="1kx1k", binning=2, number=number) for number in (1, 2)]
+    lock = InstanceLock.acquire(config.paths.state_dir)  # this test is the running service
+    try:
+        run = subprocess.run([sys.executable, "-c", PROCESS_THEN_PRIORITY, "process", *frames,
+                              "-c", config.source], capture_output=True, text=True,
+                             timeout=120)
+        forced = subprocess.run([sys.executable, "-m", "dataman", "process", "--force",
+                                 "--jobs", "2", *frames, "-c", config.source],
+                                capture_output=True, text=True, timeout=120)
+    finally:
+        lock.release()
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"dataman process: the service is running (pid {os.getpid()}): frames are " \
+           "processed one at a time at idle CPU and I/O priority" in run.stderr
+    assert "(1 worker process on this machine)" in run.stderr + run.stdout
+    assert run.stdout.splitlines()[-1] == f"priority 19 {psutil.IOPRIO_CLASS_IDLE}"
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert f"dataman process: warning: the service is running (pid {os.getpid()}): " \
+           "--jobs 2 honoured, at idle CPU and I/O priority" in forced.stderr
+    assert "(2 worker processes on this machine)" in forced.stderr + forced.stdout
+
+
+def test_without_the_service_process_says_nothing_of_it(config):
+    frame = make_frame(config, roi="1kx1k", binning=2, number=3)
+    run = run_dataman("process", "--jobs", "1", frame, "-c", config.source)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "service" not in run.stderr

@@ -35,6 +35,9 @@ class Options:
     force: bool = False
     deliver: bool = True
     terminal: bool | None = None  # None: a progress bar when stdout is a terminal
+    #: Outputs synced to disk before they are named (``[processing] fsync``), beside the
+    #: running service: the run's writes never make its live frames wait for the disk.
+    synced: bool = False
     #: ``connect_timeout`` and ``worker_timeout`` of :class:`DaskRunner`, in seconds.
     cluster_timeouts: dict[str, float] = field(default_factory=dict)
 
@@ -53,8 +56,8 @@ def reprocess(config: Config, options: Options) -> Tally:
     """Process every frame ``options`` selects; returns the tally (its ``exit_status``)."""
     selection = select_frames(options.paths, set(options.nights),
                               outputs=(config.paths.proc_dir, config.paths.repo_dir))
-    jobs = [FrameJob(str(path), str(config.source), options.force, options.deliver)
-            for path in selection.frames]
+    jobs = [FrameJob(str(path), str(config.source), options.force, options.deliver,
+                     options.synced) for path in selection.frames]
     tally = Tally(len(jobs) + len(selection.refusals) + len(selection.other_nights))
     early = [Outcome(refusal.path, REFUSED, refusal.reason) for refusal in selection.refusals]
     early += [Outcome(str(path), SKIPPED, f"not of night {', '.join(options.nights)} (--night)")

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dataman.core.config import Config, load_config
+from dataman.core.config import Config, load_config, with_synced_writes
 from dataman.core.earlier import EarlierOutputs, earlier_outputs
 from dataman.core.errors import DataManError
 from dataman.core.names import RAW_NAME
@@ -47,6 +47,8 @@ class FrameJob:
     config_source: str
     force: bool = False
     deliver: bool = True
+    #: Outputs synced to disk before they are named (beside the running service).
+    synced: bool = False
 
     @property
     def name(self) -> str:
@@ -134,6 +136,7 @@ def _run(job: FrameJob) -> Outcome:
         return Outcome(job.path, REFUSED, REFUSED_NAME)
     try:
         config, buffers = _worker_state(job.config_source)
+        config = with_synced_writes(config) if job.synced else config
         earlier = earlier_outputs(config, path.name)
         if not job.force:
             skip = _already_done(earlier, deliver=job.deliver)

@@ -4,8 +4,9 @@ A PATH is a raw frame or a folder walked for raw frame names. A frame is
 delivered once: a frame whose processed file and archive copy both exist is
 skipped, unless ``--force``, which redoes it and replaces those same files
 under the same names (the frame keeps its UNIQNAME). Only raw frame names are
-taken, so a renamed copy can never reach the archive. The work itself is
-:mod:`dataman.batch`; this module is the command line.
+taken, so a renamed copy can never reach the archive. Beside the running
+service it stays out of tonight's way (:mod:`dataman.commands.beside_service`).
+The work itself is :mod:`dataman.batch`; this module is the command line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from dataman.batch.runners import ClusterUnavailable
 from dataman.batch.session import Options, reprocess
 from dataman.batch.tally import EXIT_INTERRUPTED
+from dataman.commands.beside_service import jobs_beside_service
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.logs import setup_logging
 from dataman.service.leftovers import clear_installation
@@ -45,7 +47,7 @@ def register(subparsers) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
                        help="worker processes on this machine (default: the cores, "
-                            f"{_cores()} here)")
+                            f"{_cores()} here; 1 while this configuration's service runs)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the frames on the Dask cluster of this scheduler, e.g. "
                             "tcp://head:8786 (every worker must see the same paths; needs "
@@ -69,9 +71,10 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     setup_logging(config, console_level=logging.CRITICAL)
+    jobs, beside = jobs_beside_service(config, args.jobs, _cores(), args.scheduler)
     clear_installation(config.paths)  # as the service does at start
-    options = Options([Path(path) for path in args.paths], args.nights,
-                      args.jobs or _cores(), args.scheduler, args.force, args.deliver)
+    options = Options([Path(path) for path in args.paths], args.nights, jobs,
+                      args.scheduler, args.force, args.deliver, synced=beside)
     try:
         return reprocess(config, options).exit_status
     except ClusterUnavailable as error:

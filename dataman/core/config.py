@@ -71,6 +71,7 @@ class WorkersConfig:
     slots: int
     job_timeout: float
     recycle_after: int
+    live_reserve: int
 
 
 @dataclass(frozen=True)
@@ -366,3 +367,14 @@ def user_folder() -> Path:
     if state_home and Path(state_home).is_absolute():
         return Path(state_home) / "dataman"
     return Path.home() / ".local" / "state" / "dataman"
+
+
+def with_synced_writes(config: Config) -> Config:
+    """``config`` with ``[processing] fsync`` on: each output is on disk before it is named.
+
+    For work in the background of live frames (catch-up, reprocessing beside the
+    service): its written data never piles up in the page cache, where the kernel would
+    make every writer, a live frame's worker too, wait for the disk once too much is dirty.
+    """
+    return dataclasses.replace(config, processing=dataclasses.replace(config.processing,
+                                                                      fsync=True))

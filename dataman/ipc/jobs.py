@@ -35,7 +35,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Job(Message):
-    """Process one raw frame in ``slot``; ``deliver`` False keeps it for in-order delivery."""
+    """Process one raw frame in ``slot``; ``deliver`` False keeps it for in-order delivery;
+    ``catch_up`` runs it at a lower CPU and I/O priority than a live request's frame."""
 
     kind: ClassVar[str] = "job"
     frame_id: int
@@ -44,6 +45,7 @@ class Job(Message):
     uniqname: str | None = None  # known from an earlier attempt: reuse, never reserve anew
     retry: bool = False  # an earlier attempt may have left its outputs: replace them
     deliver: bool = True
+    catch_up: bool = False
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ class Intake:
             if self.waiting.there(frame, now):  # else it waits behind frames that are there
                 self.queue.add(frame)
         elif record.state is FrameState.QUEUED and record.id in self.queue:
-            self.queue.promote(record.id, record.source)  # a scan find, live after all
+            if request.source is not Source.SCAN:  # a catch-up frame, live after all
+                self.queue.promote(record.id, record.source)
         elif request.source is not Source.SCAN:
             where = record.delivered_path or record.processed_path or ""
             self._refused(FrameRefused(name, origin, f"already {record.state} {where}".rstrip()

@@ -1,11 +1,13 @@
 """The supervisor's in-memory work queue, mirroring the journal's QUEUED frames.
 
-Dispatch order is the journal's: live requests (datagram, console) before the
-raw-folder scan's finds, then request order, so a catch-up never delays target
-acquisition. A frame whose raw file is missing or still being written is
-postponed (``not_before``) instead of holding a worker while it waits, and
-once it has waited it goes behind frames not tried yet: a flood of requests
-for files that never come cannot starve a live frame whose file is there.
+Dispatch order: live requests (datagram, console) before catch-up frames (the
+raw-folder scan's finds and the frames queued again at a start), then request
+order, so a catch-up never delays target acquisition; how many workers catch-up
+frames may take is :mod:`dataman.service.live_reserve`'s rule. A frame whose
+raw file is missing or still being written is postponed (``not_before``)
+instead of holding a worker while it waits, and once it has waited it goes
+behind frames not tried yet: a flood of requests for files that never come
+cannot starve a live frame whose file is there.
 
 The queue may hold thousands of frames (a burst, a flood of requests for
 files that do not exist), so every operation the supervisor does per event is
@@ -47,21 +49,25 @@ class QueuedFrame:
     not_before: float = 0.0  # postponed until then (raw file not there yet)
     waiting_since: float | None = None  # first postponement, for the waitForWrite limit
     reason: str | None = None
+    #: Queued again at the supervisor's start (left by a stopped or dead service): catch-up.
+    requeued: bool = False
     entry: int = field(default=-1, repr=False, compare=False)  # its current heap entry
 
     @classmethod
-    def from_record(cls, record: FrameRecord) -> QueuedFrame:
+    def from_record(cls, record: FrameRecord, *, requeued: bool = False) -> QueuedFrame:
         return cls(record.id, record.name, record.channel, record.path, record.source,
-                   record.requested_at, record.attempts, record.uniqname)
+                   record.requested_at, record.attempts, record.uniqname, requeued=requeued)
 
     @property
-    def priority(self) -> int:
-        return self.source.priority
+    def catch_up(self) -> bool:
+        """Not a live request: a scan find, or queued again at a start."""
+        return self.source is Source.SCAN or self.requeued
 
     @property
     def order(self) -> tuple[int, int, int]:
-        """Live before scan, not yet tried before waiting for its file, then request order."""
-        return (self.priority, self.waiting_since is not None, self.id)
+        """Live before catch-up, not yet tried before waiting for its file, then request
+        order."""
+        return (self.catch_up, self.waiting_since is not None, self.id)
 
 
 class FrameQueue:
@@ -72,6 +78,9 @@ class FrameQueue:
         self._ready: list[tuple[tuple[int, int, int], int, QueuedFrame]] = []
         self._later: list[tuple[float, int, QueuedFrame]] = []
         self._entries = itertools.count()
+        #: Frames queued again at a start stay catch-up when they are queued anew (after a
+        #: worker's death, a postponement) until a live request names them.
+        self._requeued: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._frames)
@@ -81,6 +90,10 @@ class FrameQueue:
 
     def add(self, frame: QueuedFrame) -> None:
         """Queue ``frame`` (replacing an entry of the same id)."""
+        if frame.requeued:
+            self._requeued.add(frame.id)
+        elif frame.id in self._requeued:
+            frame.requeued = True
         self._frames[frame.id] = frame
         frame.entry = next(self._entries)
         if frame.not_before > 0:
@@ -90,10 +103,14 @@ class FrameQueue:
         self._compact()
 
     def promote(self, frame_id: int, source: Source) -> None:
-        """A scan find whose datagram came late is live after all: move it up."""
+        """A scan find whose datagram came late, or a frame queued again at a start that a
+        live request names, is live after all: move it up."""
         frame = self._frames.get(frame_id)
-        if frame is not None and frame.source is not source:
-            frame.source = source
+        if frame is None or source is Source.SCAN:
+            return
+        self._requeued.discard(frame_id)
+        if frame.source is not source or frame.requeued:
+            frame.source, frame.requeued = source, False
             self.add(frame)
 
     def remove(self, frame_id: int) -> QueuedFrame | None:

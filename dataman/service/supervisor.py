@@ -57,6 +57,7 @@ from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
 from dataman.service.journal import IllegalTransition, Journal, JournalError
 from dataman.service.leftovers import sweep, sweep_installation
+from dataman.service.live_reserve import catch_up_may_start
 from dataman.service.night_report import NightReports
 from dataman.service.outcomes import Outcomes
 from dataman.service.pool import (
@@ -143,8 +144,8 @@ class Supervisor:
         """Requeue what the journal holds and start the workers; ``begin`` once they are
         ready (``workers_ready``)."""
         now = self.now()
-        for record in self.journal.recover(now):
-            self.queue.add(QueuedFrame.from_record(record))
+        for record in self.journal.recover(now):  # catch-up, as the scan's finds
+            self.queue.add(QueuedFrame.from_record(record, requeued=True))
         for record in self.journal.awaiting_delivery():
             self.backlog.add(record.id, record.name, now)
         if len(self.queue) or len(self.backlog):
@@ -214,7 +215,8 @@ class Supervisor:
     # --- dispatch -----------------------------------------------------------------------
 
     def dispatch(self) -> None:
-        """Give work to idle workers: the oldest waiting delivery first, then frames."""
+        """Give work to idle workers: the oldest waiting delivery first, then frames
+        (catch-up frames leaving ``liveReserve`` workers idle: live_reserve.py)."""
         if self.state is not ServiceState.RUNNING:
             return
         now, budget = self.now(), time.monotonic() + PRESENCE_BUDGET
@@ -224,14 +226,26 @@ class Supervisor:
                 self._assign_delivery(worker, due.frame_id, now)
                 continue
             startable = self.slots.free_count and now >= self._journal_hold
-            frame = self.queue.next_ready(now) if startable else None
-            while frame is not None and not self.waiting.there(frame, now):
-                self.changed("queue")
-                frame = self.queue.next_ready(now) if time.monotonic() < budget else None
+            frame = self._next_frame(now, budget) if startable else None
             if frame is None:
                 break
             self._assign_frame(worker, frame, now)
         self.outcomes.fail_expired(now)
+
+    def _next_frame(self, now: float, budget: float) -> QueuedFrame | None:
+        """The first queued frame whose raw file is there; None when it is a catch-up frame
+        that would take a worker kept for live requests (live frames come first: none is
+        ready then)."""
+        frame = self.queue.next_ready(now)
+        while frame is not None:
+            if frame.catch_up and not catch_up_may_start(self.workers,
+                                                         self.config.workers.live_reserve):
+                return None
+            if self.waiting.there(frame, now):
+                return frame
+            self.changed("queue")
+            frame = self.queue.next_ready(now) if time.monotonic() < budget else None
+        return None
 
     def _assign_frame(self, worker: WorkerHandle, frame: QueuedFrame, now: float) -> None:
         self.queue.remove(frame.id)
@@ -248,7 +262,7 @@ class Supervisor:
         assert slot is not None  # dispatch checked free_count
         worker.send(Job(record.id, str(record.path), slot.to_dict(), record.uniqname,
                         retry=record.attempts > 0 or record.uniqname is not None,
-                        deliver=not len(self.backlog)))
+                        deliver=not len(self.backlog), catch_up=frame.catch_up))
         worker.move(WorkerTransition.ASSIGN)
         worker.assignment = Assignment(record.id, record.name, slot, now)
         self.changed("queue", "workers", "counts")

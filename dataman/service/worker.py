@@ -9,7 +9,8 @@ reports each step as it starts, so the console can show where a frame is.
 
 Before it says hello it maps every slot (``--slot``, page tables filled) and
 warms up on a synthetic frame (:mod:`dataman.service.warmup`), so the first
-frame it is given runs as fast as any other.
+frame it is given runs as fast as any other. A catch-up frame runs at a lower CPU and
+I/O priority than a live one (:mod:`dataman.service.job_priority`).
 
 A worker holds no state between jobs that matters: the supervisor may kill it
 at any moment (time limit, stop) and start another. The one thing it carries
@@ -34,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from dataman.core.config import Config, load_config
+from dataman.core.config import Config, load_config, with_synced_writes
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
 from dataman.core.holds import hold_point
 from dataman.core.pipeline import FrameResult, deliver, log_quality, prepare, write_and_deliver
@@ -57,6 +58,7 @@ from dataman.ipc.jobs import (
 from dataman.ipc.mappings import SlotMappings
 from dataman.ipc.slots import SlotRef
 from dataman.service.heap import keep_heap
+from dataman.service.job_priority import JobPriority
 from dataman.service.warmup import warm_up
 
 log = logging.getLogger("dataman")
@@ -201,6 +203,7 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
     closes the socket."""
     slots = SlotMappings()
     trend: BiasTrend | None = None
+    priority = JobPriority.at_start()  # catch-up frames run lower (job_priority.py)
     try:
         ready_in = get_ready(config, slots, slot_names or [])
         hold_point("worker", "hello")  # tests only (core/holds.py): a worker still starting
@@ -210,9 +213,12 @@ def serve(channel: Channel, config: Config, slot_names: list[str] | None = None)
             if isinstance(message, Stop):
                 return
             if isinstance(message, Job):
-                answer, trend = run_job(message, config, channel, slots, trend)
+                priority.set_for(message.catch_up)
+                job_config = with_synced_writes(config) if message.catch_up else config
+                answer, trend = run_job(message, job_config, channel, slots, trend)
                 channel.send(answer)
             elif isinstance(message, DeliverJob):
+                priority.set_for(False)  # a delivery that waited: as a live frame
                 channel.send(run_delivery(message, config))
     finally:
         slots.close()

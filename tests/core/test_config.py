@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from dataman.core import config as config_module
-from dataman.core.config import PACKAGED_CONFIG, find_config, load_config, snake_case
+from dataman.core.config import (
+    PACKAGED_CONFIG,
+    find_config,
+    load_config,
+    snake_case,
+    with_synced_writes,
+)
 from dataman.core.errors import ConfigError
 from tests.conftest import REPO, write_config
 
@@ -201,3 +207,9 @@ def test_sections_missing_from_the_file_are_named_and_marked(tmp_path):
     assert "# [processing]:" not in config.text  # present, though empty
     assert load_config(write_config(tmp_path / "full"), check_dirs=False).defaulted == (
         "[processing]", "[workers]", "[service]", "[site]", "[temperatures]", "[quality]")
+
+
+def test_synced_writes_turn_fsync_on_and_leave_the_rest(config):
+    synced = with_synced_writes(config)
+    assert (config.processing.fsync, synced.processing.fsync) == (False, True)
+    assert synced.paths == config.paths and synced.workers == config.workers

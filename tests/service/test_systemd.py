@@ -123,6 +123,8 @@ def test_unit_restarts_except_on_bad_config_and_outlasts_graceful_stop() -> None
     assert settings["ProtectSystem"] == ["strict"]
     assert set(settings["ReadWritePaths"]) == {
         "-/home/dataman/proc", "-/home/dataman/logs", "-/newdata"}
+    # A worker back from a catch-up frame's nice 10 to nice 0 for a live frame.
+    assert settings["LimitNICE"] == ["+0"]
 
 
 
