@@ -117,7 +117,8 @@ class JobDone(Message):
 
 @dataclass(frozen=True)
 class JobFailed(Message):
-    """``cause``: missing / incomplete (wait and retry), bad (the frame), output, internal."""
+    """``cause``: missing / incomplete (wait and retry), stalled (a full or failing disk:
+    wait and retry), bad (the frame), output, internal."""
 
     kind: ClassVar[str] = "failed"
     frame_id: int

@@ -35,8 +35,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dataman.core.config import Config, load_config
+from dataman.core.diskfaults import passing_disk_error
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
 from dataman.core.pipeline import FrameResult, deliver, log_quality, prepare, write_and_deliver
+from dataman.core.publish import describe_os_error
 from dataman.core.quality import BiasTrend
 from dataman.ipc.datagram import resolves_outside
 from dataman.ipc.jobs import (
@@ -128,12 +130,17 @@ def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
         return JobFailed(job.frame_id, str(error), "incomplete", result.timings)
     except DeliveryFailed as error:
         if result.processed is None:
-            return JobFailed(job.frame_id, f"{path.name}: cannot write: {error}", "output",
+            cause = "stalled" if passing_disk_error(error) else "output"
+            return JobFailed(job.frame_id, f"{path.name}: cannot write: {error}", cause,
                              result.timings)
         return _done(job.frame_id, result, str(error))
     except DataManError as error:
         return JobFailed(job.frame_id, str(error), "bad", result.timings)
     except Exception as error:  # a bug must cost one frame, not the worker
+        disk = passing_disk_error(error)
+        if disk is not None:  # a full, stale or failing disk (procDir, stateDir, dataDir)
+            return JobFailed(job.frame_id, f"{path.name}: cannot write: "
+                             f"{describe_os_error(disk)}", "stalled", result.timings)
         # The traceback, to find the bug: to the supervisor's log at DEBUG (sent as is,
         # whatever this process's own logging level).
         details = traceback.format_exc().rstrip()
