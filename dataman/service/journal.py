@@ -133,6 +133,22 @@ class Journal:
             return Request(False, self.get(record.id))
         return Request(False, record)
 
+    def adopt_delivered(self, name: str, path: str | Path, channel: str, uniqname: str,
+                        processed_path: str | Path, delivered_path: str | Path,
+                        now: float) -> FrameRecord:
+        """Record a frame found already delivered (its outputs on disk carry ``uniqname``)
+        by a journal started afresh: known, counted, never processed again."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO frames (name, path, channel, source, priority, state,"
+                " requested_at, changed_at, processed_at, delivered_at, processed_path,"
+                " delivered_path, uniqname, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?)",
+                (name, str(path), channel, Source.SCAN, Source.SCAN.priority,
+                 FrameState.DELIVERED, now, now, now, now, str(processed_path),
+                 str(delivered_path), uniqname, "found delivered by the scan"))
+            return self.get(cursor.lastrowid or 0)
+
     def start(self, frame_id: int, pid: int, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.START, now, {"pid": pid, "started_at": now})
 

@@ -16,7 +16,9 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from contextlib import suppress
+from datetime import UTC, datetime
 
 from dataman.core.config import Config
 from dataman.ipc.control_server import ControlServer
@@ -30,6 +32,8 @@ from dataman.service.datagrams import DatagramIntake
 from dataman.service.journal import Journal
 from dataman.service.lock import InstanceLock
 from dataman.service.log_events import EventLogHandler
+from dataman.service.salvage import check_registry, open_journal
+from dataman.service.scan import nights_to_scan
 from dataman.service.scanner import Scanner
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
 from dataman.service.snapshot import Gauges, LogRing, section, section_event, snapshot
@@ -48,7 +52,10 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
     state_dir = config.paths.state_dir
     lock = InstanceLock.acquire(state_dir)
     try:
-        journal = Journal.open(state_dir)
+        journal, notices = open_journal(state_dir, time.time())
+        notices += check_registry(state_dir, nights_to_scan(datetime.now(UTC),
+                                                            config.site.utc_offset),
+                                  time.time())
         try:
             instance = instance_id(state_dir)
             stale = sweep_stale(instance)
@@ -61,7 +68,10 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                             workers.count, "the extra slots are never used" if workers.slots
                             > workers.count else "some workers will wait for a slot")
             with SlotPool.create(instance, workers.slots) as slots:
-                await Service(config, journal, slots, notifier or Notifier()).run()
+                service = Service(config, journal, slots, notifier or Notifier())
+                service.sup.notices += notices  # a damaged journal or registry set aside
+                service.scanner.adopt = any(n.startswith("journal") for n in notices)
+                await service.run()
         finally:
             journal.close()
     finally:
