@@ -61,6 +61,8 @@ class FrameResult:
     uniqname: str | None = None
     processed: Path | None = None
     delivered: Path | None = None
+    #: Bytes of the processed file (and of its copy): what a check after a power cut expects.
+    size: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: What the frame is (after the fixes): IMAGETYP, EXPTIME, OBJECT.
@@ -242,6 +244,7 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
     night_dir = assign_uniqname(prepared, config, result, now)
     pieces = file_pieces(prepared)
     names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
+    result.size = size
     write = partial(publish, names=names, produce=write_pieces(pieces),
                     fsync=config.processing.fsync, expected_size=size,
                     ours=same_uniqname(result.uniqname or ""), take_over=retry)

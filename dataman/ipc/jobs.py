@@ -113,6 +113,8 @@ class JobDone(Message):
     object_name: str = ""
     #: The quality checks' findings and values; None when the checks are off.
     quality: QualityReport | None = None
+    #: Bytes of the processed file (and its copy); None when not known.
+    output_size: int | None = None
 
 
 @dataclass(frozen=True)

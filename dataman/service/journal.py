@@ -239,6 +239,14 @@ class Journal:
         """Processed frames not yet delivered, in request order (delivery stays in order)."""
         return self._select("WHERE state = ? ORDER BY id", (FrameState.PROCESSED,))
 
+    def written_lately(self, window: float) -> list[FrameRecord]:
+        """Frames processed (or delivered) within ``window`` seconds before the journal's
+        last change: the outputs a power cut may have left short, in request order."""
+        return self._select(
+            "WHERE state IN (?, ?) AND processed_at >= "
+            "(SELECT MAX(changed_at) FROM frames) - ? ORDER BY id",
+            (FrameState.PROCESSED, FrameState.DELIVERED, window))
+
     def get(self, frame_id: int) -> FrameRecord:
         records = self._select("WHERE id = ?", (frame_id,))
         if not records:

@@ -224,7 +224,7 @@ def facts_of(done: JobDone) -> FrameFacts:
         object_name=done.object_name,
         qc_status=str(quality.status) if quality is not None else None,
         qc_flags=quality.flags if quality is not None else None,
-        qc=quality.to_dict() if quality is not None else None)
+        qc=quality.to_dict() if quality is not None else None, output_size=done.output_size)
 
 
 def latency_of(record: FrameRecord) -> float | None:

@@ -32,6 +32,7 @@ from dataman.service.datagrams import DatagramIntake
 from dataman.service.journal import Journal
 from dataman.service.lock import InstanceLock
 from dataman.service.log_events import EventLogHandler
+from dataman.service.powercut import record_clean_stop, stopped_cleanly, verify_after_unclean_stop
 from dataman.service.salvage import check_registry, open_journal
 from dataman.service.scan import nights_to_scan
 from dataman.service.scanner import Scanner
@@ -52,6 +53,7 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
     state_dir = config.paths.state_dir
     lock = InstanceLock.acquire(state_dir)
     try:
+        clean = stopped_cleanly(state_dir)  # used up: a crash from now on leaves none
         journal, notices = open_journal(state_dir, time.time())
         notices += check_registry(state_dir, nights_to_scan(datetime.now(UTC),
                                                             config.site.utc_offset),
@@ -67,11 +69,14 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                 log.warning("[workers] slots = %d with count = %d: %s", workers.slots,
                             workers.count, "the extra slots are never used" if workers.slots
                             > workers.count else "some workers will wait for a slot")
+            if not clean:  # before any work: outputs a power cut may have cut short
+                verify_after_unclean_stop(config, journal)
             with SlotPool.create(instance, workers.slots) as slots:
                 service = Service(config, journal, slots, notifier or Notifier())
                 service.sup.notices += notices  # a damaged journal or registry set aside
                 service.scanner.adopt = any(n.startswith("journal") for n in notices)
                 await service.run()
+            record_clean_stop(state_dir, time.time())
         finally:
             journal.close()
     finally:
