@@ -205,9 +205,20 @@ def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult
 
 def _file_exists(*folders: Path) -> Callable[[str], bool]:
     """Whether a file of that name is already in one of ``folders`` (written before
-    the registry existed, or by something else): its name is not given again."""
+    the registry existed, or by something else): its name is not given again.
+
+    A folder that cannot be looked into now (a stale NFS handle, an I/O error on
+    repoDir) counts as not having it: publication itself never replaces a file
+    that is not this frame's, and the delivery waits for the folder to come back.
+    """
+    def there(path: Path) -> bool:
+        try:
+            return path.exists()
+        except OSError:
+            return False
+
     def taken(name: str) -> bool:
-        return any((folder / name).exists() for folder in folders)
+        return any(there(folder / name) for folder in folders)
     return taken
 
 
