@@ -62,6 +62,28 @@ def test_a_full_proc_dir_stalls_processing_until_space_returns(service_factory, 
                       observed, tally, ok)
 
 
+def test_a_full_repo_dir_during_a_burst_waits_and_says_so(service_factory, mounts, campaign):
+    service = service_factory(service={"deliveryRetryMax": 1}).start()
+    mounts.tmpfs(service.config.paths.repo_dir, "5m")  # room for two copies of the burst
+    raws = frames(service, BURST)
+    names = [raw.name for raw in raws]
+    for raw in raws:
+        service.send(raw)
+    line = wait_until(lambda: (text := health_line(service)) and
+                      "delivery stalled" in text and text, 60,
+                      what="health to say delivery stalled", interval=0.2)
+    mounts.resize(service.config.paths.repo_dir, "64m")
+    campaign.settle(service, names)
+    tally = campaign.count(service, names)
+    observed = (f"health while full: {line.split(' : ', 1)[-1][:90]!r}; after space returned "
+                f"delivered {tally.delivered}, failed {tally.failed}")
+    ok = (line.startswith("dataMan WARNING") and "No space left on device" in line
+          and tally.delivered == BURST and delivered_once(service, names))
+    campaign.conclude("repoDir full during a burst, then space again",
+                      "frames wait in procDir, health says why, all delivered once",
+                      observed, tally, ok)
+
+
 def test_an_unwritable_thumbnail_folder_never_fails_a_frame(service_factory, campaign):
     service = service_factory().start()
     thumbnails = service.config.paths.state_dir / "thumbnails"
