@@ -32,7 +32,12 @@ from dataman.service.datagrams import DatagramIntake
 from dataman.service.journal import Journal
 from dataman.service.lock import InstanceLock
 from dataman.service.log_events import EventLogHandler
-from dataman.service.powercut import record_clean_stop, stopped_cleanly, verify_after_unclean_stop
+from dataman.service.powercut import (
+    REDO_TIMEOUT,
+    record_clean_stop,
+    stopped_cleanly,
+    verify_after_unclean_stop,
+)
 from dataman.service.salvage import check_registry, open_journal
 from dataman.service.scan import nights_to_scan
 from dataman.service.scanner import Scanner
@@ -51,6 +56,7 @@ GAUGE_PERIOD = 1.0
 async def serve(config: Config, notifier: Notifier | None = None) -> None:
     """Run the service until it is told to stop; raises named errors if it cannot start."""
     state_dir = config.paths.state_dir
+    notifier = notifier or Notifier()
     lock = InstanceLock.acquire(state_dir)
     try:
         clean = stopped_cleanly(state_dir)  # used up: a crash from now on leaves none
@@ -70,9 +76,11 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                             workers.count, "the extra slots are never used" if workers.slots
                             > workers.count else "some workers will wait for a slot")
             if not clean:  # before any work: outputs a power cut may have cut short
+                notifier.send(f"EXTEND_TIMEOUT_USEC={int((REDO_TIMEOUT + 60) * 1e6)}")
+                notifier.status("checking the newest outputs after an unclean stop")
                 verify_after_unclean_stop(config, journal)
             with SlotPool.create(instance, workers.slots) as slots:
-                service = Service(config, journal, slots, notifier or Notifier())
+                service = Service(config, journal, slots, notifier)
                 service.sup.notices += notices  # a damaged journal or registry set aside
                 service.scanner.adopt = any(n.startswith("journal") for n in notices)
                 await service.run()
