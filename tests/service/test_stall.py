@@ -13,6 +13,8 @@ from dataman.service.journal import Journal
 from dataman.service.records import FrameState
 from dataman.service.stall import ProcessingStall
 from tests.service.test_outcomes import NOW, Recorder
+from tests.service.test_supervisor import NAMES, Bench, run
+from tests.service.test_supervisor import bench_of as bench_of  # the fixture, used by name
 
 FULL = "/proc/20251230: No space left on device"
 
@@ -82,3 +84,30 @@ def test_a_stalled_frame_keeps_its_place_in_the_queue_without_an_attempt(tmp_pat
         recorder.outcomes.done(again, recorder.done(names[0], NOW + 3), NOW + 3)
         assert recorder.outcomes.stall.problem is None
         assert journal.get(first.frame_id).state is FrameState.DELIVERED
+
+
+def test_the_supervisor_holds_starts_while_stalled_and_probes_with_one_frame(bench_of):
+    bench: Bench = bench_of(workers={"count": 2, "slots": 2}, service={"deliveryRetryMax": 4})
+
+    async def scenario() -> None:
+        await bench.start()
+        first, second = bench.sup.workers
+        for name in NAMES[:3]:
+            bench.request(name)
+        job = bench.job_of(first)
+        reason = f"{NAMES[0]}: cannot write: {FULL}"
+        bench.say(first, JobFailed(job.frame_id, reason, "stalled"))
+        bench.say(second, JobFailed(bench.job_of(second).frame_id, reason, "stalled"))
+        assert bench.idle() == [0, 1] and len(bench.sup.queue) == 3  # both back, in place
+        bench.sup.tick()
+        assert [len(bench.jobs(w)) for w in (first, second)] == [1, 1]  # the pause holds
+        bench.now += 1.0
+        bench.sup.tick()  # the pause is over: the first frame tries, alone
+        assert [len(bench.jobs(w)) for w in (first, second)] == [2, 1]
+        assert bench.job_of(first).frame_id == job.frame_id
+        bench.done(first)  # written: the stall is over, every frame goes
+        assert bench.sup.stall.problem is None
+        assert bench.state(NAMES[0]) is FrameState.DELIVERED
+        assert [len(bench.jobs(w)) for w in (first, second)] == [3, 2]
+
+    run(scenario())
