@@ -55,7 +55,10 @@ def _output_in(folder: Path, raw_name: str, uniqname: str | None) -> Path | None
 
 def uniqname_in(path: Path) -> str | None:
     """The UNIQNAME in a file's primary header; None if there is no such readable file."""
-    if not path.is_file():
+    try:
+        if not path.is_file():
+            return None
+    except OSError:  # a stale NFS handle, an I/O error: it cannot be told now
         return None
     # Imported here: the supervisor's catch-up scan asks this module about every frame
     # it finds, but only a frame with outputs needs a header read, and astropy would

@@ -62,6 +62,8 @@ class FrameResult:
     uniqname: str | None = None
     processed: Path | None = None
     delivered: Path | None = None
+    #: Bytes of the processed file (and of its copy): what a check after a power cut expects.
+    size: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     #: What the frame is (after the fixes): IMAGETYP, EXPTIME, OBJECT.
@@ -206,9 +208,20 @@ def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult
 
 def _file_exists(*folders: Path) -> Callable[[str], bool]:
     """Whether a file of that name is already in one of ``folders`` (written before
-    the registry existed, or by something else): its name is not given again."""
+    the registry existed, or by something else): its name is not given again.
+
+    A folder that cannot be looked into now (a stale NFS handle, an I/O error on
+    repoDir) counts as not having it: publication itself never replaces a file
+    that is not this frame's, and the delivery waits for the folder to come back.
+    """
+    def there(path: Path) -> bool:
+        try:
+            return path.exists()
+        except OSError:
+            return False
+
     def taken(name: str) -> bool:
-        return any((folder / name).exists() for folder in folders)
+        return any(there(folder / name) for folder in folders)
     return taken
 
 
@@ -245,6 +258,7 @@ def write_and_deliver(prepared: PreparedFrame, config: Config, result: FrameResu
     night_dir = assign_uniqname(prepared, config, result, now)
     pieces = file_pieces(prepared)
     names, size = [frame.name, result.uniqname or frame.name], size_of(pieces)
+    result.size = size
     write = partial(publish, names=names, produce=write_pieces(pieces),
                     fsync=config.processing.fsync, expected_size=size,
                     ours=same_uniqname(result.uniqname or ""), take_over=retry)

@@ -115,11 +115,14 @@ class JobDone(Message):
     object_name: str = ""
     #: The quality checks' findings and values; None when the checks are off.
     quality: QualityReport | None = None
+    #: Bytes of the processed file (and its copy); None when not known.
+    output_size: int | None = None
 
 
 @dataclass(frozen=True)
 class JobFailed(Message):
-    """``cause``: missing / incomplete (wait and retry), bad (the frame), output, internal."""
+    """``cause``: missing / incomplete (wait and retry), stalled (a full or failing disk:
+    wait and retry), bad (the frame), output, internal."""
 
     kind: ClassVar[str] = "failed"
     frame_id: int

@@ -17,7 +17,12 @@ from dataman.ipc.protocol import Wire
 @dataclass(frozen=True)
 class ServiceInfo(Wire):
     """The supervisor: ``state`` starting, running, paused or stopping; ``cpu_percent`` and
-    ``rss`` of supervisor + workers, measured once a second, None before the first."""
+    ``rss`` of supervisor + workers, measured once a second, None before the first.
+
+    ``alerts`` (added within protocol 1): conditions that hold now, in words, each a
+    health problem: processing stalled on a full disk, requests not recorded, a
+    damaged journal or UNIQNAME registry set aside tonight.
+    """
 
     state: str
     pid: int
@@ -29,6 +34,7 @@ class ServiceInfo(Wire):
     workers_expected: int
     cpu_percent: float | None
     rss: int | None
+    alerts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ class Waiting:
 class DeliveryBacklog:
     def __init__(self, max_delay: float) -> None:
         self._waiting: list[Waiting] = []
-        self._max_delay = max_delay
+        self.max_delay = max_delay
         self.delay = FIRST_DELAY
         self.next_attempt = 0.0
         self.in_flight: int | None = None
@@ -70,4 +70,4 @@ class DeliveryBacklog:
     def _back_off(self, now: float, reason: str) -> None:
         self.reason = reason
         self.next_attempt = now + self.delay
-        self.delay = min(self.delay * 2, self._max_delay)
+        self.delay = min(self.delay * 2, self.max_delay)

@@ -139,8 +139,16 @@ def _workers_alive(snapshot: Snapshot) -> tuple[int, int]:
 
 
 def _service_problems(snapshot: Snapshot) -> list[str]:
-    return {"paused": ["intake paused"],
-            "stopping": ["service stopping"]}.get(snapshot.service.state, [])
+    """The service's state, then the conditions it reports itself (``alerts``)."""
+    return [*{"paused": ["intake paused"],
+              "stopping": ["service stopping"]}.get(snapshot.service.state, []),
+            *(_shorten_alert(alert) for alert in snapshot.service.alerts)]
+
+
+def _shorten_alert(text: str) -> str:
+    """An alert is a phrase, then ``: `` and its reason: the reason is shortened."""
+    phrase, _, reason = text.partition(": ")
+    return f"{phrase}: {_shorten(reason)}" if reason else _shorten(phrase)
 
 
 def _worker_problems(snapshot: Snapshot) -> list[str]:

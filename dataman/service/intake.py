@@ -21,6 +21,7 @@ from dataman.ipc.protocol_events import FrameRefused
 from dataman.service.journal import Journal, JournalError
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.records import FrameRecord, FrameState, Source
+from dataman.service.refusals import Refusals
 from dataman.service.repeats import RepeatedRequests
 from dataman.service.waiting import RawFileWait
 
@@ -37,6 +38,7 @@ class Intake:
         #: not only a log line, which is written only once in a while for repeats).
         self._refused = refused
         self._repeats = RepeatedRequests()
+        self.refusals = Refusals()
 
     def take(self, requests: list[FrameRequest], now: float) -> bool:
         """Journal ``requests`` in one transaction, then queue the new frames.
@@ -49,12 +51,15 @@ class Intake:
             answers = self.journal.request_many(
                 [(r.name, r.path, r.channel, r.source) for r in requests], now)
         except JournalError as error:
+            self.refusals.refused(len(requests), str(error.__cause__ or error), now,
+                                  where=str(self.journal.path))
             for request in requests:
                 log.error("%s: request from %s NOT recorded: %s", request.name,
                           request.origin, error)
                 self._refused(FrameRefused(request.name, request.origin,
                                            f"NOT recorded: {error}"))
             return False
+        self.refusals.recorded(now)
         for request, answer in zip(requests, answers, strict=True):
             self._take_one(request, answer.record, answer.is_new, now)
         return True

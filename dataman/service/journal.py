@@ -133,6 +133,22 @@ class Journal:
             return Request(False, self.get(record.id))
         return Request(False, record)
 
+    def adopt_delivered(self, name: str, path: str | Path, channel: str, uniqname: str,
+                        processed_path: str | Path, delivered_path: str | Path,
+                        now: float) -> FrameRecord:
+        """Record a frame found already delivered (its outputs on disk carry ``uniqname``)
+        by a journal started afresh: known, counted, never processed again."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO frames (name, path, channel, source, priority, state,"
+                " requested_at, changed_at, processed_at, delivered_at, processed_path,"
+                " delivered_path, uniqname, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?)",
+                (name, str(path), channel, Source.SCAN, Source.SCAN.priority,
+                 FrameState.DELIVERED, now, now, now, now, str(processed_path),
+                 str(delivered_path), uniqname, "found delivered by the scan"))
+            return self.get(cursor.lastrowid or 0)
+
     def start(self, frame_id: int, pid: int, now: float) -> FrameRecord:
         return self._move(frame_id, Transition.START, now, {"pid": pid, "started_at": now})
 
@@ -222,6 +238,14 @@ class Journal:
     def awaiting_delivery(self) -> list[FrameRecord]:
         """Processed frames not yet delivered, in request order (delivery stays in order)."""
         return self._select("WHERE state = ? ORDER BY id", (FrameState.PROCESSED,))
+
+    def written_lately(self, window: float) -> list[FrameRecord]:
+        """Frames processed (or delivered) within ``window`` seconds before the journal's
+        last change: the outputs a power cut may have left short, in request order."""
+        return self._select(
+            "WHERE state IN (?, ?) AND processed_at >= "
+            "(SELECT MAX(changed_at) FROM frames) - ? ORDER BY id",
+            (FrameState.PROCESSED, FrameState.DELIVERED, window))
 
     def get(self, frame_id: int) -> FrameRecord:
         records = self._select("WHERE id = ?", (frame_id,))

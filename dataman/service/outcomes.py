@@ -10,6 +10,7 @@ failed and was retried, is listed once, as it ended last)::
 
     JobDone ──▶ delivered, or processed and waiting in the backlog
     JobFailed ─▶ postponed (raw file missing/incomplete: RawFileWait decides)
+               ├▶ back in its place in the queue (disk full or failing: ProcessingStall)
                └▶ failed (bad frame, or the raw file waited too long)
     worker died ─▶ queued again once, then failed (a delivery: tried again later)
 
@@ -32,6 +33,7 @@ from dataman.ipc.protocol_snapshot import FrameEntry, LastDelivered, QualityFind
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
 from dataman.service.records import FrameFacts
+from dataman.service.stall import ProcessingStall
 
 if TYPE_CHECKING:  # annotations only
     from dataman.ipc.jobs import JobDone, JobFailed
@@ -56,8 +58,10 @@ class Outcomes:
 
     def __init__(self, journal: Journal, queue: FrameQueue, backlog: DeliveryBacklog,
                  waiting: RawFileWait, *, changed: Callable[..., None],
-                 finished: Callable[[FrameEntry], None]) -> None:
+                 finished: Callable[[FrameEntry], None],
+                 stall: ProcessingStall | None = None) -> None:
         self.journal, self.queue, self.backlog, self.waiting = journal, queue, backlog, waiting
+        self.stall = stall or ProcessingStall(backlog.max_delay)
         self._recent: dict[str, FrameEntry] = {}  # by frame name, oldest outcome first
         self.last_delivered: LastDelivered | None = None
         self.last_by_channel: dict[str, str] = {}
@@ -75,7 +79,12 @@ class Outcomes:
 
     def failed(self, job: Assignment, failed: JobFailed, now: float) -> None:
         """A job failed: a raw file not there or not complete yet waits (or, having
-        waited waitForWrite, fails as every raw file that never came), others fail."""
+        waited waitForWrite, fails as every raw file that never came), a frame that met
+        a full or failing disk keeps its place while processing stalls, others fail."""
+        if failed.cause == "stalled":
+            self._stalled(job, failed, now)
+            return
+        self.stall.ended(job.frame_id, now, written=False)
         if failed.cause in ("missing", "incomplete"):
             self.waiting.not_ready(job.frame_id, failed.reason, now)
             self.fail_expired(now)
@@ -88,12 +97,26 @@ class Outcomes:
         self._remember(frame_item(record, None, "failed", timings=failed.timings))
         self._changed("counts")
 
+    def _stalled(self, job: Assignment, failed: JobFailed, now: float) -> None:
+        """Back to its place in the queue, no attempt counted; no frame starts for a pause."""
+        self.waiting.forget(job.frame_id)
+        disk = failed.reason.removeprefix(f"{job.name}: cannot write: ")
+        pause = self.stall.stalled(job.frame_id, disk, now)
+        record = self.journal.postpone(job.frame_id, failed.reason, now)
+        frame = QueuedFrame.from_record(record)
+        frame.reason = f"processing stalled: {disk}"
+        self.queue.add(frame)
+        log.warning("%s: not written: %s; kept in the queue, next try in %.0f s", job.name,
+                    disk, pause)
+        self._changed("queue", "counts", "health")
+
     def lost(self, job: Assignment, reason: str, now: float, *, stopping: bool) -> None:
         """The worker died during ``job``: a frame is queued again once, then fails.
 
         A delivery is tried again later; a frame lost to the stop is kept for the
         next start, not counted as an attempt.
         """
+        self.stall.ended(job.frame_id, now, written=False)
         if job.kind == "deliver":
             self.backlog.failed(job.frame_id, now, reason)
             self.journal.delivery_retry(job.frame_id, reason, now)
@@ -130,6 +153,7 @@ class Outcomes:
     def _processed(self, job: Assignment, done: JobDone, now: float) -> None:
         """A frame job ended: delivered, or processed and waiting to be delivered."""
         self.waiting.forget(job.frame_id)
+        self.stall.ended(job.frame_id, now, written=True)
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
                                         done.timings, len(done.warnings), now,
                                         delivered_path=done.delivered, facts=facts_of(done))
@@ -200,7 +224,7 @@ def facts_of(done: JobDone) -> FrameFacts:
         object_name=done.object_name,
         qc_status=str(quality.status) if quality is not None else None,
         qc_flags=quality.flags if quality is not None else None,
-        qc=quality.to_dict() if quality is not None else None)
+        qc=quality.to_dict() if quality is not None else None, output_size=done.output_size)
 
 
 def latency_of(record: FrameRecord) -> float | None:

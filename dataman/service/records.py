@@ -16,7 +16,7 @@ from typing import Any
 from dataman.core.errors import DataManError
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 3  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
+SCHEMA_VERSION = 4  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
 SCHEMA = """
 CREATE TABLE frames (
     id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
@@ -58,12 +58,18 @@ COLUMNS_2 = (
 COLUMNS_3 = (
     "detail TEXT",                               # the traceback of an internal error
 )
+#: Columns of schema version 4: what a power cut may have cut short is checked against it.
+COLUMNS_4 = (
+    "output_size INTEGER",                       # bytes of the processed file (= the copy)
+)
 SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}"
-                                                 for column in COLUMNS_2 + COLUMNS_3))
+                                                 for column in COLUMNS_2 + COLUMNS_3
+                                                 + COLUMNS_4))
 #: Version n -> the SQL that brings a journal of version n to n + 1 (run in one transaction).
 MIGRATIONS = {
     1: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_2),
     2: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_3),
+    3: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_4),
 }
 
 
@@ -170,6 +176,7 @@ class FrameRecord:
     qc_flags: str | None = None
     qc: dict[str, Any] | None = None
     detail: str | None = None
+    output_size: int | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:
@@ -194,12 +201,14 @@ class FrameFacts:
     qc_status: str | None = None  # None: the checks are off
     qc_flags: str | None = None
     qc: dict[str, Any] | None = None
+    output_size: int | None = None  # bytes written (version 4); None: not known
 
     def columns(self) -> dict[str, Any]:
         return {"roi": self.roi, "binning": self.binning, "imagetyp": self.imagetyp,
                 "exptime": self.exptime, "object_name": self.object_name,
                 "qc_status": self.qc_status, "qc_flags": self.qc_flags,
-                "qc": json.dumps(self.qc) if self.qc is not None else None}
+                "qc": json.dumps(self.qc) if self.qc is not None else None,
+                "output_size": self.output_size}
 
 
 @dataclass(frozen=True)

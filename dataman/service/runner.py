@@ -16,7 +16,9 @@ import asyncio
 import logging
 import os
 import signal
+import time
 from contextlib import suppress
+from datetime import UTC, datetime
 
 from dataman.core.config import Config
 from dataman.ipc.control_server import ControlServer
@@ -30,6 +32,14 @@ from dataman.service.datagrams import DatagramIntake
 from dataman.service.journal import Journal
 from dataman.service.lock import InstanceLock
 from dataman.service.log_events import EventLogHandler
+from dataman.service.powercut import (
+    REDO_TIMEOUT,
+    record_clean_stop,
+    stopped_cleanly,
+    verify_after_unclean_stop,
+)
+from dataman.service.salvage import check_registry, open_journal
+from dataman.service.scan import nights_to_scan
 from dataman.service.scanner import Scanner
 from dataman.service.sdnotify import Notifier, status_text, watchdog_loop
 from dataman.service.snapshot import Gauges, LogRing, section, section_event, snapshot
@@ -46,9 +56,14 @@ GAUGE_PERIOD = 1.0
 async def serve(config: Config, notifier: Notifier | None = None) -> None:
     """Run the service until it is told to stop; raises named errors if it cannot start."""
     state_dir = config.paths.state_dir
+    notifier = notifier or Notifier()
     lock = InstanceLock.acquire(state_dir)
     try:
-        journal = Journal.open(state_dir)
+        clean = stopped_cleanly(state_dir)  # used up: a crash from now on leaves none
+        journal, notices = open_journal(state_dir, time.time())
+        notices += check_registry(state_dir, nights_to_scan(datetime.now(UTC),
+                                                            config.site.utc_offset),
+                                  time.time())
         try:
             instance = instance_id(state_dir)
             stale = sweep_stale(instance)
@@ -60,8 +75,16 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                 log.warning("[workers] slots = %d with count = %d: %s", workers.slots,
                             workers.count, "the extra slots are never used" if workers.slots
                             > workers.count else "some workers will wait for a slot")
+            if not clean:  # before any work: outputs a power cut may have cut short
+                notifier.send(f"EXTEND_TIMEOUT_USEC={int((REDO_TIMEOUT + 60) * 1e6)}")
+                notifier.status("checking the newest outputs after an unclean stop")
+                verify_after_unclean_stop(config, journal)
             with SlotPool.create(instance, workers.slots) as slots:
-                await Service(config, journal, slots, notifier or Notifier()).run()
+                service = Service(config, journal, slots, notifier)
+                service.sup.notices += notices  # a damaged journal or registry set aside
+                service.scanner.adopt = any(n.startswith("journal") for n in notices)
+                await service.run()
+            record_clean_stop(state_dir, time.time())
         finally:
             journal.close()
     finally:

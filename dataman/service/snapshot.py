@@ -44,6 +44,7 @@ from dataman.ipc.protocol_snapshot import (
 )
 from dataman.service.health import assess
 from dataman.service.records import FrameState
+from dataman.service.standing import standing_problems
 from dataman.service.summary import night_window
 
 if TYPE_CHECKING:
@@ -154,7 +155,8 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
         state=str(sup.state), pid=os.getpid(), started_at=sup.started_at, hostid=hostid,
         config=str(config.source), version=__version__,
         log_file=str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
-        workers_expected=config.workers.count, cpu_percent=cpu, rss=rss)
+        workers_expected=config.workers.count, cpu_percent=cpu, rss=rss,
+        alerts=standing_problems(sup))
 
 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> Counts:

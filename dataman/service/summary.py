@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from dataman.core.nightlog import observing_date
-from dataman.service.journal import Journal
+from dataman.service.journal import Journal, JournalError
 from dataman.service.records import NightSummary
 
 log = logging.getLogger("dataman")
@@ -46,11 +46,22 @@ def summary_lines(date: str, summary: NightSummary, *, partial: bool = False) ->
     return lines
 
 
+#: Lines the journal cannot give (what it failed to record): (date, start, end) -> lines.
+Notes = Callable[[str, float, float], list[str]]
+
+
 def log_night_summary(journal: Journal, date: str, utc_offset: float, *,
-                      partial: bool = False) -> None:
+                      partial: bool = False, notes: Notes | None = None) -> None:
     start, end = night_window(date, utc_offset)
-    for line in summary_lines(date, journal.night_summary(start, end), partial=partial):
+    extra = notes(date, start, end) if notes is not None else []
+    try:
+        summary = summary_lines(date, journal.night_summary(start, end), partial=partial)
+    except JournalError as error:  # its disk failing: what it could not record still counts
+        summary = [f"night {date} summary not available: {error}"]
+    for line in summary:
         log.info("%s", line)
+    for line in extra:
+        log.warning("%s", line)
 
 
 class ObservingNight:
@@ -62,9 +73,10 @@ class ObservingNight:
     """
 
     def __init__(self, journal: Journal, utc_offset: float, now: Callable[[], float],
-                 ended: Callable[[str], object] = lambda date: None) -> None:
+                 ended: Callable[[str], object] = lambda date: None,
+                 notes: Notes | None = None) -> None:
         self._journal, self._utc_offset, self._now = journal, utc_offset, now
-        self._ended = ended
+        self._ended, self._notes = ended, notes
         self.date = self.current()
 
     def current(self) -> str:
@@ -75,10 +87,11 @@ class ObservingNight:
         """Log the summary of ``date`` if that night has ended, and move on to the new one."""
         date = self.current()
         if date != self.date:
-            log_night_summary(self._journal, self.date, self._utc_offset)
+            log_night_summary(self._journal, self.date, self._utc_offset, notes=self._notes)
             self.date, ended = date, self.date
             self._ended(ended)
 
     def log_so_far(self) -> None:
         """Log the summary of the night in progress, marked partial (on stop)."""
-        log_night_summary(self._journal, self.current(), self._utc_offset, partial=True)
+        log_night_summary(self._journal, self.current(), self._utc_offset, partial=True,
+                          notes=self._notes)

@@ -74,6 +74,8 @@ from dataman.service.pool import (
 )
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.records import Source
+from dataman.service.stall import ProcessingStall
+from dataman.service.standing import night_notes
 from dataman.service.summary import ObservingNight
 from dataman.service.thumbnail_retention import prune_thumbnails
 from dataman.service.waiting import RawFileWait
@@ -126,12 +128,16 @@ class Supervisor:
         self.started_at = now()
         self.reports = NightReports(config.source, then=self._prune_thumbnails)
         self.night = ObservingNight(journal, config.site.utc_offset, now,
-                                    ended=self.reports.start)
+                                    ended=self.reports.start,
+                                    notes=lambda *night: night_notes(self, *night))
+        #: Said on the health line until the service stops (a damaged journal set aside).
+        self.notices: list[str] = []
         self.wake = asyncio.Event()
         self.waiting = RawFileWait(journal, self.queue, config.service.wait_for_write)
         self.intake = Intake(journal, self.queue, self.waiting, refused=frame_refused)
+        self.stall = ProcessingStall(config.service.delivery_retry_max)  # procDir full
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
-                                 changed=changed, finished=frame_finished)
+                                 changed=changed, finished=frame_finished, stall=self.stall)
         self._respawn_delay = 0.0
         self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
         self._start_failed = False
@@ -225,7 +231,8 @@ class Supervisor:
             if due is not None:
                 self._assign_delivery(worker, due.frame_id, now)
                 continue
-            startable = self.slots.free_count and now >= self._journal_hold
+            startable = (self.slots.free_count and now >= self._journal_hold
+                         and self.stall.allows_start(now))
             frame = self._next_frame(now, budget) if startable else None
             if frame is None:
                 break
@@ -258,6 +265,7 @@ class Supervisor:
             log.error("%s: cannot start: %s", frame.name, error)
             return
         self._journal_delay = 0.0
+        self.stall.started(record.id)
         slot = self.slots.acquire()
         assert slot is not None  # dispatch checked free_count
         worker.send(Job(record.id, str(record.path), slot.to_dict(), record.uniqname,

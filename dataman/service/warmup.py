@@ -11,7 +11,11 @@ first one it takes, runs at the steady pace.
 
 The frame is a small simulated one (1kx1k binned 2x2, as azcam writes it), made
 in a temporary folder together with its outputs and removed afterwards; nothing
-reaches dataDir, procDir, repoDir, the journal or the log. It goes through private
+reaches dataDir, procDir, repoDir, stateDir (thumbnails, the UNIQNAME registry,
+the newest-frame records), the journal or the log. Its name,
+``mods1b.00000000.0000.fits``, is one no camera writes (night 00000000 is no
+date, azcam numbers from 1): even a stray copy could never be taken for a real
+frame, nor give a real frame its UNIQNAME or thumbnail. It goes through private
 buffers, not a slot: another worker may be using any slot at that moment. (The
 slots' own first-touch cost is taken care of by ``ipc.mappings``.) A warm-up that
 fails is logged by the caller; the worker serves anyway, only its first frame is
@@ -31,8 +35,8 @@ from dataman.core.config import Config
 from dataman.core.pipeline import FrameResult, prepare, write_and_deliver
 from dataman.sim.frames import FrameSpec, write_raw_frame
 
-#: The warm-up frame: every step of a real one, a hundredth of the pixels.
-SPEC = FrameSpec(instrument="MODS1B", roi="1kx1k", binning=2)
+#: The warm-up frame: every step of a real one, a hundredth of the pixels, an impossible name.
+SPEC = FrameSpec(instrument="MODS1B", roi="1kx1k", binning=2, night="00000000", number=0)
 
 
 def warm_up(config: Config) -> float:
@@ -58,7 +62,8 @@ def warm_up(config: Config) -> float:
 def _local_config(config: Config, folder: Path) -> Config:
     """``config`` with every folder the pipeline touches moved into ``folder``."""
     paths = dataclasses.replace(config.paths, data_dir=folder / "data",
-                                proc_dir=folder / "proc", repo_dir=folder / "newdata")
-    for path in (paths.data_dir, paths.proc_dir, paths.repo_dir):
+                                proc_dir=folder / "proc", repo_dir=folder / "newdata",
+                                state_dir=folder / "state")
+    for path in (paths.data_dir, paths.proc_dir, paths.repo_dir, paths.state_dir):
         path.mkdir()
     return dataclasses.replace(config, paths=paths)

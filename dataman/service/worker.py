@@ -36,9 +36,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dataman.core.config import Config, load_config, with_synced_writes
+from dataman.core.diskfaults import passing_disk_error
 from dataman.core.errors import DataManError, DeliveryFailed, FrameIncomplete
 from dataman.core.holds import hold_point
 from dataman.core.pipeline import FrameResult, deliver, log_quality, prepare, write_and_deliver
+from dataman.core.publish import describe_os_error
 from dataman.core.quality import BiasTrend
 from dataman.ipc.datagram import resolves_outside
 from dataman.ipc.jobs import (
@@ -131,12 +133,17 @@ def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
         return JobFailed(job.frame_id, str(error), "incomplete", result.timings)
     except DeliveryFailed as error:
         if result.processed is None:
-            return JobFailed(job.frame_id, f"{path.name}: cannot write: {error}", "output",
+            cause = "stalled" if passing_disk_error(error) else "output"
+            return JobFailed(job.frame_id, f"{path.name}: cannot write: {error}", cause,
                              result.timings)
         return _done(job.frame_id, result, str(error))
     except DataManError as error:
         return JobFailed(job.frame_id, str(error), "bad", result.timings)
     except Exception as error:  # a bug must cost one frame, not the worker
+        disk = passing_disk_error(error)
+        if disk is not None:  # a full, stale or failing disk (procDir, stateDir, dataDir)
+            return JobFailed(job.frame_id, f"{path.name}: cannot write: "
+                             f"{describe_os_error(disk)}", "stalled", result.timings)
         # The traceback, to find the bug: to the supervisor's log at DEBUG (sent as is,
         # whatever this process's own logging level).
         details = traceback.format_exc().rstrip()
@@ -167,7 +174,7 @@ def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> Job
         str(result.delivered) if result.delivered else None, delivery_error,
         result.instrument, result.roi, result.binning, dict(result.timings),
         list(result.warnings), result.imagetyp, result.exptime, result.object_name,
-        result.quality)
+        result.quality, output_size=result.size)
 
 
 def _observer(frame_id: int, channel: Channel):

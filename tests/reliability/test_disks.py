@@ -1,5 +1,6 @@
-"""The staging disk missing, read-only or full for a while; procDir full; log and state
-folders unusable. Frames wait (never dropped) or fail with the reason; nothing partial."""
+"""The staging disk missing, read-only or full for a while; log and state folders
+unusable (procDir and stateDir full: test_full_disks.py). Frames wait (never dropped)
+or fail with the reason; nothing partial."""
 
 from __future__ import annotations
 
@@ -58,25 +59,6 @@ def test_the_staging_disk_unusable_for_a_while(service_factory, mounts, campaign
                f"{'in order' if order == sorted(order) else 'OUT OF ORDER'}"
     campaign.conclude(f"staging disk {fault}, then back", WAITS, observed, tally,
                       tally.delivered == 3 and order == sorted(order) and reason is not None)
-
-
-def test_proc_dir_full_fails_the_frame_with_the_reason_and_recovers(service_factory, mounts,
-                                                                     campaign):
-    service = service_factory().start()
-    proc = service.config.paths.proc_dir
-    mounts.tmpfs(proc, "1m")
-    full, later = frames(service, 2)
-    service.send(full)
-    campaign.settle(service, [full.name])
-    mounts.resize(proc, "64m")
-    service.send(later)
-    campaign.settle(service, [later.name])
-    tally = campaign.count(service, [full.name, later.name])
-    reason = service.record(full.name)["reason"] or ""
-    observed = f"{full.name} failed: {reason[:90]}; next frame delivered"
-    ok = "No space left on device" in reason and service.states()[later.name] == "delivered"
-    campaign.conclude("procDir full, then space again",
-                      "frame fails with 'no space' reason, service goes on", observed, tally, ok)
 
 
 def test_an_unwritable_log_folder_does_not_stop_processing(service_factory, mounts, campaign):

@@ -28,6 +28,7 @@ from dataman.service.journal import (
     Transition,
     UnknownFrame,
 )
+from dataman.service.records import SCHEMA_VERSION
 
 QUEUED, RUNNING, PROCESSED, DELIVERED, FAILED = FrameState
 
@@ -274,7 +275,7 @@ def test_night_summary_counts_frames_requested_in_the_window(journal: Journal) -
 def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
     Journal.open(tmp_path).close()
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 
@@ -335,7 +336,8 @@ def test_journal_of_a_newer_dataman_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
         db.execute("PRAGMA user_version = 7")
     db.close()
-    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 3"):
+    with pytest.raises(JournalError,
+                       match=f"schema version 7, this dataMan knows version {SCHEMA_VERSION}"):
         Journal.open(tmp_path)
 
 
@@ -403,7 +405,7 @@ def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_pat
             "full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
             {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
     with sqlite3.connect(old / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert db.execute("SELECT name FROM frames WHERE qc_status = 'BAD'").fetchall() == [
             (raw(2),)]
     db.close()
