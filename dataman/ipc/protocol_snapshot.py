@@ -29,6 +29,10 @@ class ServiceInfo(Wire):
     workers_expected: int
     cpu_percent: float | None
     rss: int | None
+    #: Shadow mode (``[service] deliver = False``): frames are processed, never delivered.
+    shadow: bool = False
+    #: The UDP command port; 0 when there is none (frames come from the scan alone).
+    udp_port: int = 10301
 
 
 @dataclass(frozen=True)

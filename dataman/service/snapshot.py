@@ -154,7 +154,8 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
         state=str(sup.state), pid=os.getpid(), started_at=sup.started_at, hostid=hostid,
         config=str(config.source), version=__version__,
         log_file=str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
-        workers_expected=config.workers.count, cpu_percent=cpu, rss=rss)
+        workers_expected=config.workers.count, cpu_percent=cpu, rss=rss,
+        shadow=not config.service.deliver, udp_port=config.server.port)
 
 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> Counts:
