@@ -40,3 +40,12 @@ def change_by_design(path: Path) -> None:
         hdus[0].header["HJD-OBS"] = float(hdus[0].header["HJD-OBS"]) + 1e-6
         del hdus["MERGED"].header["QCFLAGS"]
         hdus["MERGED"].header["QCSTATUS"] = "UNKNOWN"
+
+
+def section(stdout: str, title: str) -> list[str]:
+    """The lines of one table of ``dataman compare``'s report, its column header included,
+    each line's runs of spaces made one."""
+    lines = stdout.splitlines()
+    start = lines.index(title) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
+    return [" ".join(line.split()) for line in lines[start:end]]

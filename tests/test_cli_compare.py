@@ -16,6 +16,7 @@ from tests.compare_fixtures import (
     change_by_design,
     copy_tree,
     inject_differences,
+    section,
 )
 from tests.conftest import make_frame, write_config
 
@@ -39,14 +40,6 @@ def processed(tmp_path_factory) -> Path:
         process_frame(raw, config, deliver=False)
     assert sorted(path.name for path in (config.paths.proc_dir / NIGHT).iterdir()) == NAMES
     return config.paths.proc_dir
-
-
-def section(stdout: str, title: str) -> list[str]:
-    """The lines of one table of the report (its column header included)."""
-    lines = stdout.splitlines()
-    start = lines.index(title) + 1
-    end = next((i for i in range(start, len(lines)) if not lines[i]), len(lines))
-    return [" ".join(line.split()) for line in lines[start:end]]
 
 
 def test_an_injected_header_and_pixel_difference_and_nothing_else_are_unexpected(

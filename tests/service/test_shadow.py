@@ -13,6 +13,7 @@ import pytest
 from configobj import ConfigObj
 
 from dataman.core.nightlog import observing_date
+from tests.compare_fixtures import NEW_OBJECT, STEP, copy_tree, inject_differences, section
 from tests.service_harness import dataman_health, frames
 
 pytestmark = pytest.mark.slow
@@ -78,6 +79,21 @@ def test_a_shadow_service_processes_what_the_scan_finds_and_touches_nothing_in_r
     service.control("stop")
     assert service.process.wait(30) == 0
     assert listing(paths.repo_dir) == before
+
+    # The next morning: the other one's outputs (a copy, one file changed) against ours.
+    old = copy_tree(paths.proc_dir / tonight, service.folder / "old")
+    before_object, _ = inject_differences(old / early[1].name)
+    run = subprocess.run([sys.executable, "-m", "dataman", "compare", str(old),
+                          str(paths.proc_dir), "--night", tonight],
+                         capture_output=True, text=True, check=False, timeout=120)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert section(run.stdout, "Unexpected header differences") == [
+        "frame extension keyword old new",
+        f"{early[1].name} PRIMARY OBJECT '{NEW_OBJECT}' '{before_object}'"]
+    assert section(run.stdout, "Pixel differences") == [
+        "frame extension pixels max |diff|", f"{early[1].name} IM2 1 {STEP}"]
+    assert section(run.stdout, "Frames only in one folder") == ["(none)"]
+    assert f"night {tonight}: 3 frames compared," in run.stdout
 
 
 def test_a_shadow_service_started_again_does_not_deliver_what_it_processed(service_factory):
