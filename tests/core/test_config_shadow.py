@@ -32,3 +32,14 @@ def test_make_dirs_leaves_repo_dir_alone_in_shadow_mode(tmp_path):
     config = load_config(write_config(tmp_path, service={"deliver": False}))
     assert config.paths.proc_dir.is_dir() and config.paths.state_dir.is_dir()
     assert not config.paths.repo_dir.exists()
+
+
+def test_the_guide_shows_the_shipped_shadow_configuration(tmp_path):
+    guide = (REPO / "systemd" / "README.md").read_text()
+    night = guide[guide.index("## Shadow night"):]
+    block = night[night.index("```ini\n") + 7:]
+    (tmp_path / "shadow.ini").write_text(block[:block.index("```")])
+    shown = load_config(tmp_path / "shadow.ini", check_dirs=False)
+    shipped = load_config(REPO / "systemd" / "shadow.ini", check_dirs=False)
+    for part in ("server", "paths", "service"):
+        assert getattr(shown, part) == getattr(shipped, part), part
