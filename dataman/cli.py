@@ -17,6 +17,7 @@ COMMANDS = {
     "demo": "dataman.commands.demo",
     "process": "dataman.commands.process",
     "report": "dataman.commands.report",
+    "compare": "dataman.commands.compare",
     "send": "dataman.commands.send",
     "simulate": "dataman.commands.simulate",
     "config": "dataman.commands.config_check",

@@ -67,9 +67,14 @@ def run(args: argparse.Namespace) -> int:
         payload = encode_quit()
     host, port = args.host, args.port
     if host is None or port is None:
-        server = config_or_exit(args, check_dirs=False).server
+        config = config_or_exit(args, check_dirs=False)
+        server = config.server
         host = host if host is not None else WILDCARDS.get(server.host, server.host)
         port = port if port is not None else server.port
+        if not port:
+            print(f"dataman send: {config.source}: [server] port = 0: that dataMan listens "
+                  "on no UDP port (give --port to send elsewhere)", file=sys.stderr)
+            return 2
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
         send_datagram(host, port, payload, refusal_wait=REFUSAL_WAIT)

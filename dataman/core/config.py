@@ -80,6 +80,8 @@ class ServiceConfig:
     wait_for_write: float
     delivery_retry_max: float
     stop_timeout: float
+    #: False: shadow mode, procDir only; repoDir is never written (``[service] deliver``).
+    deliver: bool
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,9 @@ def _section(cls, values, **overrides):
 
 
 def _build(raw: ConfigObj, source: Path, missing: list[tuple[str, ...]]) -> Config:
+    if raw["server"]["port"] == 0 and not raw["service"]["scanInterval"]:
+        raise ConfigError(f"{source}: [server] port = 0 (no UDP) needs [service] scanInterval"
+                          " above 0: without datagrams, the scan is what finds the frames")
     base = user_folder() if source == PACKAGED_CONFIG.resolve() else source.parent
     paths = {key: (base / value).resolve() for key, value in raw["paths"].items()
              if key != "makeDirs"}
@@ -318,7 +323,8 @@ def prepare_directories(config: Config, *, create: bool = True) -> None:
     """Create the working directories when ``makeDirs`` allows, else require them.
 
     ``repoDir`` (the staging disk, usually NFS) is exempt: if it is missing at
-    start, frames wait for it instead of the service refusing to run.
+    start, frames wait for it instead of the service refusing to run. In shadow
+    mode (``[service] deliver = False``) it is not even created: it is not ours.
     """
     paths = config.paths
     required = {"dataDir": paths.data_dir, "procDir": paths.proc_dir,
@@ -326,7 +332,8 @@ def prepare_directories(config: Config, *, create: bool = True) -> None:
     if paths.make_dirs:
         if not create:
             return
-        for directory in (*required.values(), paths.repo_dir):
+        ours = [paths.repo_dir] if config.service.deliver else []
+        for directory in (*required.values(), *ours):
             directory.mkdir(parents=True, exist_ok=True)
     missing = [f"{config.source}: [paths] {key}: directory {directory} does not exist"
                for key, directory in required.items() if not directory.is_dir()]

@@ -11,6 +11,9 @@ from dataman.core.frame import RawFrame
 from dataman.core.geometry import Section, amplifier_section
 from dataman.core.readout import Readout
 
+#: The keywords ``fix_detsec`` rewrites in every IMn header.
+KEYWORDS = ("DETSEC", "CCDSEC", "LTM1_1", "LTM2_2", "LTV1", "LTV2")
+
 
 def logical_offset(start: int, binning: int, reversed_axis: bool) -> float:
     """LTV along one axis, IRAF convention ``I = LTM * C + LTV``.

@@ -35,6 +35,10 @@ class ServiceInfo(Wire):
     cpu_percent: float | None
     rss: int | None
     alerts: tuple[str, ...] = ()
+    #: Shadow mode (``[service] deliver = False``): frames are processed, never delivered.
+    shadow: bool = False
+    #: The UDP command port; 0 when there is none (frames come from the scan alone).
+    udp_port: int = 10301
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dataman.ipc.protocol_snapshot import Snapshot
+    from dataman.ipc.protocol_snapshot import ServiceInfo, Snapshot
 
 
 from dataman.core.timings import duration
@@ -94,7 +94,7 @@ def health_line(health: Health, snapshot: Snapshot | None,
     when the service does not answer); a field nobody knows is left out.
     """
     service = snapshot.service if snapshot is not None else None
-    parts = [f"dataMan {health.verdict}"]
+    parts = [f"dataMan {health.verdict}", *shadow_words(service)]
     pid = process.pid if process else service.pid if service else None
     if pid:
         parts.append(f"pid {pid}")
@@ -113,6 +113,14 @@ def health_line(health: Health, snapshot: Snapshot | None,
     return " ".join(line.split())  # a newline in a name or reason must not split the line
 
 
+def shadow_words(service: ServiceInfo | None) -> list[str]:
+    """``SHADOW (no delivery, no UDP)`` right after the verdict for a shadow run, so
+    that nobody takes it for the data manager that feeds the archive."""
+    if service is None or not service.shadow:
+        return []
+    return [f"SHADOW (no delivery{', no UDP' if not service.udp_port else ''})"]
+
+
 def down_line(state_dir: Path) -> str:
     """The line when no service holds the lock of ``state_dir``."""
     return f"dataMan DOWN: not running (state {state_dir})"
@@ -121,8 +129,9 @@ def down_line(state_dir: Path) -> str:
 def _snapshot_fields(snapshot: Snapshot, now: float) -> list[str]:
     counts = snapshot.counts
     alive, expected = _workers_alive(snapshot)
+    done = counts.processed if snapshot.service.shadow else counts.delivered
     fields = [f"workers {alive}/{expected}", f"queue {counts.queue_total}",
-              f"done {counts.delivered}", f"failed {counts.failed}"]
+              f"done {done}", f"failed {counts.failed}"]
     last = snapshot.last
     if last:
         fields.append(f"last {last.name} {last.latency or 0:.2f}s "

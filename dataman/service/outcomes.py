@@ -9,6 +9,7 @@ its latest outcome (a frame that waited for repoDir and was then delivered, or
 failed and was retried, is listed once, as it ended last)::
 
     JobDone ──▶ delivered, or processed and waiting in the backlog
+                (shadow mode: processed, and that is where it ends)
     JobFailed ─▶ postponed (raw file missing/incomplete: RawFileWait decides)
                ├▶ back in its place in the queue (disk full or failing: ProcessingStall)
                └▶ failed (bad frame, or the raw file waited too long)
@@ -59,9 +60,11 @@ class Outcomes:
     def __init__(self, journal: Journal, queue: FrameQueue, backlog: DeliveryBacklog,
                  waiting: RawFileWait, *, changed: Callable[..., None],
                  finished: Callable[[FrameEntry], None],
-                 stall: ProcessingStall | None = None) -> None:
+                 stall: ProcessingStall | None = None, shadow: bool = False) -> None:
         self.journal, self.queue, self.backlog, self.waiting = journal, queue, backlog, waiting
         self.stall = stall or ProcessingStall(backlog.max_delay)
+        #: Shadow mode (``[service] deliver = False``): "processed" is where a frame ends.
+        self.shadow = shadow
         self._recent: dict[str, FrameEntry] = {}  # by frame name, oldest outcome first
         self.last_delivered: LastDelivered | None = None
         self.last_by_channel: dict[str, str] = {}
@@ -159,6 +162,12 @@ class Outcomes:
                                         delivered_path=done.delivered, facts=facts_of(done))
         if done.delivered:
             self._note_delivery(record, done)
+            return
+        if self.shadow:
+            self._remember(frame_item(record, done, "warning" if done.warnings else "ok"))
+            log.info("%s: processed %s, not delivered (shadow) (%s)", record.name,
+                     done.processed, format_step_timings(done.timings))
+            self._changed("counts")
             return
         if done.delivery_error:
             self.journal.delivery_retry(job.frame_id, done.delivery_error, now)

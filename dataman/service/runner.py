@@ -91,6 +91,13 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
         lock.release()
 
 
+def intake_text(config: Config) -> str:
+    """Where frames come from, for the start line: the UDP port, or the scan alone."""
+    if config.server.port:
+        return f"commands on udp {config.server.host}:{config.server.port}"
+    return f"no UDP port, frames found by the scan every {config.service.scan_interval:g} s"
+
+
 class Service:
     """Runs a supervisor behind the two sockets until asked to stop; answers the
     control socket and publishes what changed to its subscribers."""
@@ -132,15 +139,17 @@ class Service:
                 await self.sup.start()
                 await self.until_workers_ready()
                 if self.stop_reason is None:
-                    udp = await bind_command_socket(config.server.host, config.server.port,
-                                                    self.datagrams.on_datagrams)
+                    if config.server.port:  # 0: no UDP at all, the scan finds the frames
+                        udp = await bind_command_socket(config.server.host, config.server.port,
+                                                        self.datagrams.on_datagrams)
                     self.sup.begin()
                     self.notifier.ready()
-                    log.info("dataMan started: pid %d, commands on udp %s:%d, control %s, "
-                             "%d workers ready in %.2f s, %d slots", os.getpid(),
-                             config.server.host, config.server.port,
+                    log.info("dataMan started: pid %d, %s, control %s, %d workers ready in "
+                             "%.2f s, %d slots%s", os.getpid(), intake_text(config),
                              config.server.control_socket, config.workers.count,
-                             loop.time() - begun, config.workers.slots)
+                             loop.time() - begun, config.workers.slots,
+                             "" if config.service.deliver else
+                             "; SHADOW: nothing is delivered to repoDir")
                     tasks = [asyncio.create_task(coroutine) for coroutine in (
                         watchdog_loop(self.notifier, self.status), self.measure(),
                         self.scanner.run())]
@@ -198,6 +207,8 @@ class Service:
     def status(self) -> str:
         """Tonight's numbers, as the health line and the console count them."""
         counts = section(self.sup, "counts", self.gauges, self.log_ring, self.sup.now())
+        if not self.sup.config.service.deliver:  # processed is where a shadow frame ends
+            return "SHADOW " + status_text(counts.queue_total, counts.processed, counts.failed)
         return status_text(counts.queue_total, counts.delivered, counts.failed)
 
     def mark_changed(self, *sections: str) -> None:

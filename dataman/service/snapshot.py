@@ -156,7 +156,8 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
         config=str(config.source), version=__version__,
         log_file=str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
         workers_expected=config.workers.count, cpu_percent=cpu, rss=rss,
-        alerts=standing_problems(sup))
+        alerts=standing_problems(sup),
+        shadow=not config.service.deliver, udp_port=config.server.port)
 
 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> Counts:

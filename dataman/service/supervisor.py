@@ -137,7 +137,8 @@ class Supervisor:
         self.intake = Intake(journal, self.queue, self.waiting, refused=frame_refused)
         self.stall = ProcessingStall(config.service.delivery_retry_max)  # procDir full
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
-                                 changed=changed, finished=frame_finished, stall=self.stall)
+                                 changed=changed, finished=frame_finished, stall=self.stall,
+                                 shadow=not config.service.deliver)
         self._respawn_delay = 0.0
         self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
         self._start_failed = False
@@ -152,12 +153,12 @@ class Supervisor:
         now = self.now()
         for record in self.journal.recover(now):  # catch-up, as the scan's finds
             self.queue.add(QueuedFrame.from_record(record, requeued=True))
-        for record in self.journal.awaiting_delivery():
-            self.backlog.add(record.id, record.name, now)
+        for record in self.journal.awaiting_delivery() if self.config.service.deliver else ():
+            self.backlog.add(record.id, record.name, now)  # shadow: processed is the end
         if len(self.queue) or len(self.backlog):
             log.info("journal: %d frames queued again, %d awaiting delivery",
                      len(self.queue), len(self.backlog))
-        await sweep_installation(self.config.paths)
+        await sweep_installation(self.config.paths, repo=self.config.service.deliver)
         for index in range(self.config.workers.count):
             await self.spawn_worker(index)
         self.changed("service", "queue", "workers", "transfers", "counts")
@@ -270,7 +271,8 @@ class Supervisor:
         assert slot is not None  # dispatch checked free_count
         worker.send(Job(record.id, str(record.path), slot.to_dict(), record.uniqname,
                         retry=record.attempts > 0 or record.uniqname is not None,
-                        deliver=not len(self.backlog), catch_up=frame.catch_up))
+                        deliver=self.config.service.deliver and not len(self.backlog),
+                        catch_up=frame.catch_up))
         worker.move(WorkerTransition.ASSIGN)
         worker.assignment = Assignment(record.id, record.name, slot, now)
         self.changed("queue", "workers", "counts")
@@ -417,7 +419,8 @@ class Supervisor:
             except (JournalError, IllegalTransition) as error:
                 log.error("%s: %s; could not record it: %s", job.name, reason, error)
             self._background.add(task := asyncio.ensure_future(
-                sweep(self.config.paths, [job.name], f"by worker pid {worker.pid}")))
+                sweep(self.config.paths, [job.name], f"by worker pid {worker.pid}",
+                      repo=self.config.service.deliver)))
             task.add_done_callback(self._background.discard)
         elif was is not WorkerState.STOPPING:
             log.error("worker %d (pid %d) %s", worker.index, worker.pid,

@@ -93,6 +93,10 @@ class QualityReport:
         return cls(findings, amps)
 
 
+#: Every keyword ``header_cards`` may write (the MERGED extension's quality keywords).
+KEYWORDS = ("QCSTATUS", "QCFLAGS", "Q1SAT", "Q2SAT", "Q3SAT", "Q4SAT")
+
+
 def header_cards(report: QualityReport) -> list[tuple[str, object, str]]:
     """The MERGED extension's quality keywords, quadrants in order."""
     flags = report.flags

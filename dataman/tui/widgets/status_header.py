@@ -58,6 +58,9 @@ class StatusHeader(Static):
         state = view.state
         level, verdict, _ = view.verdict
         parts = [f"[bold ${palette.STATE.get(state, 'text-warning')}]● {state.upper()}[/]"]
+        if view.connected and view.service and view.service.shadow:  # not feeding the archive
+            udp = "" if view.service.udp_port else ", no UDP"
+            parts.append(f"[bold $text-warning]SHADOW (no delivery{udp})[/]")
         if view.connected:
             parts.append(f"up {duration(view.uptime(now))}")
             parts.append(escape(view.service.hostid if view.service else "?"))
