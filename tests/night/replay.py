@@ -4,8 +4,11 @@ Both channels of one MODS send calibrations and science frames of mixed ROI
 and binning at a compressed cadence, while the catch-up scan finds last
 night's frames on disk; the staging disk vanishes and turns read-only while
 full frames are being written into it; a worker and the supervisor are killed;
-a request is repeated and a frame is corrupt; consoles are attached throughout
-and one more is started after every fault. Next morning ``dataman process``
+a request is repeated and a frame is corrupt; a backlog found by the scan is
+worked off while live frames arrive (their latency is reported beside the
+steady one); procDir's file system fills and grows back; a power cut kills
+everything and leaves the newest outputs empty; consoles are attached
+throughout and one more is started after every fault. Next morning ``dataman process``
 runs over the whole night, once plainly and once with ``--force``.
 
 ``NightPlan`` sets the size: the test suite replays a compressed night, the
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
+from statistics import median
 
 from dataman.core.nightlog import observing_date
 from dataman.service.summary import night_window
@@ -40,6 +44,12 @@ CALIBRATIONS = [("bias", None, "1kx1k", 2), ("bias", None, "3kx3k", 2),
 SCIENCE = [("object", "SN 2025abc", "3kx3k", 2), ("object", "SN 2025abc", "1kx1k", 1),
            ("object", "NGC 2392", "4kx3k", 2), ("object", "Feige 34", "1kx1k", 2)]
 CHANNELS = ("MODS1B", "MODS1R")
+#: procDir's own file system (a tmpfs where mounts are allowed), shrunk to full and grown back.
+PROC_DIR_SIZE = "8g"
+
+
+def fmt_seconds(values: list[float]) -> str:
+    return ", ".join(f"{value:.2f} s" for value in values)
 
 
 @dataclass
@@ -48,6 +58,7 @@ class NightPlan:
     last_night_frames: int = 3  # per channel, on disk before the start: only the scan finds them
     cadence: float = 0.05       # seconds between datagrams
     outage: float = 2.0         # seconds the staging disk stays away
+    catch_up_frames: int = 12   # tonight's frames found by the scan alone, as after an outage
 
 
 @dataclass
@@ -64,6 +75,8 @@ class NightReplay:
     events: list[Event] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
+    #: Median latency of the live frames sent during the catch-up, and the steady one.
+    live_latency: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         offset = self.service.config.site.utc_offset
@@ -125,6 +138,9 @@ class NightReplay:
             yield self.staging_read_only_mid_write
             yield self.worker_killed
             yield self.supervisor_killed
+            yield self.catch_up_with_live_frames
+            yield self.proc_dir_fills
+            yield self.power_cut
         yield self.settle
 
     def last_night_on_disk(self) -> None:
@@ -135,6 +151,8 @@ class NightReplay:
                   f"of {self.last_night}, no datagram")
 
     def start(self) -> None:
+        if self.mounts is not None:  # procDir on a file system of its own, to fill later
+            self.mounts.tmpfs(self.service.config.paths.proc_dir, PROC_DIR_SIZE)
         self.service.start()
         self.consoles.start()
 
@@ -218,6 +236,77 @@ class NightReplay:
         self.service.kill()
         self.service.start()
         self.note("supervisor kill -9", f"with {len(waiting)} of the burst not yet delivered")
+        self.consoles.start()
+
+    def catch_up_with_live_frames(self) -> None:
+        """Frames of tonight found by the scan alone (as after an outage), and live requests
+        while they are worked off: the live frames' latency beside the steady one."""
+        backlog = [self.frame(CHANNELS[index % 2], SCIENCE[index % 4], aside=True)
+                   for index in range(self.plan.catch_up_frames)]
+        for path in backlog:
+            self.place(path)
+        wait_until(lambda: all(p.name in self.service.states() for p in backlog), 60,
+                   what="the scan to find the catch-up frames", interval=0.1)
+        live = []
+        for channel in CHANNELS:
+            path = self.frame(channel, SCIENCE[1])
+            states = self.service.states()
+            behind = sum(states.get(p.name) in ("queued", "running") for p in backlog)
+            self.send(path)
+            live.append((path.name, behind))
+        self.service.wait_states([name for name, _ in live] + [p.name for p in backlog],
+                                 timeout=180)
+        rows = journal_rows(self.service.config.paths.state_dir)
+        during = [rows[name]["delivered_at"] - rows[name]["requested_at"] for name, _ in live]
+        steady = [row["delivered_at"] - row["requested_at"] for row in rows.values()
+                  if row["source"] == "datagram" and row["delivered_at"] and row["roi"] ==
+                  "1kx1k" and row["binning"] == "1x1" and row["name"] not in dict(live)]
+        self.live_latency = (median(during), median(steady) if steady else float("nan"))
+        self.note("catch-up with live frames", f"{len(backlog)} frames found by the scan; "
+                  f"live frames sent with {', '.join(str(b) for _, b in live)} catch-up "
+                  f"frames not yet done took {fmt_seconds(during)} against a steady "
+                  f"{self.live_latency[1]:.2f} s (median of {len(steady)})")
+        self.consoles.start()
+
+    def proc_dir_fills(self) -> None:
+        """procDir's file system fills up while a full blue + red pair is processed; the
+        pair waits (health says why) and is delivered once it grows back."""
+        if self.mounts is None:
+            self.note("procDir full", "not run: no mounts here")
+            return
+        proc = self.service.config.paths.proc_dir
+        used = os.statvfs(proc).f_blocks - os.statvfs(proc).f_bfree
+        self.mounts.resize(proc, f"{(used * os.statvfs(proc).f_frsize >> 20) + 2}m")
+        pair = [self.frame(channel, SCIENCE[0], full=True) for channel in CHANNELS]
+        self.send(*pair)
+        health = wait_until(lambda: "processing stalled" in (
+            line := dataman_health(self.service.config_path)[0].stdout) and line, 60,
+            what="health to say processing stalled", interval=0.2)
+        self.mounts.resize(proc, PROC_DIR_SIZE)
+        self.service.wait_states([path.name for path in pair], timeout=120)
+        said = health[health.index("processing stalled"):].strip()
+        self.note("procDir full", f"health: {health.split()[1]} ... {said}; both frames "
+                  "delivered once it grew back")
+        self.consoles.start()
+
+    def power_cut(self) -> None:
+        """The service and its workers killed at once, the newest two outputs left empty (as
+        a power cut leaves new files on ext4); the restart redoes exactly those first."""
+        rows = sorted((row for row in journal_rows(self.service.config.paths.state_dir)
+                       .values() if row["state"] == "delivered"),
+                      key=lambda row: row["delivered_at"])[-2:]
+        assert self.service.process is not None
+        os.killpg(self.service.process.pid, signal.SIGKILL)
+        self.service.process.wait(10)
+        for row in rows:
+            for path in (row["processed_path"], row["delivered_path"]):
+                os.truncate(path, 0)
+        self.service.start()
+        log = self.service.log_text()
+        redone = [row["name"] for row in rows
+                  if f"{row['name']}: redone under the same names" in log]
+        assert redone == [row["name"] for row in rows], log[-3000:]
+        self.note("power cut", f"outputs of {', '.join(redone)} emptied; redone at restart")
         self.consoles.start()
 
     def settle(self, timeout: float = 180.0) -> None:
