@@ -22,8 +22,9 @@ spectrum and a row profile, so a full frame's scene costs well under a second
 
 A *fault* replaces the scene with what a failed exposure gives (the quality
 checks' tests): ``light`` in a bias (lamp or leak, a faint flat), ``lamp-off``
-in a flat or comp (nothing but cosmic rays), ``overexposed`` in a flat (three
-times the lamp), ``shutter-closed`` in an object (nothing but cosmic rays).
+in a flat or comp (nothing but cosmic rays), ``overexposed`` in a flat (2.6
+times the lamp: near saturation, not clipped), ``shutter-closed`` in an object
+(nothing but cosmic rays).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def scene(exposure: Exposure, columns: np.ndarray, rows: np.ndarray,
     kind, fault = exposure.kind, exposure.fault
     signal = np.zeros((len(rows), len(columns)), dtype=np.float32)
     if kind == "flat" and fault != "lamp-off":
-        level = FLAT_PEAK * (3.0 if fault == "overexposed" else 1.0)
+        level = FLAT_PEAK * (2.6 if fault == "overexposed" else 1.0)
         signal += _outer(slit(rows), level * exposure.exptime / exposure.usual
                          * blaze(columns, red=exposure.red))
     elif kind == "comp" and fault != "lamp-off":
