@@ -113,6 +113,10 @@ class JobDone(Message):
     object_name: str = ""
     #: The quality checks' findings and values; None when the checks are off.
     quality: QualityReport | None = None
+    #: The setup (GRATNAME, FILTNAME, MASKNAME), for the night's checklist.
+    grating: str = ""
+    filter_name: str = ""
+    mask: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dataman.core.setups import Setup, SetupFrame
 from dataman.service.journal import (
     FILE_NAME,
     FrameFacts,
@@ -274,7 +275,7 @@ def test_night_summary_counts_frames_requested_in_the_window(journal: Journal) -
 def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
     Journal.open(tmp_path).close()
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 
@@ -329,7 +330,7 @@ def test_journal_of_a_newer_dataman_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
         db.execute("PRAGMA user_version = 7")
     db.close()
-    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 3"):
+    with pytest.raises(JournalError, match="schema version 7, this dataMan knows version 4"):
         Journal.open(tmp_path)
 
 
@@ -397,7 +398,7 @@ def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_pat
             "full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
             {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
     with sqlite3.connect(old / FILE_NAME) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        assert db.execute("PRAGMA user_version").fetchone() == (4,)
         assert db.execute("SELECT name FROM frames WHERE qc_status = 'BAD'").fetchall() == [
             (raw(2),)]
     db.close()
@@ -413,3 +414,24 @@ def test_a_bug_that_failed_a_frame_leaves_its_traceback_in_the_record(journal: J
                             detail=trace)
     assert (record.state, record.detail) == (FrameState.FAILED, trace)
     assert journal.get(1).detail == trace
+
+
+def test_the_setup_of_a_processed_frame_is_kept_for_the_night_checklist(journal: Journal):
+    for number, imagetyp, mask, flags in ((1, "OBJECT", "LS5x60x1.0", ""),
+                                          (2, "COMP", "LS5x60x1.0", "COMP:lines"),
+                                          (3, "FLAT", "LS5x60x0.6", "")):
+        ask(journal, number)
+        journal.start(number, pid=1, now=101.0)
+        facts = FrameFacts("1kx1k", "2x2", imagetyp, 300.0, "NGC 1976", "OK", flags, None,
+                           gratname="G400L", filtname="Clear", maskname=mask)
+        journal.processed(number, "/proc/" + raw(number), "u.fits", {}, 0, now=102.0,
+                          facts=facts)
+    ask(journal, 4)  # queued: not in the checklist
+    record = journal.get(3)
+    assert (record.gratname, record.filtname, record.maskname) == (
+        "G400L", "Clear", "LS5x60x0.6")
+    wide = Setup("MODS1B", "G400L", "Clear", "LS5x60x1.0", "2x2", "1kx1k")
+    assert journal.setup_frames(0.0, 1e12) == [
+        SetupFrame(wide, "OBJECT", ""), SetupFrame(wide, "COMP", "COMP:lines"),
+        SetupFrame(Setup("MODS1B", "G400L", "Clear", "LS5x60x0.6", "2x2", "1kx1k"), "FLAT",
+                   "")]
