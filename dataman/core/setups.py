@@ -96,7 +96,8 @@ def counts_as_calibration(frame: SetupFrame) -> bool:
 
 
 def checklist(frames: Iterable[SetupFrame]) -> list[SetupStatus]:
-    """Each setup with OBJECT frames, in setup order, with its calibrations counted."""
+    """Each setup with OBJECT frames, with its calibrations counted: those lacking some
+    first (what an observer can still act on), each group in setup order."""
     objects: Counter[Setup] = Counter()
     calibrations: Counter[tuple[str, object]] = Counter()
     for frame in frames:
@@ -107,6 +108,7 @@ def checklist(frames: Iterable[SetupFrame]) -> list[SetupStatus]:
             calibrations[kind, frame.setup.readout] += 1
         elif kind in ("FLAT", "COMP") and counts_as_calibration(frame):
             calibrations[kind, frame.setup] += 1
-    return [SetupStatus(setup, count, calibrations["BIAS", setup.readout],
-                        calibrations["FLAT", setup], calibrations["COMP", setup])
-            for setup, count in sorted(objects.items())]
+    statuses = [SetupStatus(setup, count, calibrations["BIAS", setup.readout],
+                            calibrations["FLAT", setup], calibrations["COMP", setup])
+                for setup, count in sorted(objects.items())]
+    return sorted(statuses, key=lambda status: not status.missing)

@@ -30,15 +30,15 @@ def test_flats_and_arcs_match_the_whole_setup_biases_only_the_readout():
     night = (frames(BLUE, "BIAS", 5) + frames(BLUE, "FLAT", 3) + frames(BLUE, "COMP", 2)
              + frames(NARROW, "OBJECT", 2) + frames(BINNED, "OBJECT", 1)
              + frames(BLUE, "OBJECT", 1) + frames(RED, "OBJECT", 1))
-    assert checklist(night) == [  # in setup order: the mask 0.6 before 1.0
+    assert checklist(night) == [  # lacking first, then in setup order (mask 0.6 before 1.0)
         SetupStatus(NARROW, 2, 5, 0, 0),  # same readout: the biases count; not the flats
-        SetupStatus(BLUE, 1, 5, 3, 2),  # complete
         SetupStatus(BINNED, 1, 0, 0, 0),  # binned: none of them counts
         SetupStatus(RED, 1, 0, 0, 0),
+        SetupStatus(BLUE, 1, 5, 3, 2),  # complete
     ]
     assert [s.verdict() for s in checklist(night)] == [
-        "no flats or arcs yet", "complete", "no biases or flats or arcs yet",
-        "no biases or flats or arcs yet"]
+        "no flats or arcs yet", "no biases or flats or arcs yet",
+        "no biases or flats or arcs yet", "complete"]
 
 
 def test_a_calibration_that_failed_its_image_type_check_does_not_count():
