@@ -44,6 +44,15 @@ SCIENCE_INTERVAL = 360.0
 CALIBRATION_OVERHEAD = 60.0
 
 
+def setup_keywords(kind: str, setup: str) -> dict[str, object]:
+    """The primary keywords of ``setup``; a calibration's OBJECT names its slit mask."""
+    keywords = dict(SETUPS[setup])
+    mask = keywords.get("MASKNAME")
+    if mask is not None and KINDS[kind].calibration and kind != "bias":
+        keywords["OBJECT"] = KINDS[kind].title.replace("LS5x60x1.0", str(mask))
+    return keywords
+
+
 def channel_exposures(plan: str, instrument: str,
                       night: str) -> Iterator[tuple[str, datetime, dict[str, object]]]:
     """(kind, start, setup keywords) of one channel's successive exposures, without end.
@@ -67,8 +76,8 @@ def channel_exposures(plan: str, instrument: str,
     for kind, setup, after_dark in steps:
         if after_dark:
             yield kind, datetime.combine(date, SCIENCE_START) + timedelta(
-                seconds=next(science) * SCIENCE_INTERVAL), dict(SETUPS[setup])
+                seconds=next(science) * SCIENCE_INTERVAL), setup_keywords(kind, setup)
         else:
-            yield kind, afternoon, dict(SETUPS[setup])
+            yield kind, afternoon, setup_keywords(kind, setup)
             afternoon += timedelta(
                 seconds=default_exptime(kind, instrument) + CALIBRATION_OVERHEAD)
