@@ -19,8 +19,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: Flags of a calibration that failed its image-type check: it does not count.
-USELESS = ("BIAS:", "FLAT:", "COMP:")
+from dataman.core.quality.report import is_image_type_flag
+
 #: Calibration image types, in the order the checklist names them, and their plural.
 CALIBRATIONS = (("BIAS", "biases"), ("FLAT", "flats"), ("COMP", "arcs"))
 
@@ -92,7 +92,7 @@ class SetupStatus:
 
 def counts_as_calibration(frame: SetupFrame) -> bool:
     """False for a calibration its image-type check found useless."""
-    return not any(flag.startswith(USELESS) for flag in frame.flags.split())
+    return not any(is_image_type_flag(flag) for flag in frame.flags.split())
 
 
 def checklist(frames: Iterable[SetupFrame]) -> list[SetupStatus]:

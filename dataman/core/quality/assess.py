@@ -26,12 +26,12 @@ from dataman.core.quality.imagetype import (
     measure_light,
 )
 from dataman.core.quality.pixels import measure
-from dataman.core.quality.report import AmpQuality, Finding, QualityReport
+from dataman.core.quality.report import IMAGE_TYPES, AmpQuality, Finding, QualityReport
 from dataman.core.quality.trend import BiasTrend, TrendKey
 
 QUADRANT_OF = {place.amp: place.quadrant for place in PLACEMENTS}
 #: Image types whose pixels the image-type check judges.
-TYPED = frozenset({"BIAS", "FLAT", "COMP", "OBJECT"})
+TYPED = frozenset(IMAGE_TYPES)
 
 
 def assess(primary: fits.Header, amps: list[AmpImage], columns: int,
