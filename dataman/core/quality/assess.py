@@ -12,6 +12,7 @@ night's bias trend with this frame added (:mod:`dataman.core.quality.trend`).
 
 from __future__ import annotations
 
+import numpy as np
 from astropy.io import fits
 
 from dataman.core.config import QualityConfig
@@ -51,10 +52,7 @@ def assess(primary: fits.Header, amps: list[AmpImage], columns: int,
     if by_quadrant:
         imagetyp = (text_value(primary, "IMAGETYP") or "").upper()
         biases = {amp.name: by_quadrant[QUADRANT_OF[amp.name]].bias for amp in amps}
-        judged = (settings.check_image_type and imagetyp in TYPED) or (
-            settings.check_dead and imagetyp in settings.lit_types)
-        profiles = ({amp.name: column_profile(amp.stored, columns, biases[amp.name])
-                     for amp in amps} if judged else {})
+        profiles = _profiles(amps, columns, biases, imagetyp, settings)
         if profiles and not any(p.size and p.max() >= settings.lit_min
                                 for p in profiles.values()):
             imagetyp_for_dead = ""  # all dark: the lamp, not four amplifiers, failed
@@ -82,3 +80,13 @@ def assess(primary: fits.Header, amps: list[AmpImage], columns: int,
         findings += header_findings(primary)
     return QualityReport(tuple(findings), tuple(values)), trend.add(night, levels)
 
+
+
+def _profiles(amps: list[AmpImage], columns: int, biases: dict[str, float], imagetyp: str,
+              settings: QualityConfig) -> dict[str, np.ndarray]:
+    """The amplifiers' column profiles, when a check needs them (else none: they cost)."""
+    needed = (settings.check_image_type and imagetyp in TYPED) or (
+        settings.check_dead and imagetyp in settings.lit_types)
+    if not needed:
+        return {}
+    return {amp.name: column_profile(amp.stored, columns, biases[amp.name]) for amp in amps}
