@@ -54,12 +54,12 @@ def column_profile(stored: np.ndarray, columns: int, bias: float) -> np.ndarray:
     """Per data column, the median of evenly spaced rows less ``bias`` (float32)."""
     data = stored[:, :columns]
     step = max(1, data.shape[0] // SAMPLE_ROWS)
-    sample = data[::step][:SAMPLE_ROWS].astype(np.float32).T.copy()  # rows last: contiguous
-    middle = sample.shape[1] // 2
-    sample.partition(middle, axis=1)
-    profile = sample[:, middle]
-    if sample.shape[1] % 2 == 0:  # the mean of the two middle values, as a median is
-        profile = 0.5 * (profile + sample[:, :middle].max(axis=1))
+    sample = data[::step][:SAMPLE_ROWS].astype(np.float32)  # a small native copy
+    middle = sample.shape[0] // 2
+    sample.partition(middle, axis=0)  # row by row: the fastest way in numpy
+    profile = sample[middle]
+    if sample.shape[0] % 2 == 0:  # the mean of the two middle values, as a median is
+        profile = 0.5 * (profile + sample[:middle].max(axis=0))
     return profile + np.float32(EXPECTED_BZERO - bias)
 
 
