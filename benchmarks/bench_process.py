@@ -12,7 +12,8 @@ Contenders, alternated run by run so page-cache and first-touch noise falls on a
 Prints per-step medians, the total, user/sys CPU, and the ratios the goals are stated in:
 dataman <= 1/3 of baseline, dataman <= 2x the I/O floor; and the time of the quality checks
 (goal <= 10 ms) and of the thumbnail, which dataman does and the baseline does not. Outputs
-are deleted after each run.
+are deleted after each run. Last, the simulator: a full frame's scene of each kind and
+channel alone, and the whole frame in memory (scene, noise, headers; goal well under 1 s).
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ sys.path.insert(0, str(REPO))
 
 from dataman.core.buffers import Buffers  # noqa: E402
 from dataman.core.config import Config, load_config  # noqa: E402
+from dataman.core.geometry import AMPLIFIERS  # noqa: E402
 from dataman.core.pipeline import FrameResult, process_frame  # noqa: E402
 from dataman.core.pipeline import prepare as prepare_frame  # noqa: E402
 from dataman.core.quality.assess import assess  # noqa: E402
 from dataman.core.quality.thumbnail import thumbnail_png  # noqa: E402
 from dataman.ipc.slots import FrameBudget  # noqa: E402
-from dataman.sim.frames import FrameSpec, write_raw_frame  # noqa: E402
+from dataman.sim.frames import FrameSpec, make_raw_hdulist, write_raw_frame  # noqa: E402
+from dataman.sim.scenes import scene  # noqa: E402
+from dataman.sim.setups import KINDS  # noqa: E402
 
 iers.conf.auto_download = False  # the baseline must not touch the network either
 
@@ -241,6 +245,27 @@ def report_quality(times: dict[str, list[float]]) -> None:
               f"min {values[0]:.1f} max {values[-1]:.1f}{goal}")
 
 
+def time_scenes(repeats: int = 3) -> None:
+    """Median seconds of a full unbinned frame's scene (four amplifiers) and of the whole
+    frame in memory, per kind and channel."""
+    print(f"\nsimulator, full frame 1x1, median of {repeats}:   scene   whole frame")
+    for kind in KINDS:
+        for instrument in ("MODS1B", "MODS1R"):
+            spec = FrameSpec(instrument=instrument, kind=kind, roi="full", binning=1)
+            scenes, frames = [], []
+            for seed in range(repeats):
+                rng = np.random.default_rng(seed)
+                start = time.perf_counter()
+                for amp in range(1, len(AMPLIFIERS) + 1):
+                    scene(spec.exposure, *spec.readout.pixel_centres(amp), rng)
+                middle = time.perf_counter()
+                make_raw_hdulist(spec)
+                scenes.append(middle - start)
+                frames.append(time.perf_counter() - middle)
+            print(f"  {kind:<8}{instrument:<8}{statistics.median(scenes):>22.3f}"
+                  f"{statistics.median(frames):>14.3f}")
+
+
 def report(results: dict[str, list[dict[str, float]]]) -> None:
     columns = ["read", "fixes", "otm", "checks", "write", "deliver", "thumbnail", "copy x2",
                "total", "user", "sys"]
@@ -268,6 +293,7 @@ def main() -> None:
         results, quality = measure(max(5, args.runs), Path(work))
         report(results)
         report_quality(quality)
+    time_scenes()
 
 
 if __name__ == "__main__":

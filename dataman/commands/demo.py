@@ -51,6 +51,8 @@ from dataman.sim.frames import FrameSpec
 #: Both channels and several readout modes, so the summary shows how timing varies.
 PLAN = [("MODS1B", "full", 1), ("MODS1R", "full", 1), ("MODS1B", "3kx3k", 1),
         ("MODS1R", "1kx1k", 1), ("MODS1B", "full", 2), ("MODS1R", "4kx3k", 1)]
+#: What each channel's successive demo frames observe: a calibration of each kind, then science.
+DEMO_KINDS = ("bias", "flat", "comp", "object", "object", "object")
 READY_TIMEOUT = 30.0
 #: Allowed per frame before the demo gives up (a full frame takes about a second).
 FRAME_TIMEOUT = 30.0
@@ -124,16 +126,19 @@ def demo_plan(config: Config, frames: int, roi: str | None = None) -> list[Frame
     now = datetime.now(UTC).replace(microsecond=0)
     night = observing_date(now, config.site.utc_offset)
     numbers: dict[str, itertools.count[int]] = {}
+    kinds: dict[str, itertools.cycle[str]] = {}
     specs = []
     for index, (instrument, mode, binning) in zip(range(frames), itertools.cycle(PLAN)):
         if instrument not in numbers:
             numbers[instrument] = itertools.count(_next_number(config, instrument, night))
+            kinds[instrument] = itertools.cycle(DEMO_KINDS)
         number = next(numbers[instrument])
         if number > LAST_NUMBER:
             raise DemoFailed(f"{instrument} has frame {LAST_NUMBER} of night {night} already: "
                              "no number left for a demo frame")
         specs.append(FrameSpec(instrument=instrument, roi=roi or mode, binning=binning,
                                night=night, number=number, seed=number,
+                               kind=next(kinds[instrument]),
                                start=now + timedelta(seconds=index * 2)))
     return specs
 

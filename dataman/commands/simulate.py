@@ -6,7 +6,8 @@ dataMan exactly the tree it expects. With ``--instrument all`` the four
 channels take turns and each keeps its own frame numbers, as on the mountain.
 
 ``--kind`` chooses what is observed (bias, flat, comp, object), or ``night``
-for a night's plan: afternoon calibrations, then science frames. Frames are
+for a night's plan: afternoon calibrations, then science frames, changing
+slit mask half-way (:mod:`dataman.sim.night`). Frames are
 named after the observing night (``--night``, by default tonight's: the UTC
 date, the next one from local noon on, as the service and azcam count it).
 
@@ -153,7 +154,7 @@ def frame_specs(args: argparse.Namespace, night: str) -> Iterator[FrameSpec]:
     exposures = [channel_exposures(args.kind, channel, night) for channel in channels]
     for index in range(args.count):
         turn, channel = divmod(index, len(channels))
-        kind, start = next(exposures[channel])
+        kind, start, setup = next(exposures[channel])
         yield FrameSpec(
             instrument=channels[channel],
             roi=args.roi,
@@ -163,6 +164,7 @@ def frame_specs(args: argparse.Namespace, night: str) -> Iterator[FrameSpec]:
             start=start,
             seed=args.seed + index,
             kind=kind,
+            primary=setup,
         )
 
 

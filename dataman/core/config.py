@@ -122,12 +122,19 @@ class QualityConfig:
     check_saturation: bool
     check_dead: bool
     check_header: bool
+    check_image_type: bool
     bias_jump: float
     bias_jump_after: int
     saturation_max: float
     dead_noise: float
     lit_types: tuple[str, ...]
     lit_min: float
+    bias_light: float
+    flat_min: float
+    flat_max: float
+    line_min: float
+    comp_min_lines: int
+    object_light: float
     thumbnails: bool
     thumbnail_nights: int
     bands: dict[str, Bands]

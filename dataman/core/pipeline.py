@@ -70,6 +70,10 @@ class FrameResult:
     imagetyp: str = ""
     exptime: float | None = None
     object_name: str = ""
+    #: The setup the night's checklist groups by: GRATNAME, FILTNAME, MASKNAME.
+    grating: str = ""
+    filter_name: str = ""
+    mask: str = ""
     #: The quality checks' findings; None when ``[quality] checks`` is off.
     quality: QualityReport | None = None
     #: The night's bias trend after this frame: pass it to the next frame's ``prepare``.
@@ -179,6 +183,9 @@ def describe(primary: fits.Header, result: FrameResult) -> None:
     result.imagetyp = (text_value(primary, "IMAGETYP") or "").upper()
     result.exptime = parse_float(primary.get("EXPTIME"))
     result.object_name = text_value(primary, "OBJECT") or ""
+    result.grating = text_value(primary, "GRATNAME") or ""
+    result.filter_name = text_value(primary, "FILTNAME") or ""
+    result.mask = text_value(primary, "MASKNAME") or ""
 
 
 def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult,

@@ -78,7 +78,8 @@ MAX_MESSAGE = 16 * 1024 * 1024
 #: ``health`` came within protocol 1: a service from before it answers "unknown op".
 OPS = frozenset({"snapshot", "health", "subscribe", "pause", "resume", "stop", "retry",
                  "process"})
-REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health"})
+REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health",
+                         "setups"})
 APPENDED = frozenset({"frame", "log", "refused"})
 
 class ControlError(DataManError):

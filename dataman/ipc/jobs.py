@@ -117,6 +117,10 @@ class JobDone(Message):
     quality: QualityReport | None = None
     #: Bytes of the processed file (and its copy); None when not known.
     output_size: int | None = None
+    #: The setup (GRATNAME, FILTNAME, MASKNAME), for the night's checklist.
+    grating: str = ""
+    filter_name: str = ""
+    mask: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 On the wire an event is ``{"v", "type": "event", "event": <kind>, "time", "data"}``.
 A replaceable event (``service``, ``counts``, ``queue``, ``workers``,
-``transfers``, ``health``) carries a whole snapshot section in the field named
+``transfers``, ``health``, ``setups``) carries a whole snapshot section in the field named
 like its kind, and a newer one makes an older one worthless; an appended event
 (``frame``, ``log``, ``refused``) counts each time, and ``dropped`` says how many
 appended events a subscriber lost (it should then read the snapshot again).
@@ -27,6 +27,7 @@ from dataman.ipc.protocol_snapshot import (
     LogEntry,
     QueueEntry,
     ServiceInfo,
+    SetupEntry,
     Transfers,
     WorkerEntry,
 )
@@ -101,6 +102,15 @@ class HealthChanged(Event):
 
 
 @dataclass(frozen=True)
+class SetupsChanged(Event):
+    """Tonight's setup checklist, whole (after a frame is processed)."""
+
+    kind: ClassVar[str] = "setups"
+    replaceable: ClassVar[bool] = True
+    setups: tuple[SetupEntry, ...]
+
+
+@dataclass(frozen=True)
 class FrameFinished(Event):
     """A frame finished (delivered, waiting for delivery, or failed): its ``recent`` entry."""
 
@@ -139,7 +149,7 @@ class Dropped(Event):
 
 EVENTS: dict[str, type[Event]] = {cls.kind: cls for cls in (
     ServiceChanged, CountsChanged, QueueChanged, WorkersChanged, TransfersChanged,
-    HealthChanged, FrameFinished, LogAppended, FrameRefused, Dropped)}
+    HealthChanged, SetupsChanged, FrameFinished, LogAppended, FrameRefused, Dropped)}
 
 
 def decode_event(message: dict[str, Any]) -> Event:

@@ -177,6 +177,26 @@ class QualityBand(Wire):
 
 
 @dataclass(frozen=True)
+class SetupEntry(Wire):
+    """A setup of tonight with OBJECT frames and its calibrations so far
+    (:mod:`dataman.core.setups`): ``missing`` names those it has none of (biases,
+    flats, arcs), ``line`` says it all in one line for an observer."""
+
+    instrument: str
+    grating: str
+    filter: str
+    mask: str
+    binning: str
+    roi: str
+    objects: int
+    biases: int
+    flats: int
+    comps: int
+    missing: tuple[str, ...]
+    line: str
+
+
+@dataclass(frozen=True)
 class Snapshot(Wire):
     """Everything the service shows: ``recent`` newest first (at most 100), ``log``
     oldest first (at most 200), ``last`` None before the first delivery.
@@ -184,6 +204,7 @@ class Snapshot(Wire):
     ``quality_bands`` (added within protocol 1): the configured bias and noise bands
     by instrument, for the console to draw beside each amplifier's trend; empty
     when the checks are off. They are read once at start, so no event changes them.
+    ``setups`` (added within protocol 1): tonight's setup checklist.
     """
 
     service: ServiceInfo
@@ -196,3 +217,4 @@ class Snapshot(Wire):
     last: LastDelivered | None
     health: HealthInfo
     quality_bands: dict[str, QualityBand] = field(default_factory=dict)
+    setups: tuple[SetupEntry, ...] = ()

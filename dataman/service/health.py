@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from dataman.ipc.protocol_snapshot import ServiceInfo, Snapshot
 
 
+from dataman.core.quality.report import is_image_type_flag
 from dataman.core.timings import duration
 
 VERDICTS = ("OK", "WARNING", "DOWN")
@@ -217,12 +218,15 @@ def _quality_problems(snapshot: Snapshot) -> list[str]:
     (``MODS1B IM2:dead on 3 frames``): an amplifier died, a bias stays off, not one bad frame.
 
     Frames not checked (failed, checks off) are passed over; the count is how far
-    back the run goes in ``recent``.
+    back the run goes in ``recent``. The image-type checks' flags (``COMP:lines``: a
+    lamp that did not fire) are for observers, in the console and the report: the
+    health line stays about the service and the detector.
     """
     by_channel: dict[str, list[set[str]]] = {}
     for item in snapshot.recent:  # newest first
         if item.qc_status is not None:
-            by_channel.setdefault(item.instrument, []).append(set(item.qc_flags.split()))
+            by_channel.setdefault(item.instrument, []).append(
+                {flag for flag in item.qc_flags.split() if not is_image_type_flag(flag)})
     problems = []
     for channel, flags in sorted(by_channel.items()):
         for flag in sorted(flags[0]):

@@ -32,11 +32,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dataman.core.setups import SetupFrame
 from dataman.service.records import (
     FILE_NAME,
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
+    SETUP_QUERY,
     FrameFacts,
     FrameRecord,
     FrameState,
@@ -47,6 +49,7 @@ from dataman.service.records import (
     Source,
     Transition,
     UnknownFrame,
+    setup_frames_of,
 )
 
 __all__ = ["FILE_NAME", "FrameFacts", "FrameRecord", "FrameState", "IllegalTransition", "Journal",
@@ -283,6 +286,10 @@ class Journal:
             failed=[(r.name, r.reason or "") for r in records if r.state is FrameState.FAILED],
             latency_median=statistics.median(latencies) if latencies else None,
             latency_max=max(latencies, default=None))
+
+    def setup_frames(self, start: float, end: float) -> list[SetupFrame]:
+        """Processed frames requested in ``[start, end)`` as the setup checklist sees them."""
+        return setup_frames_of(self._read(SETUP_QUERY, (start, end)))
 
     # --- plumbing -----------------------------------------------------------------------
 

@@ -160,6 +160,7 @@ class Outcomes:
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
                                         done.timings, len(done.warnings), now,
                                         delivered_path=done.delivered, facts=facts_of(done))
+        self._changed("setups")  # one more frame of its setup tonight
         if done.delivered:
             self._note_delivery(record, done)
             return
@@ -233,7 +234,8 @@ def facts_of(done: JobDone) -> FrameFacts:
         object_name=done.object_name,
         qc_status=str(quality.status) if quality is not None else None,
         qc_flags=quality.flags if quality is not None else None,
-        qc=quality.to_dict() if quality is not None else None, output_size=done.output_size)
+        qc=quality.to_dict() if quality is not None else None, output_size=done.output_size,
+        gratname=done.grating, filtname=done.filter_name, maskname=done.mask)
 
 
 def latency_of(record: FrameRecord) -> float | None:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
 from dataman.core.errors import DataManError
+from dataman.core.setups import Setup, SetupFrame
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 4  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
+SCHEMA_VERSION = 5  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
 SCHEMA = """
 CREATE TABLE frames (
     id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
@@ -62,14 +64,21 @@ COLUMNS_3 = (
 COLUMNS_4 = (
     "output_size INTEGER",                       # bytes of the processed file (= the copy)
 )
-SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}"
-                                                 for column in COLUMNS_2 + COLUMNS_3
-                                                 + COLUMNS_4))
+#: Columns of schema version 5: the setup the night's checklist groups by (core/setups.py).
+COLUMNS_5 = (
+    "gratname TEXT",                             # GRATNAME, e.g. G400L
+    "filtname TEXT",                             # FILTNAME, e.g. Clear
+    "maskname TEXT",                             # MASKNAME, e.g. LS5x60x1.0
+)
+SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}" for column
+                                                 in COLUMNS_2 + COLUMNS_3 + COLUMNS_4
+                                                 + COLUMNS_5))
 #: Version n -> the SQL that brings a journal of version n to n + 1 (run in one transaction).
 MIGRATIONS = {
     1: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_2),
     2: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_3),
     3: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_4),
+    4: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_5),
 }
 
 
@@ -177,6 +186,10 @@ class FrameRecord:
     qc: dict[str, Any] | None = None
     detail: str | None = None
     output_size: int | None = None
+    # Schema version 5: the setup (FrameFacts).
+    gratname: str | None = None
+    filtname: str | None = None
+    maskname: str | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:
@@ -202,13 +215,32 @@ class FrameFacts:
     qc_flags: str | None = None
     qc: dict[str, Any] | None = None
     output_size: int | None = None  # bytes written (version 4); None: not known
+    #: The setup: GRATNAME, FILTNAME, MASKNAME (schema version 5).
+    gratname: str = ""
+    filtname: str = ""
+    maskname: str = ""
 
     def columns(self) -> dict[str, Any]:
         return {"roi": self.roi, "binning": self.binning, "imagetyp": self.imagetyp,
                 "exptime": self.exptime, "object_name": self.object_name,
                 "qc_status": self.qc_status, "qc_flags": self.qc_flags,
                 "qc": json.dumps(self.qc) if self.qc is not None else None,
-                "output_size": self.output_size}
+                "output_size": self.output_size,
+                "gratname": self.gratname, "filtname": self.filtname,
+                "maskname": self.maskname}
+
+
+#: The setup checklist's view of a night's processed frames (journal.setup_frames).
+SETUP_QUERY = ("SELECT channel, gratname, filtname, maskname, binning, roi, imagetyp, qc_flags"
+               " FROM frames WHERE requested_at >= ? AND requested_at < ?"
+               " AND state IN ('processed', 'delivered') ORDER BY id")
+
+
+def setup_frames_of(rows: Iterable[Sequence[Any]]) -> list[SetupFrame]:
+    """Rows of :data:`SETUP_QUERY` (or a record's same fields) as checklist frames."""
+    return [SetupFrame(Setup(str(channel).upper(), grating or "", filter_name or "",
+                             mask or "", binning or "", roi or ""), imagetyp or "", flags or "")
+            for channel, grating, filter_name, mask, binning, roi, imagetyp, flags in rows]
 
 
 @dataclass(frozen=True)

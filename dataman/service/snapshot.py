@@ -20,12 +20,14 @@ import psutil
 from dataman import __version__
 from dataman.core.config import QualityConfig
 from dataman.core.nightlog import default_hostid, night_log_path
+from dataman.core.setups import SetupStatus, checklist
 from dataman.ipc.protocol_events import (
     CountsChanged,
     Event,
     HealthChanged,
     QueueChanged,
     ServiceChanged,
+    SetupsChanged,
     TransfersChanged,
     WorkersChanged,
 )
@@ -38,6 +40,7 @@ from dataman.ipc.protocol_snapshot import (
     QualityBand,
     QueueEntry,
     ServiceInfo,
+    SetupEntry,
     Snapshot,
     Transfers,
     WorkerEntry,
@@ -52,7 +55,7 @@ if TYPE_CHECKING:
 
 QUEUE_LIMIT = 200
 SECTIONS = ("service", "counts", "queue", "workers", "recent", "transfers", "log", "last",
-            "health")
+            "setups", "health")
 
 
 @dataclass
@@ -139,7 +142,8 @@ def health_section(body: Snapshot, now: float) -> HealthInfo:
 #: The event that carries each replaceable section.
 SECTION_EVENTS: dict[str, Callable[[Any], Event]] = {
     "service": ServiceChanged, "counts": CountsChanged, "queue": QueueChanged,
-    "workers": WorkersChanged, "transfers": TransfersChanged, "health": HealthChanged}
+    "workers": WorkersChanged, "transfers": TransfersChanged, "health": HealthChanged,
+    "setups": SetupsChanged}
 
 
 def section_event(name: str, value: Any) -> Event:
@@ -217,5 +221,21 @@ def _last(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
     return sup.outcomes.last_delivered
 
 
+def _setups(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
+            now: float) -> tuple[SetupEntry, ...]:
+    start, end = night_window(sup.night.date, sup.config.site.utc_offset)
+    return setup_entries(checklist(sup.journal.setup_frames(start, end)))
+
+
+def setup_entries(statuses: list[SetupStatus]) -> tuple[SetupEntry, ...]:
+    """The checklist as the control protocol carries it."""
+    return tuple(SetupEntry(
+        instrument=s.setup.instrument, grating=s.setup.grating, filter=s.setup.filter,
+        mask=s.setup.mask, binning=s.setup.binning, roi=s.setup.roi, objects=s.objects,
+        biases=s.biases, flats=s.flats, comps=s.comps, missing=s.missing, line=s.line())
+        for s in statuses)
+
+
 _BUILDERS = {"service": _service, "counts": _counts, "queue": _queue, "workers": _workers,
-             "recent": _recent, "transfers": _transfers, "log": _log, "last": _last}
+             "recent": _recent, "transfers": _transfers, "log": _log, "last": _last,
+             "setups": _setups}

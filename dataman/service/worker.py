@@ -174,7 +174,8 @@ def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> Job
         str(result.delivered) if result.delivered else None, delivery_error,
         result.instrument, result.roi, result.binning, dict(result.timings),
         list(result.warnings), result.imagetyp, result.exptime, result.object_name,
-        result.quality, output_size=result.size)
+        result.quality, output_size=result.size, grating=result.grating,
+        filter_name=result.filter_name, mask=result.mask)
 
 
 def _observer(frame_id: int, channel: Channel):

@@ -4,9 +4,12 @@ The layout is described in docs/processing.md, "The raw frame".
 
 A test, a benchmark or ``dataman simulate`` needs frames that dataMan cannot
 tell from the camera's: same HDUs, shapes, BZERO, overscan position, and the
-same header defects. The pixels follow :func:`detector_signal`, a plane with
-different slopes in x and y, so a flipped or misplaced quadrant shows up as a
-wrong value at a known pixel; each amplifier adds its own bias and Gaussian
+same header defects. The pixels show one of two *patterns*: ``scene``
+(the default), what MODS would see in that kind of exposure
+(:mod:`dataman.sim.scenes`: spectra, sky, cosmic rays, with photon noise), or
+``ramp``, :func:`detector_signal`, a plane with different slopes in x and y,
+so a flipped or misplaced quadrant shows up as a wrong value at a known pixel
+(the geometry tests ask for it). Each amplifier adds its own bias and Gaussian
 read noise.
 
 >>> spec = FrameSpec(roi="1kx1k", binning=2)
@@ -32,11 +35,18 @@ from dataman.core.geometry import AMPLIFIERS
 from dataman.sim.azcam_header import KeywordGroup, extension_cards, make_card, primary_header
 from dataman.sim.observation import archon_status, observation_groups
 from dataman.sim.readout import ReadoutMode
-from dataman.sim.setups import default_exptime, kind_of
+from dataman.sim.scenes import FAULTS, Exposure, scene
+from dataman.sim.setups import RED, channel_of, default_exptime, kind_of
 
 INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
 #: Bias level of each amplifier (DN); distinct so a swapped quadrant is visible in its overscan.
 DEFAULT_BIAS = {"IM1": 1011.0, "IM2": 1233.0, "IM3": 1467.0, "IM4": 1702.0}
+#: Read noise of each amplifier (DN), as the overscan shows it.
+DEFAULT_READ_NOISE = {"IM1": 3.3, "IM2": 3.6, "IM3": 3.4, "IM4": 3.8}
+#: What the data pixels show: MODS-like scenes, or the linear ramp of the geometry tests.
+PATTERNS = ("scene", "ramp")
+#: Electrons per DN: the photon noise of a scene's signal S (DN) is sqrt(S / GAIN).
+GAIN = 2.5
 #: How a dead amplifier looks: its output stuck at one value, or reading out no charge.
 DEAD_MODES = ("stuck", "blind")
 DEFAULT_START = datetime(2025, 12, 30, 3, 12, 45, 123000, tzinfo=UTC)
@@ -83,7 +93,13 @@ class FrameSpec:
     start: datetime = DEFAULT_START
     seed: int = 0
     bias: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_BIAS))
-    read_noise: float = 3.5
+    #: Read noise (DN): one value for all amplifiers, or one per amplifier.
+    read_noise: float | dict[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_READ_NOISE))
+    #: ``scene`` (the kind's MODS-like scene) or ``ramp`` (:func:`detector_signal`).
+    pattern: str = "scene"
+    #: A failed exposure in the scene (:data:`dataman.sim.scenes.FAULTS`), or None.
+    fault: str | None = None
     #: What is observed: one of :data:`dataman.sim.setups.KINDS` (bias, flat, comp, object).
     kind: str = "object"
     #: Exposure time (s); None takes the kind's usual one in this channel (300 s for an object).
@@ -110,6 +126,14 @@ class FrameSpec:
         if set(self.bias) != set(AMPLIFIERS):
             raise ValueError(f"bias needs exactly {', '.join(AMPLIFIERS)}")
         kind_of(self.kind)
+        if self.pattern not in PATTERNS:
+            raise ValueError(f"pattern must be one of {', '.join(PATTERNS)}, not {self.pattern!r}")
+        if isinstance(self.read_noise, dict) and set(self.read_noise) != set(AMPLIFIERS):
+            raise ValueError(f"read_noise needs exactly {', '.join(AMPLIFIERS)}")
+        if self.fault is not None and (self.fault not in FAULTS or self.pattern != "scene"
+                                       or self.kind not in FAULTS[self.fault]):
+            raise ValueError(f"fault {self.fault!r} does not fit a {self.kind} {self.pattern}; "
+                             + ", ".join(f"{name} ({kinds})" for name, kinds in FAULTS.items()))
         if self.exptime is not None and not (self.exptime >= 0 and math.isfinite(self.exptime)):
             raise ValueError(f"exptime must be a number of seconds, at least 0, not {self.exptime}")
         if self.kind == "bias" and self.exptime:
@@ -130,6 +154,19 @@ class FrameSpec:
     def readout(self) -> ReadoutMode:
         return ReadoutMode(self.roi, self.binning)
 
+    def noise_of(self, amp: str) -> float:
+        """Read noise (DN) of amplifier ``amp`` (``'IM1'``...)."""
+        if isinstance(self.read_noise, dict):
+            return self.read_noise[amp]
+        return self.read_noise
+
+    @property
+    def exposure(self) -> Exposure:
+        """What the scene needs: kind, channel, exposure times, binning, fault."""
+        return Exposure(self.kind, channel_of(self.instrument) is RED, self.exposure_time,
+                        default_exptime(self.kind, self.instrument) or 1.0, self.binning,
+                        self.fault)
+
     @property
     def name(self) -> str:
         return raw_name(self.instrument, self.night, self.number)
@@ -149,7 +186,8 @@ def spec_groups(spec: FrameSpec) -> dict[str, KeywordGroup]:
 
 
 def expected_stored_pixel_values(spec: FrameSpec, amp: int) -> np.ndarray:
-    """Noise-free IMn array (float64, stored order): bias + signal, bias alone in the overscan.
+    """Noise-free IMn array of the ramp (float64, stored order): bias + signal, bias alone in
+    the overscan.
 
     Data pixel values are the signal at the centre of the binned detector pixel
     they came from; tests compare a frame with this to within the read noise.
@@ -204,26 +242,47 @@ def write_raw_frame(folder: Path, spec: FrameSpec) -> Path:
 
 
 def _synthesise(spec: FrameSpec, amp: int, rng: np.random.Generator) -> np.ndarray:
-    """One amplifier's uint16 pixels: round(expected + N(0, read_noise)) clipped to 0..65535,
-    with the spec's defects for this amplifier."""
+    """One amplifier's uint16 pixels: round(expected + noise) clipped to 0..65535, with the
+    spec's defects for this amplifier. A scene's data pixels add photon noise to the read
+    noise."""
     name = AMPLIFIERS[amp - 1]
-    values = rng.standard_normal(spec.readout.shape, dtype=np.float32)
-    values *= np.float32(spec.read_noise * spec.noise_factor.get(name, 1.0))
+    readout = spec.readout
+    values = rng.standard_normal(readout.shape, dtype=np.float32)
+    noise = np.float32(spec.noise_of(name) * spec.noise_factor.get(name, 1.0))
     dead = spec.dead.get(name)
     if dead == "stuck":
         values[...] = spec.bias[name]
     elif dead == "blind":
+        values *= noise
         values += np.float32(spec.bias[name])
-    else:
+    elif spec.pattern == "ramp":
+        values *= noise
         values += expected_stored_pixel_values(spec, amp)
+    else:
+        _paint_scene(values, spec, amp, noise, rng)
     np.rint(values, out=values)
     np.clip(values, 0, 65535, out=values)
-    rows, columns = spec.readout.rows, spec.readout.data_columns
+    rows, columns = readout.rows, readout.data_columns
     full_rows, rest = divmod(round(spec.saturated.get(name, 0.0) * rows * columns), columns)
     values[:full_rows, :columns] = 65535
     if rest:
         values[full_rows, :rest] = 65535
     return values.astype(np.uint16)
+
+
+def _paint_scene(values: np.ndarray, spec: FrameSpec, amp: int, noise: np.float32,
+                 rng: np.random.Generator) -> None:
+    """``values`` (standard normal deviates) becomes bias + scene + read and photon noise."""
+    columns, rows = spec.readout.pixel_centres(amp)
+    signal = scene(spec.exposure, columns, rows, rng)
+    data = values[:, : spec.readout.data_columns]
+    variance = np.maximum(signal, 0, dtype=np.float32)
+    variance *= np.float32(1 / GAIN)
+    variance += noise * noise
+    data *= np.sqrt(variance, out=variance)
+    data += signal
+    values[:, spec.readout.data_columns:] *= noise
+    values += np.float32(spec.bias[AMPLIFIERS[amp - 1]])
 
 
 def _store_as_azcam(hdu: fits.ImageHDU) -> None:

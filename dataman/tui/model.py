@@ -26,6 +26,7 @@ from dataman.ipc.protocol_snapshot import (
     QualityBand,
     QueueEntry,
     ServiceInfo,
+    SetupEntry,
     Snapshot,
     Transfers,
     WorkerEntry,
@@ -59,6 +60,8 @@ class ServiceView:
     health: HealthInfo | None = None
     #: The configured quality bands by instrument (read at the service's start).
     quality_bands: dict[str, QualityBand] = field(default_factory=dict)
+    #: Tonight's setup checklist (each setup with science and its calibrations).
+    setups: tuple[SetupEntry, ...] = ()
     dropped: int = 0
     attempts: int = 0
 

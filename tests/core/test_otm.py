@@ -8,7 +8,7 @@ from astropy.io import fits
 
 from dataman.core.config import load_config
 from dataman.core.pipeline import process_frame
-from dataman.sim.frames import DEFAULT_BIAS, detector_signal
+from dataman.sim.frames import DEFAULT_BIAS, DEFAULT_READ_NOISE, detector_signal
 from tests.conftest import make_frame, write_config
 
 NOW = datetime(2025, 12, 30, 4, 0, tzinfo=UTC)
@@ -51,7 +51,7 @@ def test_merged_equals_plain_computation_exactly(config, roi, binning, instrumen
 @pytest.mark.parametrize(("roi", "binning"), [("full", 1), ("1kx1k", 2), ("4kx3k", 1)])
 def test_merged_pixels_show_the_detector_mirrored_top_to_bottom(config, roi, binning):
     """MERGED row 1 is the top detector row of the window, column 1 its left column."""
-    raw = make_frame(config, roi=roi, binning=binning)
+    raw = make_frame(config, roi=roi, binning=binning, pattern="ramp", read_noise=3.5)
     result = process_frame(raw, config, now=lambda: NOW)
     with fits.open(result.delivered) as hdus:
         merged = hdus["MERGED"].data.astype(np.float64)
@@ -73,7 +73,8 @@ def test_quadrant_bias_and_noise_match_the_injected_levels(config):
         header = hdus["MERGED"].header
     for quadrant, source in QUADRANT_SOURCE.items():
         assert abs(header[f"Q{quadrant}BIAS"] - DEFAULT_BIAS[source]) <= 1.0
-        assert header[f"Q{quadrant}STD"] == pytest.approx(np.hypot(3.5, 12 ** -0.5), abs=0.15)
+        assert header[f"Q{quadrant}STD"] == pytest.approx(
+            np.hypot(DEFAULT_READ_NOISE[source], 12 ** -0.5), abs=0.15)
 
 
 def test_bias_skips_leave_out_hot_edge_columns_and_rows(tmp_path):

@@ -386,11 +386,11 @@ def test_a_connection_holds_few_events_dropping_superseded_then_oldest_appended(
     async def scenario():
         reader = asyncio.StreamReader()
         for line in [event("dropped", count=7), event("frame", n=0), event("counts", n=1),
-                     *(event("frame", n=n) for n in range(1, 6)),
-                     event("counts", n=2), event("frame", n=6)]:
+                     *(event("frame", n=n) for n in range(1, 7)),
+                     event("counts", n=2), event("frame", n=7)]:
             reader.feed_data(line)
         reader.feed_eof()  # the reader task takes all of it before next_event first runs
-        connection = ControlConnection(reader, NoWriter(), event_limit=7)  # type: ignore[arg-type]
+        connection = ControlConnection(reader, NoWriter(), event_limit=8)  # type: ignore[arg-type]
         received = []
         with pytest.raises(ControlUnavailable, match="closed by the service"):
             while True:
@@ -398,13 +398,14 @@ def test_a_connection_holds_few_events_dropping_superseded_then_oldest_appended(
         await connection.close()
         return received
 
-    # 10 events for 7 places: the service's "dropped" (7 lost) goes first, then counts 1
-    # (counts 2 supersedes it, nothing lost), then frame 0 (one more lost).
+    # 11 events for 8 places (more than the 7 replaceable kinds): the service's "dropped"
+    # (7 lost) goes first, then counts 1 (counts 2 supersedes it, nothing lost), then
+    # frame 0 (one more lost).
     dropped, *rest = asyncio.run(scenario())
     assert dropped["event"] == "dropped" and dropped["data"] == {"count": 7 + 1}
     assert [(e["event"], e["data"]["n"]) for e in rest] == [
-        ("frame", 1), ("frame", 2), ("frame", 3), ("frame", 4), ("frame", 5), ("counts", 2),
-        ("frame", 6)]
+        ("frame", 1), ("frame", 2), ("frame", 3), ("frame", 4), ("frame", 5), ("frame", 6),
+        ("counts", 2), ("frame", 7)]
 
 
 def test_the_socket_file_is_0660_whatever_the_umask(sock_path: Path):

@@ -25,6 +25,7 @@ from dataman.ipc.protocol_events import (
     LogAppended,
     QueueChanged,
     ServiceChanged,
+    SetupsChanged,
     TransfersChanged,
     UnknownEvent,
     WorkersChanged,
@@ -40,6 +41,7 @@ from dataman.ipc.protocol_snapshot import (
     QualityFinding,
     QueueEntry,
     ServiceInfo,
+    SetupEntry,
     Snapshot,
     Transfers,
     WorkerEntry,
@@ -47,18 +49,21 @@ from dataman.ipc.protocol_snapshot import (
 from tests.tui.canned import busy_snapshot, quiet_snapshot
 
 BUSY = busy_snapshot()
+SETUPS = (SetupEntry("MODS1B", "G400L", "Clear", "LS5x60x0.6", "1x1", "full", 4, 3, 2, 0,
+                     ("arcs",), "MODS1B G400L Clear / LS5x60x0.6 / 1x1 full: 4 OBJECT, "
+                                "3 BIAS, 2 FLAT, 0 COMP: no arcs yet"),)
 #: One of each class, with optional fields both set and unset somewhere.
 SECTIONS = [BUSY.service, BUSY.counts, *BUSY.queue, *BUSY.workers, *BUSY.recent,
             *(finding for item in BUSY.recent for finding in item.qc_findings),
             BUSY.transfers, *BUSY.log, BUSY.last, BUSY.health,
-            *BUSY.quality_bands.values(), QualityBand(200.0, 5000.0, None, None)]
+            *BUSY.quality_bands.values(), QualityBand(200.0, 5000.0, None, None), *SETUPS]
 EVENT_SAMPLES: list[Event] = [
     ServiceChanged(BUSY.service), CountsChanged(BUSY.counts), QueueChanged(BUSY.queue),
     WorkersChanged(BUSY.workers), TransfersChanged(BUSY.transfers),
     HealthChanged(BUSY.health), FrameFinished(BUSY.recent[2]), LogAppended(BUSY.log[0]),
     FrameRefused("mods1b.20251230.0143.fits", "192.0.2.7:50123",
                  "already delivered /newdata/mods1b.20251230.0143.fits; not processed again"),
-    Dropped(7)]
+    Dropped(7), SetupsChanged(SETUPS)]
 
 
 def through_json(value: Any) -> Any:
@@ -70,7 +75,9 @@ def test_every_section_class_round_trips_through_json(section: Any):
     assert type(section).from_dict(through_json(section.to_dict())) == section
 
 
-@pytest.mark.parametrize("snapshot", [BUSY, quiet_snapshot()], ids=["busy", "quiet"])
+@pytest.mark.parametrize("snapshot", [BUSY, quiet_snapshot(),
+                                      dataclasses.replace(BUSY, setups=SETUPS)],
+                         ids=["busy", "quiet", "setups"])
 def test_the_snapshot_round_trips_through_json(snapshot: Snapshot):
     assert Snapshot.from_dict(through_json(snapshot.to_dict())) == snapshot
 
@@ -281,4 +288,4 @@ def test_every_class_is_listed_in_the_snapshot_or_the_events():
     tested = {type(section) for section in SECTIONS}
     assert tested == {ServiceInfo, Counts, QueueEntry, WorkerEntry, FrameEntry,
                       QualityFinding, Transfers, LogEntry, LastDelivered, HealthInfo,
-                      QualityBand}
+                      QualityBand, SetupEntry}

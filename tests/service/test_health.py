@@ -243,3 +243,9 @@ def test_a_frame_not_checked_neither_breaks_nor_extends_the_run():
                       finished_at=NOW - 20 * 60)  # outside the failure window
     recent = [checked(5, "IM2:dead"), failed, checked(2, "IM2:dead"), checked(1, "IM2:dead")]
     assert problems(recent=recent) == ["MODS1B IM2:dead on 3 frames"]
+
+
+def test_image_type_flags_are_for_observers_not_the_health_line():
+    recent = [checked(n, "COMP:lines IM1:sat") for n in (3, 2, 1)]
+    assert problems(recent=recent) == ["MODS1B IM1:sat on 3 frames"]
+    assert problems(recent=[checked(n, "OBJECT:dark") for n in (3, 2, 1)]) == []

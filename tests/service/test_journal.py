@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dataman.core.setups import Setup, SetupFrame
 from dataman.service.journal import (
     FILE_NAME,
     FrameFacts,
@@ -421,3 +422,24 @@ def test_a_bug_that_failed_a_frame_leaves_its_traceback_in_the_record(journal: J
                             detail=trace)
     assert (record.state, record.detail) == (FrameState.FAILED, trace)
     assert journal.get(1).detail == trace
+
+
+def test_the_setup_of_a_processed_frame_is_kept_for_the_night_checklist(journal: Journal):
+    for number, imagetyp, mask, flags in ((1, "OBJECT", "LS5x60x1.0", ""),
+                                          (2, "COMP", "LS5x60x1.0", "COMP:lines"),
+                                          (3, "FLAT", "LS5x60x0.6", "")):
+        ask(journal, number)
+        journal.start(number, pid=1, now=101.0)
+        facts = FrameFacts("1kx1k", "2x2", imagetyp, 300.0, "NGC 1976", "OK", flags, None,
+                           gratname="G400L", filtname="Clear", maskname=mask)
+        journal.processed(number, "/proc/" + raw(number), "u.fits", {}, 0, now=102.0,
+                          facts=facts)
+    ask(journal, 4)  # queued: not in the checklist
+    record = journal.get(3)
+    assert (record.gratname, record.filtname, record.maskname) == (
+        "G400L", "Clear", "LS5x60x0.6")
+    wide = Setup("MODS1B", "G400L", "Clear", "LS5x60x1.0", "2x2", "1kx1k")
+    assert journal.setup_frames(0.0, 1e12) == [
+        SetupFrame(wide, "OBJECT", ""), SetupFrame(wide, "COMP", "COMP:lines"),
+        SetupFrame(Setup("MODS1B", "G400L", "Clear", "LS5x60x0.6", "2x2", "1kx1k"), "FLAT",
+                   "")]

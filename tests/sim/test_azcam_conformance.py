@@ -148,7 +148,7 @@ def cards(header: fits.Header) -> list[tuple[str, object, str]]:
 def frame_pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple:
     """(simulator's file, azcam's file) for one readout; written once, shared by the tests."""
     roi, binning, *more = request.param
-    spec = FrameSpec(roi=roi, binning=binning, seed=7, **(more[0] if more else {}))
+    spec = FrameSpec(roi=roi, binning=binning, seed=7, pattern="ramp", **(more[0] if more else {}))
     folder = tmp_path_factory.mktemp(f"{roi}-{binning}")
     ours = write_raw_frame(folder, spec)
     theirs = folder / "azcam" / spec.name

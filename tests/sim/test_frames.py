@@ -23,7 +23,7 @@ AMPS = ("IM1", "IM2", "IM3", "IM4")
 
 
 def noiseless(**fields: object) -> FrameSpec:
-    return FrameSpec(read_noise=0.0, **fields)
+    return FrameSpec(read_noise=0.0, pattern="ramp", **fields)
 
 
 def test_raw_name_is_lower_case_channel_night_and_four_digit_number() -> None:
@@ -124,7 +124,7 @@ def test_hand_computed_pixels_without_noise(
 
 
 def test_pixels_scatter_around_bias_plus_signal_by_the_read_noise() -> None:
-    spec = FrameSpec(roi="1kx1k", read_noise=3.5, seed=11)
+    spec = FrameSpec(roi="1kx1k", read_noise=3.5, seed=11, pattern="ramp")
     hdulist = make_raw_hdulist(spec)
     for amp in range(1, 5):
         residual = hdulist[amp].data - expected_stored_pixel_values(spec, amp)

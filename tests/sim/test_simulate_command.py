@@ -315,3 +315,20 @@ def test_ctrl_c_while_waiting_exits_130_without_traceback(
     assert first == f"proc {frame}".encode()
     assert out.startswith(str(frame)) and len(out.splitlines()) == 1
     assert [p.name for p in tmp_path.rglob("*.fits")] == [frame.name]
+
+
+def test_a_night_plan_changes_slit_after_four_objects_and_takes_no_arcs_for_it(
+        tmp_path: Path) -> None:
+    args = parse("--kind", "night", "--count", "16", *SMALL, "--out", tmp_path)
+    assert command.run(args) == 0
+    rows = []
+    for number in range(1, 17):
+        header = fits.getheader(tmp_path / "mods1b" / f"mods1b.20260105.{number:04d}.fits")
+        rows.append((header["IMAGETYP"], header["GRATNAME"], header["FILTNAME"],
+                     header["MASKNAME"], header["SLITMASK"]))
+    wide = ("G400L", "Clear", "LS5x60x1.0", 7)
+    narrow = ("G400L", "Clear", "LS5x60x0.6", 6)
+    assert rows == [("bias", *wide)] * 3 + [("flat", *wide)] * 3 + [("comp", *wide)] * 2 + \
+        [("object", *wide)] * 4 + [("flat", *narrow)] * 2 + [("object", *narrow)] * 2
+    flat = fits.getheader(tmp_path / "mods1b" / "mods1b.20260105.0013.fits")
+    assert flat["OBJECT"] == "Slit flat LS5x60x0.6"

@@ -23,6 +23,14 @@ class Status(StrEnum):
 
 #: Checks whose failure makes the frame BAD rather than WARN.
 BAD_CHECKS = frozenset({"dead"})
+#: Image types whose pixels the image-type checks judge; their flags start with the type
+#: (``'COMP:lines'``): a failed exposure, for the observer, not a sick detector.
+IMAGE_TYPES = ("BIAS", "FLAT", "COMP", "OBJECT")
+
+
+def is_image_type_flag(flag: str) -> bool:
+    """Whether ``flag`` comes from an image-type check (``'FLAT:dim'``, not ``'IM2:dead'``)."""
+    return flag.partition(":")[0] in IMAGE_TYPES
 
 
 @dataclass(frozen=True)

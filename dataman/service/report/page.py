@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from html import escape
 from itertools import groupby
 
+from dataman.service.report.checklist import checklist_section
 from dataman.service.report.frames import NightFrame
 
 THUMBNAILS_PER_HOUR = 40
@@ -141,5 +142,6 @@ def render(night: str, frames: list[NightFrame], plots: dict[str, bytes],
             f"<h1>{escape(title)}</h1>"
             f'<p class="meta">Written {written_at:%Y-%m-%d %H:%M:%S} UTC from '
             f"{escape(source)}. Times are UTC; latency is from the request to the copy in "
-            f"repoDir.</p>{_summary(frames)}<h2>Flagged frames</h2>{_flagged_list(frames)}"
+            f"repoDir.</p>{_summary(frames)}{checklist_section(frames)}"
+            f"<h2>Flagged frames</h2>{_flagged_list(frames)}"
             f"{figures}{sections}</body></html>\n")

@@ -30,6 +30,7 @@ from dataman.tui.widgets.log_view import LogView
 from dataman.tui.widgets.quality_trends import QualityTrends
 from dataman.tui.widgets.queue_table import QueueTable
 from dataman.tui.widgets.recent_frames import RecentFrames
+from dataman.tui.widgets.setup_checklist import SetupChecklist
 from dataman.tui.widgets.status_header import StatusHeader
 from dataman.tui.widgets.transfers_panel import TransfersPanel
 from dataman.tui.widgets.workers_table import WorkersTable
@@ -41,7 +42,7 @@ NARROW = 120
 FULL = 160
 SHORT = 36
 EVERYTHING = frozenset({"service", "counts", "health", "dropped", "queue", "workers",
-                        "recent", "transfers", "log"})
+                        "recent", "transfers", "log", "setups"})
 
 
 class DashboardScreen(Screen[None]):
@@ -63,6 +64,7 @@ class DashboardScreen(Screen[None]):
         self.detail, self.latency = FrameDetail(id="detail"), LatencyChart(id="latency")
         self.transfers, self.log_view = TransfersPanel(id="transfers"), LogView(id="log")
         self.quality = QualityTrends(id="quality")
+        self.setups = SetupChecklist(id="setups")
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -72,6 +74,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="middle"):
             yield self.recent
             with VerticalScroll(id="side"):
+                yield self.setups
                 yield self.detail
                 yield self.latency
                 yield self.transfers
@@ -118,6 +121,8 @@ class DashboardScreen(Screen[None]):
             self.quality.show(view, view.frame(self.recent.selected))
         if "log" in sections:
             self.log_view.reload(view.log)
+        if "setups" in sections:
+            self.setups.show(view)
 
     def tick(self, now: float) -> None:
         """Once a second: the elapsed times (uptime, waited, step elapsed, next retry)."""
