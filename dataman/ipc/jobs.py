@@ -113,6 +113,10 @@ class JobDone(Message):
     object_name: str = ""
     #: The quality checks' findings and values; None when the checks are off.
     quality: QualityReport | None = None
+    #: The exposure start (DATE-OBS, with UTC-OBS), CCDTEMP and BASETEMP (degC).
+    date_obs: str = ""
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any
 from dataman.core.errors import DataManError
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 3  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
+SCHEMA_VERSION = 4  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
 SCHEMA = """
 CREATE TABLE frames (
     id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
@@ -58,12 +58,18 @@ COLUMNS_2 = (
 COLUMNS_3 = (
     "detail TEXT",                               # the traceback of an internal error
 )
-SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}"
-                                                 for column in COLUMNS_2 + COLUMNS_3))
+#: Columns of schema version 4: when the exposure started and how cold the CCD was.
+COLUMNS_4 = (
+    "date_obs TEXT",                             # exposure start, ISO UTC (DATE-OBS, UTC-OBS)
+    "ccd_temp REAL",                             # CCDTEMP, degC
+    "base_temp REAL",                            # BASETEMP, degC
+)
+SCHEMA = SCHEMA.replace("{columns}", ",\n".join(
+    f"    {column}" for column in COLUMNS_2 + COLUMNS_3 + COLUMNS_4))
 #: Version n -> the SQL that brings a journal of version n to n + 1 (run in one transaction).
 MIGRATIONS = {
-    1: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_2),
-    2: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_3),
+    version: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in columns)
+    for version, columns in ((1, COLUMNS_2), (2, COLUMNS_3), (3, COLUMNS_4))
 }
 
 
@@ -170,6 +176,10 @@ class FrameRecord:
     qc_flags: str | None = None
     qc: dict[str, Any] | None = None
     detail: str | None = None
+    # Schema version 4.
+    date_obs: str | None = None
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:
@@ -194,12 +204,17 @@ class FrameFacts:
     qc_status: str | None = None  # None: the checks are off
     qc_flags: str | None = None
     qc: dict[str, Any] | None = None
+    date_obs: str = ""
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
     def columns(self) -> dict[str, Any]:
         return {"roi": self.roi, "binning": self.binning, "imagetyp": self.imagetyp,
                 "exptime": self.exptime, "object_name": self.object_name,
                 "qc_status": self.qc_status, "qc_flags": self.qc_flags,
-                "qc": json.dumps(self.qc) if self.qc is not None else None}
+                "qc": json.dumps(self.qc) if self.qc is not None else None,
+                "date_obs": self.date_obs, "ccd_temp": self.ccd_temp,
+                "base_temp": self.base_temp}
 
 
 @dataclass(frozen=True)
@@ -211,6 +226,14 @@ class NightSummary:
     failed: list[tuple[str, str]]
     latency_median: float | None
     latency_max: float | None
+    #: Delivered frames the quality checks flagged BAD, WARN.
+    bad: int = 0
+    warn: int = 0
+
+    @property
+    def pending(self) -> int:
+        """Frames neither delivered nor failed (queued, running, awaiting delivery)."""
+        return self.requested - self.delivered - len(self.failed)
 
 
 def _path_or_none(text: str | None) -> Path | None:

@@ -164,7 +164,7 @@ def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> Job
         str(result.delivered) if result.delivered else None, delivery_error,
         result.instrument, result.roi, result.binning, dict(result.timings),
         list(result.warnings), result.imagetyp, result.exptime, result.object_name,
-        result.quality)
+        result.quality, result.date_obs, result.ccd_temp, result.base_temp)
 
 
 def _observer(frame_id: int, channel: Channel):

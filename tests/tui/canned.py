@@ -95,7 +95,7 @@ def busy_snapshot() -> Snapshot:
                             version="0.1.0", log_file="/var/log/dataman/mods1dm.20251230.txt",
                             workers_expected=3, cpu_percent=None, rss=None),
         counts=Counts(queued=2, running=2, processed=1, delivered=140, failed=1,
-                      queue_total=2),
+                      queue_total=2, bad=1, warn=1),
         queue=(QueueEntry(name="mods1b.20251230.0145.fits", channel="mods1b",
                           source="datagram", requested_at=NOW - 4.2, not_before=None,
                           reason=None),

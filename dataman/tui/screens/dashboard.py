@@ -12,10 +12,11 @@ each frame waits.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -51,6 +52,9 @@ class DashboardScreen(Screen[None]):
     # Textual declares these `ClassVar[...] | None`, which mypy reads as instance variables.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]  # noqa: RUF012
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "newest", "Newest", tooltip="Follow the newest frame again")]
 
     class Ready(Message):
         """Every panel is in place: the service may be followed now."""
@@ -103,7 +107,7 @@ class DashboardScreen(Screen[None]):
             return  # not composed yet (drawn in full when mounted), or the app is closing
         view = self.view
         self.header.show(view, now, self.socket, self.compact)
-        if "queue" in sections:
+        if "queue" in sections or "service" in sections:  # paused: the queue says so
             self.queue_table.show(view, now)
         elif "counts" in sections:  # the queue's total is a count
             self.queue_table.show_title(view)
@@ -113,7 +117,7 @@ class DashboardScreen(Screen[None]):
             self.transfers.show(view, now)
         if "recent" in sections:
             self.recent.show(view)
-            self.detail.show(view.frame(self.recent.selected))
+            self.detail.show(view.frame(self.recent.selected), pinned=self.recent.pinned)
             self.latency.show(view)
             self.quality.show(view, view.frame(self.recent.selected))
         if "log" in sections:
@@ -139,12 +143,16 @@ class DashboardScreen(Screen[None]):
         """The frame highlighted in the recent frames table."""
         return self.view.frame(self.recent.selected)
 
+    def action_newest(self) -> None:
+        """The cursor back on the newest frame: the detail follows new frames again."""
+        self.recent.follow_newest()
+
     def next_log_level(self) -> str:
         return self.log_view.next_level()
 
     @on(RecentFrames.Selected)
     def _selected(self, message: RecentFrames.Selected) -> None:
-        self.detail.show(self.view.frame(message.name))
+        self.detail.show(self.view.frame(message.name), pinned=self.recent.pinned)
         self.quality.show(self.view, self.view.frame(message.name))
 
     @on(RecentFrames.RowSelected)

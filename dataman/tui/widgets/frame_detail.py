@@ -1,14 +1,26 @@
-"""The highlighted frame in full: result and reason, quality checks, where it went, its steps."""
+"""The highlighted frame in full: its verdict first, what it is, where it went, its steps.
+
+One verdict heads the panel, the one an observer acts on: the quality verdict
+(BAD, WARN, OK) with its flags, FAILED for a frame that could not be processed,
+and beside it the processing result only when the frame is not delivered
+(``waiting`` for delivery). Every value read from a frame, its file name or
+the service is shown exactly as written (:mod:`dataman.tui.markup`).
+"""
 
 from __future__ import annotations
 
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import Static
 
+from dataman.core.names import without_name
+from dataman.core.timings import STEPS
 from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds
-from dataman.tui.model import STEPS
+from dataman.tui.markup import lines, markup
+
+#: Results that mean "delivered": the verdict stands alone.
+DELIVERED = ("ok", "warning")
 
 
 def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
@@ -32,42 +44,42 @@ def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
     return cells
 
 
+def verdict(frame: FrameEntry) -> tuple[str, str]:
+    """The one word an observer reads first, and its theme colour: FAILED, else the
+    quality verdict, else (not checked) OK when delivered or the result."""
+    if frame.result == "failed":
+        return "FAILED", "text-error"
+    if frame.qc_status:
+        return frame.qc_status, palette.QUALITY.get(frame.qc_status, "text-warning")
+    word = "OK" if frame.result in DELIVERED else frame.result.upper()
+    return word, palette.RESULT.get(frame.result, "text-warning")
+
+
 class FrameDetail(Static):
-    """Name, readout, result with reason and warnings, output paths, per-step bar."""
+    """Verdict and flags, what the frame is, reason and warnings, checks, paths, step bar."""
 
     DEFAULT_CSS = """
     FrameDetail { height: auto; padding: 0 1; }
     """
 
     _frame: FrameEntry | None = None
+    _pinned = False
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Frame"
 
     def on_resize(self) -> None:
-        self.show(self._frame)
+        self.show(self._frame, pinned=self._pinned)
 
-    def show(self, frame: FrameEntry | None) -> None:
-        self._frame = frame
+    def show(self, frame: FrameEntry | None, *, pinned: bool = False) -> None:
+        """Draw ``frame``; ``pinned``: the observer picked it, new frames do not replace it."""
+        self._frame, self._pinned = frame, pinned
+        self.border_subtitle = "pinned · n: newest" if pinned and frame else ""
         if frame is None:
-            self.update("[$text-muted]no frame selected[/]")
+            self.update(markup("[$text-muted]no frame selected[/]"))
             return
-        result = frame.result
-        tone = palette.RESULT.get(result, "text-warning")
-        name, readout = escape(frame.name), _readout(frame)
-        lines = [f"[bold]{name}[/]  [bold ${tone}]{result.upper()}[/]",
-                 f"{readout}  finished {clock(frame.finished_at)}"]
-        if frame.reason:
-            lines.append(f"[${tone}]{escape(frame.reason)}[/]")
-        lines += [f"[$text-warning]⚠ {escape(text)}[/]" for text in frame.warnings]
-        lines += quality_lines(frame)
-        for label, path in (("written to  ", frame.processed),
-                            ("delivered to", frame.delivered)):
-            if path:
-                lines.append(f"[$text-muted]{label}[/] {_where(path, frame.name)}")
-        lines += self._steps(frame.timings, frame.latency)
-        self.update("\n".join(lines))
+        self.update(lines([*heading(frame), *self._steps(frame.timings, frame.latency)]))
 
     def _steps(self, timings: dict[str, float], latency: float | None) -> list[str]:
         width = max(10, self.content_size.width or 40)
@@ -82,52 +94,77 @@ class FrameDetail(Static):
         return ([bar] if bar else []) + fill(items, width)
 
 
+def heading(frame: FrameEntry) -> list[Content]:
+    """Every line above the step bar."""
+    word, tone = verdict(frame)
+    first = f"[bold ${tone}]$word[/]  [bold]$name[/]"
+    if frame.result not in DELIVERED and word != "FAILED":  # e.g. waiting for delivery
+        first += "  [$text-muted]$result[/]"
+    out = [markup(first, word=word, name=frame.name, result=frame.result)]
+    if frame.qc_flags:
+        out.append(markup(f"[${tone}]$flags[/]", flags=frame.qc_flags))
+    out += [line for line in (what_it_is(frame), readout(frame)) if line is not None]
+    out.append(markup("[$text-muted]finished[/] $time UTC", time=clock(frame.finished_at)))
+    if frame.reason:
+        out.append(markup(f"[${tone}]$reason[/]", reason=without_name(frame.reason, frame.name)))
+    out += [markup("[$text-warning]⚠ $text[/]", text=text) for text in frame.warnings]
+    out += quality_lines(frame)
+    for label, path in (("written  ", frame.processed), ("delivered", frame.delivered)):
+        if path:
+            out.append(markup(f"[$text-muted]{label}[/] $path", path=path))
+    return out
+
+
+def what_it_is(frame: FrameEntry) -> Content | None:
+    """``OBJECT  300 s  M42 [OIII] field``: image type, exposure time, object."""
+    exptime = "" if frame.exptime is None else f"{frame.exptime:g} s"
+    parts = [part for part in (frame.imagetyp, exptime, frame.object_name) if part]
+    if not parts:
+        return None
+    return markup("[bold]$kind[/]  $rest", kind=parts[0], rest="  ".join(parts[1:]))
+
+
+def readout(frame: FrameEntry) -> Content | None:
+    """``MODS1B  full  bin 1x1  CCD -110.2 °C  base -81.0 °C``; unknown parts left out."""
+    parts = [frame.instrument, frame.roi, f"bin {frame.binning}" if frame.binning else ""]
+    for label, value in (("CCD", frame.ccd_temp), ("base", frame.base_temp)):
+        if value is not None:
+            parts.append(f"{label} {value:.1f} °C")
+    text = "  ".join(part for part in parts if part)
+    return markup("$text", text=text) if text else None
+
+
 def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
     """Lay out (markup, visible length) items in lines of at most ``width`` cells.
 
     >>> fill([("a", 3), ("b", 3), ("c", 3)], 8)
     ['a  b', 'c']
     """
-    lines: list[list[str]] = []
+    rows: list[list[str]] = []
     used = width + 1
-    for markup, length in items:
+    for text, length in items:
         if used + gap + length > width:
-            lines.append([markup])
+            rows.append([text])
             used = length
         else:
-            lines[-1].append(markup)
+            rows[-1].append(text)
             used += gap + length
-    return [(" " * gap).join(line) for line in lines]
+    return [(" " * gap).join(row) for row in rows]
 
 
-def quality_lines(frame: FrameEntry) -> list[str]:
-    """The quality verdict, every failed check with its reason, each amplifier's values.
-
-    Nothing for a frame that was not checked (failed, or the checks are off).
+def quality_lines(frame: FrameEntry) -> list[Content]:
+    """Every failed check with its reason, each amplifier's values (the verdict heads
+    the panel). Nothing for a frame that was not checked (failed, or the checks are off).
     """
-    status = frame.qc_status
-    if status is None:
+    if frame.qc_status is None:
         return []
-    tone = palette.QUALITY.get(status, "text-warning")
-    lines = [f"[$text-muted]quality[/] [bold ${tone}]{escape(status)}[/]"]
-    lines += [f"[${tone}]✗ {escape(item.flag)}[/] {escape(item.reason)}"
-              for item in frame.qc_findings]
+    tone = palette.QUALITY.get(frame.qc_status, "text-warning")
+    out = [markup(f"[${tone}]✗ $flag[/] $reason", flag=item.flag, reason=item.reason)
+           for item in frame.qc_findings]
     for amp in sorted(frame.qc_bias.keys() | frame.qc_noise.keys()):
         values = [f"bias {frame.qc_bias[amp]:.1f}" if amp in frame.qc_bias else "",
                   f"noise {frame.qc_noise[amp]:.2f}" if amp in frame.qc_noise else "",
                   f"sat {frame.qc_saturated[amp]:.2%}" if amp in frame.qc_saturated else ""]
-        lines.append(f"[$text-muted]{escape(amp)}[/] " + "  ".join(v for v in values if v))
-    return lines
-
-
-def _where(path: object, name: object) -> str:
-    """The folder a frame went to (its name is the panel's first line), else the path."""
-    text = str(path)
-    folder, _, base = text.rpartition("/")
-    return escape(f"{folder}/" if base == name and folder else text)
-
-
-def _readout(frame: FrameEntry) -> str:
-    """``MODS1B  3kx3k  bin 1x1``."""
-    return escape(f"{frame.instrument or '?'}  {frame.roi or '?'}  "
-                  f"bin {frame.binning or '?'}")
+        out.append(markup("[$text-muted]$amp[/] $values", amp=amp,
+                          values="  ".join(v for v in values if v)))
+    return out

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from dataman.ipc.protocol_snapshot import FrameEntry, QualityBand
+from dataman.tui.markup import plain
 from dataman.tui.model import ServiceView
 
 AMPS = ("IM1", "IM2", "IM3", "IM4")
@@ -172,7 +173,7 @@ class QualityTrends(Vertical):
         instrument = (selected.instrument if selected is not None and selected.qc_status
                       else checked[0].instrument if checked else None)
         self.instrument = instrument
-        self.border_title = f"Quality {instrument}" if instrument else "Quality"
+        self.border_title = plain(f"Quality {instrument}" if instrument else "Quality")
         self.empty.display = instrument is None
         self.heading.display = instrument is not None
         band = view.quality_bands.get(instrument) if instrument else None
