@@ -514,9 +514,17 @@ def test_the_frame_detail_shows_every_finding_and_each_amplifiers_values(short_d
             assert "OK" not in text and "delivered /newdata/mods1b.20251230.0143.fits" in text
             assert "✗ IM2:dead IM2 data columns constant at 1012 DN" in text
             assert "✗ IM3:noise IM3 read noise 9.80 DN outside 2.00..8.00" in text
+            # Each amplifier's values are in the quality panel beside it, so not here ...
+            assert "IM2 bias" not in text
+            await pilot.press("enter")  # ... but in the frame shown in full
+            await until(pilot, lambda: isinstance(app.screen, FrameScreen), what="the frame")
+            await pilot.pause()
+            text = str(app.screen.query_one(Static).render())
             # canned: bias 1000 + 10 n (+0 for the newest), noise as given, nothing saturated
             assert "IM2 bias 1010.0  noise 0.00  sat 0.00%" in text
             assert "IM3 bias 1020.0  noise 9.80  sat 0.00%" in text
+            await pilot.press("escape")
+            await pilot.pause()
             await pilot.press("down", "down")  # the failed frame: no verdict at all
             await pilot.pause()
             text = str(app.dashboard.query_one("#detail", Static).render())
@@ -535,7 +543,7 @@ def outs(panel, amp: str, kind: str) -> list[bool]:
 
 
 def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir):
-    from dataman.tui.widgets.quality_trends import QualityTrends
+    from dataman.tui.widgets.quality_trends import AMPS, QualityTrends, bars
 
     async def scenario():
         app = console(short_dir / "s.sock")
@@ -551,8 +559,14 @@ def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir)
             assert str(panel.values[("IM3", "noise")].render()) == "9.80"
             # the bands of the snapshot (noise 2..8) in the heading; out of band, or an
             # amplifier flagged dead, only in the newest frame (0143)
-            assert str(panel.headings["noise"].render()) == "noise 2..8 DN"
-            assert str(panel.headings["bias"].render()) == "bias 200..5000 DN"
+            assert str(panel.headings["noise"].render()) == "noise ▁2..8█ DN"
+            assert str(panel.headings["bias"].render()) == "bias ▁200..5000█ DN"
+            # One scale per quantity, the band: 3.0 DN is the same bar on every amplifier.
+            assert {panel.lines[(amp, "noise")].span for amp in AMPS} == {(2.0, 8.0)}
+            drawn = {amp: bars(panel.lines[(amp, "noise")].points, 60, (2.0, 8.0))
+                     for amp in AMPS}
+            assert drawn["IM1"][0] == drawn["IM3"][0] == ("▃", False)  # 3.5 DN, 0132
+            assert drawn["IM3"][-1] == ("█", True)  # 9.8 DN, beyond the band's top
             assert outs(panel, "IM3", "noise") == [False] * 8 + [True]  # 9.8 > 8
             assert outs(panel, "IM2", "bias") == [False] * 8 + [True]  # IM2:dead
             assert outs(panel, "IM1", "bias") == [False] * 9
@@ -563,6 +577,7 @@ def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir)
             assert panel.instrument == "MODS1R"
             assert values(panel, "IM2", "bias") == [1013.0, 1011.0]  # 0140, then 0142
             assert panel.border_title == "Quality MODS1R"
+            assert str(panel.values[("IM2", "bias")].render()) == "1013.0"  # 0140's own
         small = console(short_dir / "s.sock")
         async with small.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: small.view.connected, what="attach")

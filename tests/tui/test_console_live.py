@@ -57,7 +57,7 @@ def test_frames_flow_into_the_console(service_factory):
             await until(pilot, lambda: all(results(app).get(raw.name) == "ok" for raw in raws),
                         timeout=60, what="three frames delivered")
             await until(pilot, lambda: rows(app) == 3, what="three rows")
-            await until(pilot, lambda: "delivered 3" in header(app), what="the counts")
+            await until(pilot, lambda: "3 delivered" in header(app), what="the counts")
             newest = app.view.recent[0]
             assert set(newest.timings) == {"read", "fixes", "otm", "checks", "write",
                                            "deliver", "thumbnail"}

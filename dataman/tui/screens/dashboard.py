@@ -2,11 +2,15 @@
 
 The layout follows the terminal size through breakpoint classes (``-narrow``
 under 120 columns, ``-short`` under 36 rows; see ``dataman.tcss``): in an
-80×24 terminal the queue, frame detail and transfers panels collapse into a
-summary line of the header, and Enter on a frame opens its detail. From
-:data:`NARROW` to :data:`FULL` columns the queue and workers tables, side by
-side, leave out their least needed columns so the queue keeps room for why
-each frame waits.
+80×24 terminal the queue, frame detail, quality and transfers panels collapse
+into a summary line of the header, and Enter on a frame opens its detail. From
+:data:`NARROW` columns the frame detail, the quality trends and the transfers
+share a column on the right that runs from the recent frames down past the
+log: the quality and transfers panels keep their height and the detail has
+the rest, scrolling when a frame has more to say, so all three are on screen
+from 40 rows; the latency sits under the recent frames. From :data:`NARROW`
+to :data:`FULL` columns the queue and workers tables, side by side, leave out
+their least needed columns so the queue keeps room for why each frame waits.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -54,7 +58,8 @@ class DashboardScreen(Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "newest", "Newest", tooltip="Follow the newest frame again")]
+        Binding("n", "newest", "Newest", show=False,
+                tooltip="Follow the newest frame again (the detail says when it is pinned)")]
 
     class Ready(Message):
         """Every panel is in place: the service may be followed now."""
@@ -64,7 +69,9 @@ class DashboardScreen(Screen[None]):
         self.view, self.socket = view, socket
         self.header, self.queue_table = StatusHeader(id="header"), QueueTable(id="queue")
         self.workers_table, self.recent = WorkersTable(id="workers"), RecentFrames(id="recent")
-        self.detail, self.latency = FrameDetail(id="detail"), LatencyChart(id="latency")
+        self.latency = LatencyChart(id="latency")
+        # The quality panel beside it has each amplifier's values of the highlighted frame.
+        self.detail = FrameDetail(id="detail", amps=False)
         self.transfers, self.log_view = TransfersPanel(id="transfers"), LogView(id="log")
         self.quality = QualityTrends(id="quality")
 
@@ -74,13 +81,14 @@ class DashboardScreen(Screen[None]):
             yield self.queue_table
             yield self.workers_table
         with Horizontal(id="middle"):
-            yield self.recent
-            with VerticalScroll(id="side"):
-                yield self.detail
+            with Vertical(id="main"):
+                yield self.recent
                 yield self.latency
-                yield self.transfers
+                yield self.log_view
+            with Vertical(id="side"):
+                yield self.detail
                 yield self.quality
-        yield self.log_view
+                yield self.transfers
         yield Footer()
 
     def on_mount(self) -> None:

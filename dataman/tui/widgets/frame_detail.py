@@ -9,6 +9,8 @@ the service is shown exactly as written (:mod:`dataman.tui.markup`).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from textual.content import Content
 from textual.widgets import Static
 
@@ -19,6 +21,7 @@ from dataman.tui import palette
 from dataman.tui.format import clock, seconds
 from dataman.tui.markup import lines, markup
 
+T = TypeVar("T")
 #: Results that mean "delivered": the verdict stands alone.
 DELIVERED = ("ok", "warning")
 
@@ -65,8 +68,10 @@ class FrameDetail(Static):
     _frame: FrameEntry | None = None
     _pinned = False
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, amps: bool = True, **kwargs) -> None:
+        """``amps``: each amplifier's values too (not when the quality panel shows them)."""
         super().__init__(**kwargs)
+        self.amps = amps
         self.border_title = "Frame"
 
     def on_resize(self) -> None:
@@ -79,7 +84,9 @@ class FrameDetail(Static):
         if frame is None:
             self.update(markup("[$text-muted]no frame selected[/]"))
             return
-        self.update(lines([*heading(frame), *self._steps(frame.timings, frame.latency)]))
+        width = max(10, self.content_size.width or 40)
+        self.update(lines([*heading(frame, amps=self.amps, width=width),
+                           *self._steps(frame.timings, frame.latency)]))
 
     def _steps(self, timings: dict[str, float], latency: float | None) -> list[str]:
         width = max(10, self.content_size.width or 40)
@@ -94,8 +101,8 @@ class FrameDetail(Static):
         return ([bar] if bar else []) + fill(items, width)
 
 
-def heading(frame: FrameEntry) -> list[Content]:
-    """Every line above the step bar."""
+def heading(frame: FrameEntry, *, amps: bool = True, width: int = 52) -> list[Content]:
+    """Every line above the step bar; ``amps``: each amplifier's values too."""
     word, tone = verdict(frame)
     first = f"[bold ${tone}]$word[/]  [bold]$name[/]"
     if frame.result not in DELIVERED and word != "FAILED":  # e.g. waiting for delivery
@@ -103,15 +110,18 @@ def heading(frame: FrameEntry) -> list[Content]:
     out = [markup(first, word=word, name=frame.name, result=frame.result)]
     if frame.qc_flags:
         out.append(markup(f"[${tone}]$flags[/]", flags=frame.qc_flags))
-    out += [line for line in (what_it_is(frame), readout(frame)) if line is not None]
-    out.append(markup("[$text-muted]finished[/] $time UTC", time=clock(frame.finished_at)))
+    kind = what_it_is(frame)
+    out += ([kind] if kind is not None else []) + readout(frame, width)
     if frame.reason:
-        out.append(markup(f"[${tone}]$reason[/]", reason=without_name(frame.reason, frame.name)))
+        why = palette.RESULT.get(frame.result, "text-warning")  # why it failed, or waits
+        out.append(markup(f"[${why}]$reason[/]", reason=without_name(frame.reason, frame.name)))
     out += [markup("[$text-warning]⚠ $text[/]", text=text) for text in frame.warnings]
-    out += quality_lines(frame)
-    for label, path in (("written  ", frame.processed), ("delivered", frame.delivered)):
-        if path:
-            out.append(markup(f"[$text-muted]{label}[/] $path", path=path))
+    out += quality_lines(frame, amps=amps)
+    # Where it went: the delivered file (its name may be a UNIQNAME), else the written one.
+    label, path = (("delivered", frame.delivered) if frame.delivered
+                   else ("written", frame.processed))
+    if path:
+        out.append(markup(f"[$text-muted]{label}[/] $path", path=path))
     return out
 
 
@@ -124,14 +134,18 @@ def what_it_is(frame: FrameEntry) -> Content | None:
     return markup("[bold]$kind[/]  $rest", kind=parts[0], rest="  ".join(parts[1:]))
 
 
-def readout(frame: FrameEntry) -> Content | None:
-    """``MODS1B  full  bin 1x1  CCD -110.2 °C  base -81.0 °C``; unknown parts left out."""
+def readout(frame: FrameEntry, width: int) -> list[Content]:
+    """``MODS1B  full  bin 1x1  CCD -110.2 °C  base -81.0 °C  finished 03:12:43 UTC`` in
+    lines of ``width``; unknown parts left out."""
     parts = [frame.instrument, frame.roi, f"bin {frame.binning}" if frame.binning else ""]
     for label, value in (("CCD", frame.ccd_temp), ("base", frame.base_temp)):
         if value is not None:
             parts.append(f"{label} {value:.1f} °C")
-    text = "  ".join(part for part in parts if part)
-    return markup("$text", text=text) if text else None
+    items = [(markup("$text", text=part), len(part)) for part in parts if part]
+    finished = f"finished {clock(frame.finished_at)} UTC"
+    items.append((markup(f"[$text-muted]finished[/] {clock(frame.finished_at)} UTC"),
+                  len(finished)))
+    return [Content("  ").join(row) for row in rows_of(items, width)]
 
 
 def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
@@ -140,28 +154,33 @@ def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
     >>> fill([("a", 3), ("b", 3), ("c", 3)], 8)
     ['a  b', 'c']
     """
-    rows: list[list[str]] = []
+    return [(" " * gap).join(row) for row in rows_of(items, width, gap)]
+
+
+def rows_of(items: list[tuple[T, int]], width: int, gap: int = 2) -> list[list[T]]:
+    """``items`` (each with its visible length) in rows of at most ``width`` cells."""
+    rows: list[list[T]] = []
     used = width + 1
-    for text, length in items:
+    for item, length in items:
         if used + gap + length > width:
-            rows.append([text])
+            rows.append([item])
             used = length
         else:
-            rows[-1].append(text)
+            rows[-1].append(item)
             used += gap + length
-    return [(" " * gap).join(row) for row in rows]
+    return rows
 
 
-def quality_lines(frame: FrameEntry) -> list[Content]:
-    """Every failed check with its reason, each amplifier's values (the verdict heads
-    the panel). Nothing for a frame that was not checked (failed, or the checks are off).
+def quality_lines(frame: FrameEntry, *, amps: bool = True) -> list[Content]:
+    """Every failed check with its reason, each amplifier's values (``amps``; the verdict
+    heads the panel). Nothing for a frame that was not checked (failed, or checks off).
     """
     if frame.qc_status is None:
         return []
     tone = palette.QUALITY.get(frame.qc_status, "text-warning")
     out = [markup(f"[${tone}]✗ $flag[/] $reason", flag=item.flag, reason=item.reason)
            for item in frame.qc_findings]
-    for amp in sorted(frame.qc_bias.keys() | frame.qc_noise.keys()):
+    for amp in sorted(frame.qc_bias.keys() | frame.qc_noise.keys()) if amps else ():
         values = [f"bias {frame.qc_bias[amp]:.1f}" if amp in frame.qc_bias else "",
                   f"noise {frame.qc_noise[amp]:.2f}" if amp in frame.qc_noise else "",
                   f"sat {frame.qc_saturated[amp]:.2%}" if amp in frame.qc_saturated else ""]

@@ -59,8 +59,7 @@ class StatusHeader(Static):
             self._text = text.markup
             self.update(text)
 
-    @staticmethod
-    def _state(view: ServiceView, now: float, compact: bool) -> Content:
+    def _state(self, view: ServiceView, now: float, compact: bool) -> Content:
         state = view.state
         level, verdict, _ = view.verdict
         parts = [f"[bold ${palette.STATE.get(state, 'text-warning')}]● {state.upper()}[/]"]
@@ -68,8 +67,9 @@ class StatusHeader(Static):
             parts.append("$hostid" if compact else f"up {duration(view.uptime(now))}  $hostid")
         health = f"[bold ${palette.HEALTH.get(level, 'text-error')}]{verdict}[/]"
         parts.append(health if compact else f"health {health}")
-        if view.connected and view.counts:
-            parts.append(f"[$text-muted]tonight:[/] {tonight(view, compact)}")
+        if view.connected and view.counts:  # running, awaiting delivery: from 160 columns
+            wide = (self.size.width or 0) >= 158
+            parts.append(f"[$text-muted]tonight:[/] {tonight(view, compact or not wide)}")
         return markup("  ".join(parts), hostid=view.service.hostid if view.service else "?")
 
     @staticmethod
