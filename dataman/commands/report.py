@@ -1,7 +1,9 @@
 """``dataman report``: the night report, one self-contained HTML page (docs/operations.md).
 
-Made from the journal and the thumbnails in stateDir, so it can be written
-while the service runs, for a night in progress ("so far") or one long past.
+Made from the journal, the records of ``dataman process`` and the thumbnails in
+stateDir, so it can be written while the service runs, for a night in progress
+("so far") or one long past, or for a night only ever reprocessed. A night
+with no frame exits 3, so a script or cron job notices.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.core.nightlog import observing_date
 from dataman.service.journal import JournalError
+
+#: Exit status when the night has no frame to report (a wrong night, a wrong stateDir).
+NOTHING = 3
 
 
 def register(subparsers) -> None:
@@ -49,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
               f"{error.strerror or error}", file=sys.stderr)
         return 1
     if written.path is None:
-        print(f"night {night}: no frames in the journal "
-              f"({config.paths.state_dir}); no report written")
-        return 0
+        print(f"dataman report: night {night}: no frames processed by this installation "
+              f"(journal and dataman process records in {config.paths.state_dir}); "
+              "no report written", file=sys.stderr)
+        return NOTHING
     print(f"night {night}: {written.frames} frames, report written to {written.path} "
           f"in {time.perf_counter() - started:.1f} s")
     return 0

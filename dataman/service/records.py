@@ -119,6 +119,9 @@ class Source(StrEnum):
     DATAGRAM = "datagram"
     SCAN = "scan"
     CONSOLE = "console"
+    #: Never in the journal: a frame ``dataman process`` did (``core.reprocessed``), as
+    #: the night report reads it.
+    BATCH = "batch"
 
     @property
     def priority(self) -> int:

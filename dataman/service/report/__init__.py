@@ -1,8 +1,9 @@
 """The night report: one self-contained HTML page per observing night (``dataman report``).
 
 It is made from what dataMan already keeps, with no second read of a frame:
-the journal (every frame, its latency, its quality values) and the thumbnails
-the workers left in ``<stateDir>/thumbnails/``. It goes beside the night log,
+the journal (every frame, its latency, its quality values), the frames
+``dataman process`` did (``<stateDir>/processed/``, :mod:`dataman.core.reprocessed`)
+and the thumbnails the workers left in ``<stateDir>/thumbnails/``. It goes beside the night log,
 ``<logDir>/<hostid>dm.<night>.html``; the service writes it when the night ends,
 ``dataman report`` at any time (a night in progress is marked "so far").
 matplotlib is imported only while the plots are drawn.
@@ -49,10 +50,12 @@ def write_report(config: Config, night: str, out: Path | None = None, *,
     """
     now = time.time() if now is None else now
     start, end = night_window(night, config.site.utc_offset)
-    frames = night_frames(config.paths.state_dir, start, end)
+    frames = night_frames(config.paths.state_dir, start, end, night)
     if not frames:
         return Written(night, 0, None)
-    figures = {"Frames and latency over the night": plots.activity_plot(frames)}
+    figures = {}
+    if any(frame.exposed is not None for frame in frames):
+        figures["Frames and latency over the night"] = plots.activity_plot(frames)
     if any(frame.amps for frame in frames):
         figures["Bias level per amplifier"] = plots.amplifier_plot(frames, config.quality,
                                                                    "bias")
