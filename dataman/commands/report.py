@@ -34,17 +34,26 @@ def register(subparsers) -> None:
                         help="observing night (default: the current one, so far)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="write the page here instead")
+    parser.add_argument("--trend", action="store_true",
+                        help="instead, the detector trend over the nights to --night: each "
+                             "amplifier's bias and noise and the CCD temperature, nightly "
+                             "medians with the bands, <logDir>/<hostid>dm.trend.<night>.html")
+    parser.add_argument("--nights", type=_count, default=30, metavar="N",
+                        help="with --trend: how many nights (default 30)")
     add_config_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args, check_dirs=False)
-    from dataman.service.report import write_report  # matplotlib comes with it
+    from dataman.service.report import write_report, write_trend  # matplotlib comes with it
 
     night = args.night or observing_date(datetime.now(UTC), config.site.utc_offset)
     started = time.perf_counter()
     try:
+        if args.trend:
+            return _trend(write_trend(config, night, args.nights, args.out), args.nights,
+                          started)
         written = write_report(config, night, args.out)
     except JournalError as error:
         print(f"dataman report: {error}", file=sys.stderr)
@@ -61,6 +70,22 @@ def run(args: argparse.Namespace) -> int:
     print(f"night {night}: {written.frames} frames, report written to {written.path} "
           f"in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _trend(written, nights: int, started: float) -> int:
+    if written.path is None:
+        print(f"dataman report: no checked frames in the {nights} nights to {written.night}; "
+              "no trend written", file=sys.stderr)
+        return NOTHING
+    print(f"trend of {nights} nights to {written.night}: {written.frames} checked frames, "
+          f"written to {written.path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of nights (1 or more): {text!r}")
+    return int(text)
 
 
 def _night(text: str) -> str:

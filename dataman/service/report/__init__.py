@@ -21,7 +21,7 @@ from pathlib import Path
 from dataman.core.config import Config
 from dataman.core.nightlog import default_hostid
 from dataman.core.quality.thumbnail import thumbnail_path
-from dataman.service.report import page, plots
+from dataman.service.report import page, plots, trend
 from dataman.service.report.frames import NightFrame, night_frames
 from dataman.service.summary import night_window
 
@@ -66,6 +66,24 @@ def write_report(config: Config, night: str, out: Path | None = None, *,
     path = out or report_path(config, night)
     _write_atomically(path, html.encode("utf-8"))
     return Written(night, len(frames), path)
+
+
+def write_trend(config: Config, last: str, count: int = trend.NIGHTS,
+                out: Path | None = None, *, now: float | None = None) -> Written:
+    """Write the detector trend of the ``count`` nights to ``last`` (default
+    ``trend.trend_path``); ``frames`` of the answer counts the checked frames, ``path`` is
+    None when none of those nights has one."""
+    now = time.time() if now is None else now
+    table = trend.collect(config, last, count)
+    if not table:
+        return Written(last, 0, None)
+    figure = plots.trend_plot(table, config.quality, trend.nights_before(last, count))
+    html = trend.render(table, figure, last=last, count=count,
+                        written_at=datetime.fromtimestamp(now, UTC), source=str(config.source))
+    path = out or trend.trend_path(config, last)
+    _write_atomically(path, html.encode("utf-8"))
+    return Written(last, sum(item.frames for night in table.values()
+                             for item in night.values()), path)
 
 
 def _thumbnail_reader(config: Config):

@@ -199,14 +199,25 @@ def _amplifier_panel(axes: Any, frames: list[NightFrame], settings: QualityConfi
         low, high = min(seen), max(seen)
         margin = max((high - low) * 0.08, 0.5 if value == "noise" else 2.0)
         axes.set_ylim(low - margin, high + margin)
-        _name_bands_off_scale(axes, frames, settings, value, (low - margin, high + margin))
+        _name_bands_off_scale(axes, {_instrument(frame) for frame in frames if frame.amps},
+                              settings, value, (low - margin, high + margin))
 
 
-def _name_bands_off_scale(axes: Any, frames: list[NightFrame], settings: QualityConfig,
+def _view(axes: Any, seen: list[float], value: str) -> tuple[float, float] | None:
+    """Set the y range to hold ``seen`` with a margin; returns it (None: nothing seen)."""
+    if not seen:
+        return None
+    low, high = min(seen), max(seen)
+    margin = max((high - low) * 0.08, 0.5 if value == "noise" else 2.0)
+    axes.set_ylim(low - margin, high + margin)
+    return low - margin, high + margin
+
+
+def _name_bands_off_scale(axes: Any, instruments: set[str], settings: QualityConfig,
                           value: str, view: tuple[float, float]) -> None:
     """Write in the panel each channel's band whose edges are both out of view."""
     notes = []
-    for instrument in sorted({_instrument(frame) for frame in frames if frame.amps}):
+    for instrument in sorted(instruments):
         bands = settings.bands.get(instrument)
         if bands is None:
             continue
@@ -229,3 +240,65 @@ def _band(axes: Any, bands: Bands | None, value: str, colour: str) -> list[float
     for edge in (low, high):
         axes.axhline(edge, color=colour, ls="--", lw=0.8, alpha=0.7)
     return [low, high] if value == "noise" else []
+
+
+def trend_plot(table: dict[str, dict[str, Any]], settings: QualityConfig,
+               nights: list[str]) -> bytes:
+    """Each amplifier's nightly median bias (top row) and noise (middle row), and the CCD
+    temperature (bottom), per channel against the night, with the configured bands."""
+    pyplot = _pyplot()
+    figure = pyplot.figure(figsize=(12, 7.4))
+    grid = figure.add_gridspec(3, 4, left=0.05, right=0.99, top=0.9, bottom=0.09,
+                               hspace=0.45, wspace=0.25)
+    where = {night: index for index, night in enumerate(nights)}
+    channels = sorted({channel for values in table.values() for channel in values})
+    for row, value in enumerate(("bias", "noise")):
+        for column, amp in enumerate(AMPLIFIERS):
+            axes = figure.add_subplot(grid[row, column])
+            seen: list[float] = []
+            for channel in channels:
+                points = [(where[night], getattr(values[channel], value)[amp])
+                          for night, values in table.items()
+                          if channel in values and amp in getattr(values[channel], value)]
+                colour = COLOURS.get(channel, "#333333")
+                if points:
+                    axes.plot(*zip(*points, strict=True), "o-", ms=3, lw=0.8, color=colour)
+                    seen += [number for _, number in points]
+                    seen += _band(axes, settings.bands.get(channel), value, colour)
+            view = _view(axes, seen, value)
+            if view is not None:
+                _name_bands_off_scale(axes, set(channels), settings, value, view)
+            _night_axis(axes, nights)
+            axes.set_title(f"{amp} {'bias level' if value == 'bias' else 'read noise'} (DN)",
+                           fontsize=9)
+    axes = figure.add_subplot(grid[2, :])
+    for channel in channels:
+        points = [(where[night], values[channel].ccd_temp) for night, values in table.items()
+                  if channel in values and values[channel].ccd_temp is not None]
+        if points:
+            axes.plot(*zip(*points, strict=True), "o-", ms=3, lw=0.8,
+                      color=COLOURS.get(channel, "#333333"))
+    axes.set_title("CCD temperature (°C), nightly median", fontsize=9)
+    _night_axis(axes, nights, labels=10)
+    _trend_legend(figure, channels)
+    return _png(figure)
+
+
+def _night_axis(axes: Any, nights: list[str], labels: int = 4) -> None:
+    """Nights as ``MM-DD``, about ``labels`` of them, the whole span in view."""
+    step = max(1, -(-len(nights) // labels))
+    axes.set_xticks(range(0, len(nights), step),
+                    [f"{night[4:6]}-{night[6:]}" for night in nights[::step]])
+    axes.set_xlim(-0.5, len(nights) - 0.5)
+    axes.tick_params(labelsize=7)
+    axes.grid(alpha=0.3)
+
+
+def _trend_legend(figure: Any, channels: list[str]) -> None:
+    from matplotlib.lines import Line2D
+
+    entries = [Line2D([], [], marker="o", ms=3, lw=0.8, color=COLOURS.get(channel, "#333333"),
+                      label=channel) for channel in channels]
+    entries.append(Line2D([], [], ls="--", color="#555555", label="configured band"))
+    figure.legend(handles=entries, loc="upper center", ncols=len(entries), fontsize=8,
+                  frameon=False)
