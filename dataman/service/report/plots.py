@@ -113,7 +113,7 @@ def activity_plot(frames: list[NightFrame]) -> bytes:
     latency.set_ylabel("latency (s)")
     latency.set_xlabel("UTC")
     if latency.get_legend_handles_labels()[0]:
-        latency.legend(loc="upper right", fontsize=8, ncols=4)
+        latency.legend(loc="best", fontsize=8, ncols=4)
     for axes in (counts, latency):
         _time_axis(axes)
     return _png(figure)
