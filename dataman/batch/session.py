@@ -23,6 +23,7 @@ from dataman.batch.task import DONE, FAILED, REDONE, REFUSED, SKIPPED, FrameJob,
 from dataman.batch.walk import select_frames
 from dataman.core import reprocessed
 from dataman.core.config import Config
+from dataman.core.names import without_name
 from dataman.core.timings import format_step_timings
 
 log = logging.getLogger("dataman")
@@ -142,7 +143,7 @@ def _log(outcome: Outcome, deliver: bool) -> None:
     elif outcome.status == SKIPPED:
         log.info("%s: skipped: %s", name, outcome.reason)
     elif outcome.status == FAILED:
-        log.error("%s: failed: %s", name, outcome.reason)
+        log.error("%s: failed: %s", name, without_name(outcome.reason, name))
     else:
         log.error("%s: refused: %s", outcome.path, outcome.reason)
 

@@ -243,3 +243,16 @@ def test_a_frame_not_checked_neither_breaks_nor_extends_the_run():
                       finished_at=NOW - 20 * 60)  # outside the failure window
     recent = [checked(5, "IM2:dead"), failed, checked(2, "IM2:dead"), checked(1, "IM2:dead")]
     assert problems(recent=recent) == ["MODS1B IM2:dead on 3 frames"]
+
+
+def test_the_line_counts_tonights_flagged_frames_when_there_are_any():
+    flagged = snapshot_with(counts={"bad": 1, "warn": 2})
+    assert health_line(assess(flagged, NOW), flagged, PROCESS, NOW) == OK_LINE.replace(
+        "done 143 failed 0", "done 143 BAD 1 WARN 2 failed 0")
+
+
+def test_a_failure_reason_does_not_repeat_the_frame_name():
+    recent = [pf.frame(name="mods1b.20261207.0018.fits", result="failed", finished_at=NOW - 60,
+                       reason="mods1b.20261207.0018.fits: truncated (IM3 1544 of 3088 rows)")]
+    assert problems(recent=recent, counts={"failed": 1}) == [
+        "1 failed tonight, last mods1b.20261207.0018.fits (truncated (IM3 1544 of 3088 rows))"]

@@ -585,3 +585,43 @@ def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir)
             assert not small.dashboard.query_one(QualityTrends).region.area  # no room: hidden
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())
+
+
+def test_the_detail_says_it_is_pinned_and_n_follows_the_newest_again(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            detail = app.dashboard.query_one("#detail", Static)
+            assert not detail.border_subtitle  # on the newest frame: it follows
+            await pilot.press("down", "down")
+            await pilot.pause()
+            assert detail.border_subtitle == "pinned · n: newest"
+            service.publish(FrameFinished(frame(146, finished=0)))
+            await until(pilot, lambda: cell(app, "#recent", 0, "frame")
+                        == "mods1b.20251230.0146", what="the new frame on top")
+            assert str(detail.render()).startswith("FAILED  mods1b.20251230.0141.fits")
+            await pilot.press("n")
+            await until(pilot, lambda: str(detail.render()).startswith(
+                "OK  mods1b.20251230.0146.fits"), what="the newest frame in the detail")
+            assert not detail.border_subtitle
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_the_process_prompt_is_whole_in_80x24(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, ProcessFileScreen), what="f")
+            await pilot.pause()
+            prompt = app.screen.query(Label).first()
+            shown = " ".join(str(prompt.render()).split())
+            assert shown == ("Process a raw frame: its file name in dataDir/<chan>/ "
+                             "(a path works too)")
+            assert prompt.region.height >= 2  # wrapped, not cut at the panel's edge
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())

@@ -49,13 +49,15 @@ def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
 
 def verdict(frame: FrameEntry) -> tuple[str, str]:
     """The one word an observer reads first, and its theme colour: FAILED, else the
-    quality verdict, else (not checked) OK when delivered or the result."""
+    quality verdict, else (not checked) OK for a frame processed (the result, such as
+    ``waiting``, stands beside it)."""
     if frame.result == "failed":
         return "FAILED", "text-error"
     if frame.qc_status:
         return frame.qc_status, palette.QUALITY.get(frame.qc_status, "text-warning")
-    word = "OK" if frame.result in DELIVERED else frame.result.upper()
-    return word, palette.RESULT.get(frame.result, "text-warning")
+    if frame.result in (*DELIVERED, "waiting"):
+        return "OK", palette.RESULT["ok"]
+    return frame.result.upper(), "text-warning"
 
 
 class FrameDetail(Static):
