@@ -97,9 +97,14 @@ class FrameDetail(Static):
         items = [(f"[${palette.STEP[step]}]■[/] {step} {seconds(timings[step])}",
                   len(f"■ {step} {seconds(timings[step])}"))
                  for step in STEPS if step in timings]
+        # The steps add up to their sum; the latency (request to delivery) adds the wait.
+        steps = sum(timings.get(step, 0.0) for step in STEPS)
+        if steps:
+            text = f"steps {seconds(steps)}"
+            items.append((f"[bold]{text}[/]", len(text)))
         if latency is not None:
-            total = f"total {seconds(latency)}"
-            items.append((f"[bold]{total}[/]", len(total)))
+            text = f"latency {seconds(latency)}"
+            items.append((f"[bold]{text}[/]", len(text)))
         return ([bar] if bar else []) + fill(items, width)
 
 
