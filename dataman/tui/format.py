@@ -80,4 +80,3 @@ def short_name(name: object) -> str:
     """
     text = "" if name is None else str(name)
     return text.removesuffix(".fits")
-
