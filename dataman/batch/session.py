@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,9 @@ from dataman.batch.runners import DaskRunner, LocalRunner, Report, RunEnd, StopF
 from dataman.batch.tally import Tally
 from dataman.batch.task import DONE, FAILED, REDONE, REFUSED, SKIPPED, FrameJob, Outcome
 from dataman.batch.walk import select_frames
+from dataman.core import reprocessed
 from dataman.core.config import Config
+from dataman.core.names import without_name
 from dataman.core.timings import format_step_timings
 
 log = logging.getLogger("dataman")
@@ -64,11 +67,11 @@ def reprocess(config: Config, options: Options) -> Tally:
               for path in selection.other_nights]
     with StopFlag() as stop:
         if not jobs:
-            return _without_frames(tally, early, options)
+            return _without_frames(config, tally, early, options)
         with _runner(config, options, len(jobs)) as runner:
             tally.workers = runner.description
             with open_display(terminal=options.terminal) as display:
-                report = _reporter(tally, display, options.deliver)
+                report = _reporter(tally, display, options.deliver, config.paths.state_dir)
                 for outcome in early:
                     report(outcome)
                 display.started(tally)
@@ -88,9 +91,10 @@ def _runner(config: Config, options: Options, frames: int) -> Runner:
     return LocalRunner(max(1, min(options.jobs, frames)), str(config.source))
 
 
-def _without_frames(tally: Tally, early: list[Outcome], options: Options) -> Tally:
+def _without_frames(config: Config, tally: Tally, early: list[Outcome],
+                    options: Options) -> Tally:
     with open_display(terminal=options.terminal) as display:
-        report = _reporter(tally, display, options.deliver)
+        report = _reporter(tally, display, options.deliver, config.paths.state_dir)
         for outcome in early:
             report(outcome)
     tally.finish(0)
@@ -98,12 +102,33 @@ def _without_frames(tally: Tally, early: list[Outcome], options: Options) -> Tal
     return tally
 
 
-def _reporter(tally: Tally, display: Display, deliver: bool) -> Report:
+def _reporter(tally: Tally, display: Display, deliver: bool, state_dir: Path) -> Report:
     def report(outcome: Outcome) -> None:
         tally.add(outcome)  # first: a line cut short by ctrl+c still counts
         _log(outcome, deliver)
+        _record(state_dir, outcome)
         display.finished(outcome, tally)
     return report
+
+
+def _record(state_dir: Path, outcome: Outcome) -> None:
+    """Keep a processed or failed frame for the night report (a skipped one was kept
+    when it was done; a refused one is no frame)."""
+    if outcome.status not in (DONE, REDONE, FAILED):
+        return
+    now = time.time()
+    state = ("failed" if outcome.status == FAILED
+             else "delivered" if outcome.delivered else "processed")
+    record = {"name": outcome.name, "path": outcome.path, "state": state,
+              "processed_at": now, "started_at": now - outcome.seconds,
+              "processed_path": outcome.processed, "delivered_path": outcome.delivered,
+              "uniqname": outcome.uniqname, "timings": outcome.timings,
+              "warnings": len(outcome.warnings),
+              "reason": outcome.reason or None, **outcome.facts}
+    try:
+        reprocessed.append(state_dir, record)
+    except OSError as error:  # the frame is done: the report misses it, the run goes on
+        log.warning("%s: not recorded for the night report: %s", outcome.name, error)
 
 
 def _log(outcome: Outcome, deliver: bool) -> None:
@@ -121,7 +146,7 @@ def _log(outcome: Outcome, deliver: bool) -> None:
     elif outcome.status == SKIPPED:
         log.info("%s: skipped: %s", name, outcome.reason)
     elif outcome.status == FAILED:
-        log.error("%s: failed: %s", name, outcome.reason)
+        log.error("%s: failed: %s", name, without_name(outcome.reason, name))
     else:
         log.error("%s: refused: %s", outcome.path, outcome.reason)
 

@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dataman.core.config import Config, load_config, with_synced_writes
 from dataman.core.earlier import EarlierOutputs, earlier_outputs
@@ -73,6 +74,9 @@ class Outcome:
     quality: str = ""
     findings: list[str] = field(default_factory=list)
     quality_log: str = ""
+    #: For the night report (``dataman.core.reprocessed``): what the frame is, when it
+    #: was exposed, how cold the CCD was, and the quality report's values.
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -157,7 +161,15 @@ def _run(job: FrameJob) -> Outcome:
                    quality=f"{quality.status} {quality.flags}".strip() if quality else "",
                    findings=[f"{f.flag}: {f.reason}" for f in quality.findings]
                    if quality else [],
-                   quality_log=quality.summary() if quality and quality.findings else "")
+                   quality_log=quality.summary() if quality and quality.findings else "",
+                   facts={"roi": result.roi, "binning": result.binning,
+                          "imagetyp": result.imagetyp, "exptime": result.exptime,
+                          "object_name": result.object_name, "date_obs": result.date_obs,
+                          "ccd_temp": result.ccd_temp, "base_temp": result.base_temp,
+                          "instrument": result.instrument,
+                          "qc_status": str(quality.status) if quality else None,
+                          "qc_flags": quality.flags if quality else None,
+                          "qc": quality.to_dict() if quality else None})
 
 
 def _already_done(earlier: EarlierOutputs, *, deliver: bool) -> str:

@@ -1,7 +1,9 @@
 """``dataman report``: the night report, one self-contained HTML page (docs/operations.md).
 
-Made from the journal and the thumbnails in stateDir, so it can be written
-while the service runs, for a night in progress ("so far") or one long past.
+Made from the journal, the records of ``dataman process`` and the thumbnails in
+stateDir, so it can be written while the service runs, for a night in progress
+("so far") or one long past, or for a night only ever reprocessed. A night
+with no frame exits 3, so a script or cron job notices.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from dataman.commands.common import add_config_option, config_or_exit
 from dataman.core.nightlog import observing_date
 from dataman.service.journal import JournalError
 
+#: Exit status when the night has no frame to report (a wrong night, a wrong stateDir).
+NOTHING = 3
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -29,17 +34,26 @@ def register(subparsers) -> None:
                         help="observing night (default: the current one, so far)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="write the page here instead")
+    parser.add_argument("--trend", action="store_true",
+                        help="instead, the detector trend over the nights to --night: each "
+                             "amplifier's bias and noise and the CCD temperature, nightly "
+                             "medians with the bands, <logDir>/<hostid>dm.trend.<night>.html")
+    parser.add_argument("--nights", type=_count, default=30, metavar="N",
+                        help="with --trend: how many nights (default 30)")
     add_config_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = config_or_exit(args, check_dirs=False)
-    from dataman.service.report import write_report  # matplotlib comes with it
+    from dataman.service.report import write_report, write_trend  # matplotlib comes with it
 
     night = args.night or observing_date(datetime.now(UTC), config.site.utc_offset)
     started = time.perf_counter()
     try:
+        if args.trend:
+            return _trend(write_trend(config, night, args.nights, args.out), args.nights,
+                          started)
         written = write_report(config, night, args.out)
     except JournalError as error:
         print(f"dataman report: {error}", file=sys.stderr)
@@ -49,12 +63,29 @@ def run(args: argparse.Namespace) -> int:
               f"{error.strerror or error}", file=sys.stderr)
         return 1
     if written.path is None:
-        print(f"night {night}: no frames in the journal "
-              f"({config.paths.state_dir}); no report written")
-        return 0
+        print(f"dataman report: night {night}: no frames processed by this installation "
+              f"(journal and dataman process records in {config.paths.state_dir}); "
+              "no report written", file=sys.stderr)
+        return NOTHING
     print(f"night {night}: {written.frames} frames, report written to {written.path} "
           f"in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def _trend(written, nights: int, started: float) -> int:
+    if written.path is None:
+        print(f"dataman report: no checked frames in the {nights} nights to {written.night}; "
+              "no trend written", file=sys.stderr)
+        return NOTHING
+    print(f"trend of {nights} nights to {written.night}: {written.frames} checked frames, "
+          f"written to {written.path} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of nights (1 or more): {text!r}")
+    return int(text)
 
 
 def _night(text: str) -> str:

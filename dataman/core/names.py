@@ -52,3 +52,13 @@ def exposure_order(name: str) -> tuple[str, int] | None:
     if match is None or len(match.group(3)) >= 6:
         return None
     return match.group(2), int(match.group(3))
+
+
+def without_name(reason: str, name: str) -> str:
+    """A reason as the service words it, without the frame name it repeats (the name is
+    beside it already): ``'mods1b.0018.fits: truncated'`` → ``'truncated'``.
+
+    >>> without_name("a.fits: truncated (a.fits has 10 of 20 rows)", "a.fits")
+    'truncated (a.fits has 10 of 20 rows)'
+    """
+    return reason.removeprefix(f"{name}: ")

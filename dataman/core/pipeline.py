@@ -74,6 +74,11 @@ class FrameResult:
     grating: str = ""
     filter_name: str = ""
     mask: str = ""
+    #: When the exposure started (DATE-OBS, with UTC-OBS) and the CCD and base
+    #: temperatures (CCDTEMP, BASETEMP, degC), for the console and the night report.
+    date_obs: str = ""
+    ccd_temp: float | None = None
+    base_temp: float | None = None
     #: The quality checks' findings; None when ``[quality] checks`` is off.
     quality: QualityReport | None = None
     #: The night's bias trend after this frame: pass it to the next frame's ``prepare``.
@@ -186,6 +191,30 @@ def describe(primary: fits.Header, result: FrameResult) -> None:
     result.grating = text_value(primary, "GRATNAME") or ""
     result.filter_name = text_value(primary, "FILTNAME") or ""
     result.mask = text_value(primary, "MASKNAME") or ""
+    result.date_obs = exposure_start(primary)
+    result.ccd_temp = temperature(primary, "CCDTEMP")
+    result.base_temp = temperature(primary, "BASETEMP")
+
+
+def exposure_start(primary: fits.Header) -> str:
+    """When the shutter opened, ISO UTC: DATE-OBS, with UTC-OBS when DATE-OBS is a bare
+    date (as MODS writes it); '' when the header has no DATE-OBS.
+
+    >>> exposure_start(fits.Header({"DATE-OBS": "2025-12-31", "UTC-OBS": "03:12:40.512"}))
+    '2025-12-31T03:12:40.512'
+    """
+    date = (text_value(primary, "DATE-OBS") or "").strip()
+    time_of_day = (text_value(primary, "UTC-OBS") or "").strip()
+    if date and "T" not in date and time_of_day:
+        return f"{date}T{time_of_day}"
+    return date
+
+
+def temperature(primary: fits.Header, key: str) -> float | None:
+    """A temperature keyword in degC; None when missing or the controller's -999.9
+    placeholder (no sensor reading)."""
+    value = parse_float(primary.get(key))
+    return None if value is None or value <= -999 else value
 
 
 def assign_uniqname(prepared: PreparedFrame, config: Config, result: FrameResult,

@@ -121,6 +121,10 @@ class JobDone(Message):
     grating: str = ""
     filter_name: str = ""
     mask: str = ""
+    #: The exposure start (DATE-OBS, with UTC-OBS), CCDTEMP and BASETEMP (degC).
+    date_obs: str = ""
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,11 @@ class ServiceInfo(Wire):
 @dataclass(frozen=True)
 class Counts(Wire):
     """Frames of this observing night in each state, and ``queue_total``: every frame in
-    the queue now, whatever its night (the ``queue`` section lists the first 200)."""
+    the queue now, whatever its night (the ``queue`` section lists the first 200).
+
+    ``bad`` and ``warn`` (added within protocol 1, default 0): how many of tonight's
+    processed or delivered frames the quality checks flagged BAD or WARN.
+    """
 
     queued: int
     running: int
@@ -52,6 +56,8 @@ class Counts(Wire):
     delivered: int
     failed: int
     queue_total: int
+    bad: int = 0
+    warn: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,10 @@ class FrameEntry(Wire):
     ``qc_flags`` as in the MERGED header's ``QCFLAGS``, ``qc_findings`` one
     per failed check, and each amplifier's overscan ``qc_bias``
     and ``qc_noise`` in DN and ``qc_saturated`` fraction, by amplifier name (IM1..IM4).
+
+    What the frame is (added within protocol 1, with defaults): ``imagetyp``,
+    ``exptime`` (s), ``object_name``, and the ``ccd_temp`` and ``base_temp`` (degC)
+    of its header; empty or None for a frame that failed before they were read.
     """
 
     name: str
@@ -121,6 +131,11 @@ class FrameEntry(Wire):
     qc_bias: dict[str, float] = field(default_factory=dict)
     qc_noise: dict[str, float] = field(default_factory=dict)
     qc_saturated: dict[str, float] = field(default_factory=dict)
+    imagetyp: str = ""
+    exptime: float | None = None
+    object_name: str = ""
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
 
 @dataclass(frozen=True)

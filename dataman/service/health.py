@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dataman.ipc.protocol_snapshot import ServiceInfo, Snapshot
+    from dataman.ipc.protocol_snapshot import Counts, ServiceInfo, Snapshot
 
 
+from dataman.core.names import without_name
 from dataman.core.quality.report import is_image_type_flag
 from dataman.core.timings import duration
 
@@ -132,12 +133,18 @@ def _snapshot_fields(snapshot: Snapshot, now: float) -> list[str]:
     alive, expected = _workers_alive(snapshot)
     done = counts.processed if snapshot.service.shadow else counts.delivered
     fields = [f"workers {alive}/{expected}", f"queue {counts.queue_total}",
-              f"done {done}", f"failed {counts.failed}"]
+              f"done {done}", *flagged_fields(counts), f"failed {counts.failed}"]
     last = snapshot.last
     if last:
         fields.append(f"last {last.name} {last.latency or 0:.2f}s "
                       f"{duration(now - (last.delivered_at or now))} ago")
     return fields
+
+
+def flagged_fields(counts: Counts) -> list[str]:
+    """``['BAD 1', 'WARN 2']``: tonight's frames the quality checks flagged, when any."""
+    return [f"{word} {count}" for word, count in (("BAD", counts.bad), ("WARN", counts.warn))
+            if count]
 
 
 def _workers_alive(snapshot: Snapshot) -> tuple[int, int]:
@@ -187,7 +194,7 @@ def _failure_problems(snapshot: Snapshot, now: float) -> list[str]:
     if not failed:
         return []
     newest = max(failed, key=lambda item: item.finished_at)
-    reason = _shorten(newest.reason or "no reason given")
+    reason = _shorten(without_name(newest.reason or "no reason given", newest.name))
     tonight = snapshot.counts.failed
     which = f"{tonight} failed tonight, last" if tonight else "last failure"
     return [f"{which} {newest.name} ({reason})"]

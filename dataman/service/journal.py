@@ -275,6 +275,15 @@ class Journal:
                           " AND requested_at < ? GROUP BY state", (start, end))
         return {state: 0 for state in FrameState} | {FrameState(s): n for s, n in rows}
 
+    def flagged(self, start: float = 0.0, end: float = float("inf")) -> dict[str, int]:
+        """Processed or delivered frames requested in ``[start, end)`` per quality verdict
+        (``{'BAD': 1, 'WARN': 2}``; a verdict no frame has is 0)."""
+        rows = self._read("SELECT qc_status, COUNT(*) FROM frames WHERE requested_at >= ?"
+                          " AND requested_at < ? AND state IN (?, ?)"
+                          " AND qc_status IN ('BAD', 'WARN') GROUP BY qc_status",
+                          (start, end, str(FrameState.PROCESSED), str(FrameState.DELIVERED)))
+        return {"BAD": 0, "WARN": 0} | dict(rows)
+
     def night_summary(self, start: float, end: float) -> NightSummary:
         """Frames requested in ``[start, end)``: how many delivered, which failed and why."""
         records = self._select("WHERE requested_at >= ? AND requested_at < ? ORDER BY id",
@@ -283,6 +292,10 @@ class Journal:
                      if r.state is FrameState.DELIVERED and r.delivered_at is not None]
         return NightSummary(
             requested=len(records), delivered=len(latencies),
+            bad=sum(1 for r in records if r.state is FrameState.DELIVERED
+                    and r.qc_status == "BAD"),
+            warn=sum(1 for r in records if r.state is FrameState.DELIVERED
+                     and r.qc_status == "WARN"),
             failed=[(r.name, r.reason or "") for r in records if r.state is FrameState.FAILED],
             latency_median=statistics.median(latencies) if latencies else None,
             latency_max=max(latencies, default=None))

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dataman.core.names import exposure_order
+from dataman.core.names import exposure_order, without_name
 from dataman.core.quality.report import QualityReport
 from dataman.core.timings import format_step_timings
 from dataman.ipc.protocol_snapshot import FrameEntry, LastDelivered, QualityFinding
@@ -96,7 +96,7 @@ class Outcomes:
         self.waiting.forget(job.frame_id)
         record = self.journal.failed(job.frame_id, failed.reason, now,
                                      detail=failed.detail or None)
-        log.error("%s: failed: %s", record.name, failed.reason)
+        log.error("%s: failed: %s", record.name, without_name(failed.reason, record.name))
         self._remember(frame_item(record, None, "failed", timings=failed.timings))
         self._changed("counts")
 
@@ -149,7 +149,7 @@ class Outcomes:
                       " %s", len(expired), error)
             return
         for record in records:
-            log.error("%s: failed: %s", record.name, record.reason)
+            log.error("%s: failed: %s", record.name, without_name(record.reason or "", record.name))
             self._remember(frame_item(record, None, "failed"))
         self._changed("queue", "counts")
 
@@ -231,7 +231,8 @@ def facts_of(done: JobDone) -> FrameFacts:
     quality = done.quality
     return FrameFacts(
         roi=done.roi, binning=done.binning, imagetyp=done.imagetyp, exptime=done.exptime,
-        object_name=done.object_name,
+        object_name=done.object_name, date_obs=done.date_obs, ccd_temp=done.ccd_temp,
+        base_temp=done.base_temp,
         qc_status=str(quality.status) if quality is not None else None,
         qc_flags=quality.flags if quality is not None else None,
         qc=quality.to_dict() if quality is not None else None, output_size=done.output_size,
@@ -261,6 +262,9 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: str, *,
         reason=record.reason if result in ("failed", "waiting") else None,
         warnings=tuple(done.warnings) if done else (),
         finished_at=record.changed_at,
+        imagetyp=record.imagetyp or "", exptime=record.exptime,
+        object_name=record.object_name or "", ccd_temp=record.ccd_temp,
+        base_temp=record.base_temp,
         # A failed frame has no verdict (the journal may still hold an earlier run's).
         **quality_fields(None if result == "failed" else quality_of(record, done)),
     )

@@ -18,7 +18,7 @@ from dataman.core.errors import DataManError
 from dataman.core.setups import Setup, SetupFrame
 
 FILE_NAME = "journal.sqlite3"
-SCHEMA_VERSION = 5  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
+SCHEMA_VERSION = 6  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
 SCHEMA = """
 CREATE TABLE frames (
     id INTEGER PRIMARY KEY AUTOINCREMENT,        -- request order, never reused
@@ -70,15 +70,19 @@ COLUMNS_5 = (
     "filtname TEXT",                             # FILTNAME, e.g. Clear
     "maskname TEXT",                             # MASKNAME, e.g. LS5x60x1.0
 )
-SCHEMA = SCHEMA.replace("{columns}", ",\n".join(f"    {column}" for column
-                                                 in COLUMNS_2 + COLUMNS_3 + COLUMNS_4
-                                                 + COLUMNS_5))
+#: Columns of schema version 6: when the exposure started and how cold the CCD was.
+COLUMNS_6 = (
+    "date_obs TEXT",                             # exposure start, ISO UTC (DATE-OBS, UTC-OBS)
+    "ccd_temp REAL",                             # CCDTEMP, degC
+    "base_temp REAL",                            # BASETEMP, degC
+)
+SCHEMA = SCHEMA.replace("{columns}", ",\n".join(
+    f"    {column}" for column in COLUMNS_2 + COLUMNS_3 + COLUMNS_4 + COLUMNS_5 + COLUMNS_6))
 #: Version n -> the SQL that brings a journal of version n to n + 1 (run in one transaction).
 MIGRATIONS = {
-    1: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_2),
-    2: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_3),
-    3: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_4),
-    4: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in COLUMNS_5),
+    version: "".join(f"ALTER TABLE frames ADD COLUMN {column};" for column in columns)
+    for version, columns in ((1, COLUMNS_2), (2, COLUMNS_3), (3, COLUMNS_4), (4, COLUMNS_5),
+                             (5, COLUMNS_6))
 }
 
 
@@ -128,6 +132,9 @@ class Source(StrEnum):
     DATAGRAM = "datagram"
     SCAN = "scan"
     CONSOLE = "console"
+    #: Never in the journal: a frame ``dataman process`` did (``core.reprocessed``), as
+    #: the night report reads it.
+    BATCH = "batch"
 
     @property
     def priority(self) -> int:
@@ -190,6 +197,10 @@ class FrameRecord:
     gratname: str | None = None
     filtname: str | None = None
     maskname: str | None = None
+    # Schema version 6.
+    date_obs: str | None = None
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:
@@ -219,6 +230,9 @@ class FrameFacts:
     gratname: str = ""
     filtname: str = ""
     maskname: str = ""
+    date_obs: str = ""  # schema version 6
+    ccd_temp: float | None = None
+    base_temp: float | None = None
 
     def columns(self) -> dict[str, Any]:
         return {"roi": self.roi, "binning": self.binning, "imagetyp": self.imagetyp,
@@ -227,7 +241,8 @@ class FrameFacts:
                 "qc": json.dumps(self.qc) if self.qc is not None else None,
                 "output_size": self.output_size,
                 "gratname": self.gratname, "filtname": self.filtname,
-                "maskname": self.maskname}
+                "maskname": self.maskname, "date_obs": self.date_obs,
+                "ccd_temp": self.ccd_temp, "base_temp": self.base_temp}
 
 
 #: The setup checklist's view of a night's processed frames (journal.setup_frames).
@@ -252,6 +267,14 @@ class NightSummary:
     failed: list[tuple[str, str]]
     latency_median: float | None
     latency_max: float | None
+    #: Delivered frames the quality checks flagged BAD, WARN.
+    bad: int = 0
+    warn: int = 0
+
+    @property
+    def pending(self) -> int:
+        """Frames neither delivered nor failed (queued, running, awaiting delivery)."""
+        return self.requested - self.delivered - len(self.failed)
 
 
 def _path_or_none(text: str | None) -> Path | None:

@@ -167,9 +167,10 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
 def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> Counts:
     start, end = night_window(sup.night.date, sup.config.site.utc_offset)
     counts = sup.journal.counts(start, end)
+    flagged = sup.journal.flagged(start, end)
     # The queue section lists the first QUEUE_LIMIT frames; this is how many there are.
     return Counts(**{str(state): counts[state] for state in FrameState},
-                  queue_total=len(sup.queue))
+                  queue_total=len(sup.queue), bad=flagged["BAD"], warn=flagged["WARN"])
 
 
 def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing,

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from dataman.core.names import without_name
 from dataman.core.nightlog import observing_date
 from dataman.service.journal import Journal, JournalError
 from dataman.service.records import NightSummary
@@ -40,9 +41,15 @@ def summary_lines(date: str, summary: NightSummary, *, partial: bool = False) ->
     else:
         latency = (f"latency median {summary.latency_median:.2f}s "
                    f"max {summary.latency_max:.2f}s")
-    lines = [f"{title}: {summary.requested} requested, {summary.delivered} delivered, "
-             f"{len(summary.failed)} failed, {latency}"]
-    lines += [f"night {date} failed: {name}: {reason}" for name, reason in summary.failed]
+    counts = [f"{summary.requested} requested", f"{summary.delivered} delivered",
+              *(f"{count} {word}" for word, count in (("BAD", summary.bad),
+                                                      ("WARN", summary.warn)) if count),
+              f"{len(summary.failed)} failed"]
+    if summary.pending:
+        counts.append(f"{summary.pending} not finished")
+    lines = [f"{title}: {', '.join(counts)}, {latency}"]
+    lines += [f"night {date} failed: {name}: {without_name(reason, name)}"
+              for name, reason in summary.failed]
     return lines
 
 

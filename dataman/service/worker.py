@@ -175,7 +175,8 @@ def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> Job
         result.instrument, result.roi, result.binning, dict(result.timings),
         list(result.warnings), result.imagetyp, result.exptime, result.object_name,
         result.quality, output_size=result.size, grating=result.grating,
-        filter_name=result.filter_name, mask=result.mask)
+        filter_name=result.filter_name, mask=result.mask, date_obs=result.date_obs,
+        ccd_temp=result.ccd_temp, base_temp=result.base_temp)
 
 
 def _observer(frame_id: int, channel: Channel):

@@ -173,16 +173,18 @@ class DatamanConsole(App[None]):
         try:
             await send_request(self.socket, op, **fields)
         except (ControlError, ControlUnavailable, OSError, TimeoutError) as error:
-            self.notify(f"{op}: {error}", title="Request refused", severity="error")
+            self.notify(f"{op}: {error}", title="Request refused", severity="error",
+                        markup=False)
             return
         target = fields.get("name") or fields.get("path") or ""
-        self.notify(f"{target} {DONE.get(op, 'done')}".strip(), timeout=3)
+        self.notify(f"{target} {DONE.get(op, 'done')}".strip(), timeout=3, markup=False)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         """An unexpected error is shown; the link to the service is started again."""
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error")
+            self.notify(f"{event.worker.name}: {event.worker.error}", severity="error",
+                        markup=False)
             if event.worker.name == "service-link":
                 self.set_timer(1.0, self.follow_service)
 
@@ -197,8 +199,6 @@ class DatamanConsole(App[None]):
         yield SystemCommand("Process file", "Queue a raw frame by name", self.action_process_file)
         yield SystemCommand("Stop service", "Stop dataMan (asks first)", self.action_stop_service)
         yield SystemCommand("Log level", "Show more or fewer log lines", self.action_log_level)
-        yield SystemCommand("Quit console", "Close the console; the service keeps running",
-                            self.exit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

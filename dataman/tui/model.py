@@ -34,8 +34,6 @@ from dataman.ipc.protocol_snapshot import (
 
 #: Snapshot sections that a replaceable event of the same name replaces whole.
 REPLACEABLE = frozenset(kind for kind, cls in EVENTS.items() if cls.replaceable)
-#: Steps of the per-frame timings, in processing order.
-STEPS = ("read", "fixes", "otm", "write", "deliver")
 #: Log levels, lowest first; the console filters "this level and above".
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_RECENT = 100

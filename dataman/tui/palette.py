@@ -18,8 +18,10 @@ WORKER = {"busy": "text-primary", "idle": "text-success", "starting": "text-warn
 QUALITY = {"OK": "text-success", "WARN": "text-warning", "BAD": "text-error"}
 LEVEL = {"WARNING": "text-warning", "ERROR": "text-error", "CRITICAL": "text-error"}
 HEALTH = {0: "text-success", 1: "text-warning", 2: "text-error"}
-STEP = {"read": "primary", "fixes": "secondary", "otm": "accent", "write": "success",
-        "deliver": "warning"}
+#: One colour per step of ``dataman.core.timings.STEPS``, in pipeline order.
+STEP = {"read": "primary", "fixes": "secondary", "otm": "accent",
+        "checks": "primary-lighten-3", "write": "success", "deliver": "warning",
+        "thumbnail": "secondary-lighten-3"}
 
 
 def rich_style(variables: Mapping[str, str], tone: str | None, *, bold: bool = False) -> str:

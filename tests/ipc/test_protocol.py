@@ -163,8 +163,13 @@ def test_a_frame_with_its_quality_verdict_round_trips_in_the_documented_form():
         "qc_status": "BAD", "qc_flags": "IM2:dead",
         "qc_findings": [{"flag": "IM2:dead", "reason": "IM2 data constant at 1012 DN"}],
         "qc_bias": {"IM1": 1010.5, "IM2": 1012}, "qc_noise": {"IM1": 3.25, "IM2": 0.5},
-        "qc_saturated": {"IM1": 0.0, "IM2": 0.0}}
+        "qc_saturated": {"IM1": 0.0, "IM2": 0.0},
+        "imagetyp": "OBJECT", "exptime": 300.0, "object_name": "M42 [OIII] field",
+        "ccd_temp": -110.5, "base_temp": -80.25}
     entry = FrameEntry.from_dict(through_json(wire))
+    assert (entry.imagetyp, entry.exptime, entry.object_name) == (
+        "OBJECT", 300.0, "M42 [OIII] field")
+    assert (entry.ccd_temp, entry.base_temp) == (-110.5, -80.25)
     assert (entry.qc_status, entry.qc_flags) == ("BAD", "IM2:dead")
     assert entry.qc_findings == (QualityFinding("IM2:dead", "IM2 data constant at 1012 DN"),)
     assert entry.qc_bias == {"IM1": 1010.5, "IM2": 1012.0}
@@ -177,6 +182,8 @@ def test_a_frame_from_a_service_without_quality_fields_has_no_verdict():
     entry = FrameEntry.from_dict(through_json(OLD_FRAME))
     assert (entry.qc_status, entry.qc_flags, entry.qc_findings) == (None, "", ())
     assert (entry.qc_bias, entry.qc_noise, entry.qc_saturated) == ({}, {}, {})
+    assert (entry.imagetyp, entry.exptime, entry.ccd_temp, entry.base_temp) == (
+        "", None, None, None)
 
 
 def test_a_snapshot_without_quality_bands_has_none():

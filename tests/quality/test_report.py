@@ -66,10 +66,11 @@ def test_only_drawing_a_report_imports_matplotlib():
     assert run.stdout.strip() == "[]"
 
 
-def test_a_night_without_frames_says_so_and_exits_0(config: Config):
+def test_a_night_without_frames_says_so_and_exits_3(config: Config):
     run = run_dataman("report", "--night", NIGHT, "-c", config.source)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith(f"night {NIGHT}: no frames in the journal")
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.startswith(f"dataman report: night {NIGHT}: no frames processed by "
+                                 "this installation")
     assert not report_path(config, NIGHT).exists()
 
 
@@ -90,7 +91,9 @@ def test_every_frame_has_its_row_and_every_image_is_inline(config: Config):
         png_of(source)
     assert all(ref.startswith(("data:image/png;base64,", "#")) for ref in page.references)
     assert "(so far)" not in html
-    assert f"{names[-1]}: not a readable FITS file" in html  # a failed one, and why
+    # a failed one, and why (without its name again: it is in the row)
+    assert f"{names[-1]}</a> <span class=\"FAILED\">FAILED</span>  not a readable FITS file" in html
+    assert f"{names[-1]}: not a readable" not in html
     assert "IM2:dead" in html and "IM2 data constant" in html
 
 

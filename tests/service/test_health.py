@@ -249,3 +249,16 @@ def test_image_type_flags_are_for_observers_not_the_health_line():
     recent = [checked(n, "COMP:lines IM1:sat") for n in (3, 2, 1)]
     assert problems(recent=recent) == ["MODS1B IM1:sat on 3 frames"]
     assert problems(recent=[checked(n, "OBJECT:dark") for n in (3, 2, 1)]) == []
+
+
+def test_the_line_counts_tonights_flagged_frames_when_there_are_any():
+    flagged = snapshot_with(counts={"bad": 1, "warn": 2})
+    assert health_line(assess(flagged, NOW), flagged, PROCESS, NOW) == OK_LINE.replace(
+        "done 143 failed 0", "done 143 BAD 1 WARN 2 failed 0")
+
+
+def test_a_failure_reason_does_not_repeat_the_frame_name():
+    recent = [pf.frame(name="mods1b.20261207.0018.fits", result="failed", finished_at=NOW - 60,
+                       reason="mods1b.20261207.0018.fits: truncated (IM3 1544 of 3088 rows)")]
+    assert problems(recent=recent, counts={"failed": 1}) == [
+        "1 failed tonight, last mods1b.20261207.0018.fits (truncated (IM3 1544 of 3088 rows))"]

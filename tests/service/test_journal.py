@@ -273,6 +273,20 @@ def test_night_summary_counts_frames_requested_in_the_window(journal: Journal) -
     assert journal.night_summary(300.0, 400.0) == NightSummary(0, 0, [], None, None)
 
 
+def test_flagged_counts_processed_frames_per_quality_verdict(journal: Journal) -> None:
+    verdicts = {2: "BAD", 3: "WARN", 4: "WARN", 5: "OK", 6: None, 7: "BAD"}
+    for number, verdict in verdicts.items():
+        frame_id = ask(journal, number, now=100.0 + number)
+        journal.start(frame_id, 4242, 110.0)
+        if number == 7:  # a failure: not counted
+            journal.failed(frame_id, "BadFrame: not FITS", 111.0)
+            continue
+        journal.processed(frame_id, "/proc/p", "u", {}, 0, 111.0,
+                          facts=FrameFacts(qc_status=verdict))
+    assert journal.flagged(100.0, 200.0) == {"BAD": 1, "WARN": 2}
+    assert journal.flagged(300.0, 400.0) == {"BAD": 0, "WARN": 0}
+
+
 def test_file_is_wal_with_schema_version(tmp_path: Path) -> None:
     Journal.open(tmp_path).close()
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
@@ -405,6 +419,13 @@ def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_pat
                 record.object_name, record.qc_status, record.qc_flags, record.qc) == (
             "full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
             {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
+        ask(journal, 3)
+        journal.start(3, pid=1, now=103.0)
+        record = journal.processed(3, "/proc/" + raw(3), "v.fits", {}, 0, now=104.0, facts=(
+            FrameFacts("full", "1x1", "OBJECT", 300.0, "M42", "OK", "", None,
+                       date_obs="2025-12-31T03:12:40.5", ccd_temp=-110.5, base_temp=-80.25)))
+        assert (record.date_obs, record.ccd_temp, record.base_temp) == (
+            "2025-12-31T03:12:40.5", -110.5, -80.25)
     with sqlite3.connect(old / FILE_NAME) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert db.execute("SELECT name FROM frames WHERE qc_status = 'BAD'").fetchall() == [

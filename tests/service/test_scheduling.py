@@ -110,3 +110,14 @@ def test_the_scan_lists_raw_frames_of_the_two_nights_in_channel_folders_only(tmp
     assert [path.name for path in found] == ["mods1b.20251230.0001.fits",
                                              "mods1b.20251230.0002.fits",
                                              "mods1r.20251229.0007.fits"]
+
+
+def test_the_night_summary_counts_flagged_and_unfinished_frames_and_names_once():
+    summary = NightSummary(requested=20, delivered=17, bad=1, warn=2,
+                           failed=[("mods1b.20261207.0018.fits", "mods1b.20261207.0018.fits: "
+                                    "truncated (IM3 1544 of 3088 rows)")],
+                           latency_median=0.62, latency_max=1.5)
+    assert summary_lines("20261207", summary) == [
+        "night 20261207 summary: 20 requested, 17 delivered, 1 BAD, 2 WARN, 1 failed, "
+        "2 not finished, latency median 0.62s max 1.50s",
+        "night 20261207 failed: mods1b.20261207.0018.fits: truncated (IM3 1544 of 3088 rows)"]

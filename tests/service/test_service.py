@@ -55,6 +55,9 @@ def test_a_frame_s_quality_reaches_the_journal_the_night_log_and_the_thumbnails(
     assert (bad["qc_status"], bad["qc_flags"]) == ("WARN", "IM3:sat")
     assert (bad["roi"], bad["binning"], bad["imagetyp"], bad["exptime"], bad["object_name"]) == (
         "1kx1k", "2x2", "OBJECT", 300.0, "NGC 1976")
+    # The exposure start and the temperatures fixTemps set from the CONPARS table.
+    assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?", bad["date_obs"])
+    assert isinstance(bad["ccd_temp"], float) and isinstance(bad["base_temp"], float)
     assert json.loads(bad["qc"])["findings"] == [
         ["IM3:sat", "IM3 5.00% of pixels at 65535 (limit 1.00%)"]]
     log = service.log_text()

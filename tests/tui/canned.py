@@ -47,7 +47,8 @@ NOW = 1767064366.0
 def frame(number: int, *, result: str = "ok", roi: str = "full", binning: str = "1x1",
           instrument: str = "MODS1B", finished: float = 0.0, **extra: Any) -> FrameEntry:
     name = f"{instrument.lower()}.20251230.{number:04d}.fits"
-    timings = {"read": 0.21, "fixes": 0.02, "otm": 0.11, "write": 0.09, "deliver": 0.03}
+    timings = {"read": 0.21, "fixes": 0.02, "otm": 0.11, "checks": 0.04, "write": 0.09,
+               "deliver": 0.03, "thumbnail": 0.02}  # the seven steps, adding up to 0.52
     item = FrameEntry(name=name, instrument=instrument, roi=roi, binning=binning,
                       timings=timings, latency=0.52, processed=f"/data/proc/20251230/{name}",
                       delivered=f"/newdata/{name}", result=result, reason=None, warnings=(),
@@ -95,7 +96,7 @@ def busy_snapshot() -> Snapshot:
                             version="0.1.0", log_file="/var/log/dataman/mods1dm.20251230.txt",
                             workers_expected=3, cpu_percent=None, rss=None),
         counts=Counts(queued=2, running=2, processed=1, delivered=140, failed=1,
-                      queue_total=2),
+                      queue_total=2, bad=1, warn=1),
         queue=(QueueEntry(name="mods1b.20251230.0145.fits", channel="mods1b",
                           source="datagram", requested_at=NOW - 4.2, not_before=None,
                           reason=None),

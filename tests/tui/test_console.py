@@ -41,8 +41,12 @@ def header_text(app: DatamanConsole) -> str:
     return str(app.dashboard.query_one(StatusHeader).render())
 
 
-def cell(app: DatamanConsole, selector: str, row: int, column: int) -> str:
-    return str(app.dashboard.query_one(selector, DataTable).get_cell_at((row, column)))
+def cell(app: DatamanConsole, selector: str, row: int, column: int | str) -> str:
+    """The text of a cell, its column by position or by name (``"qc"``)."""
+    table = app.dashboard.query_one(selector, DataTable)
+    if isinstance(column, str):
+        column = [key.value for key in table.columns].index(column)
+    return str(table.get_cell_at((row, column)))
 
 
 def test_attaches_and_shows_the_snapshot(short_dir):
@@ -55,7 +59,7 @@ def test_attaches_and_shows_the_snapshot(short_dir):
             assert "/etc/dataman/dataman.ini" in header_text(app)
             assert cell(app, "#queue", 1, 1) == "mods1r.20251230.0143"
             assert cell(app, "#workers", 1, 4) == "deliver"
-            assert cell(app, "#recent", 2, 10) == "failed"
+            assert cell(app, "#recent", 2, "result") == "failed"
             assert app.dashboard.query_one(LogView).lines
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())
@@ -72,8 +76,8 @@ def test_published_events_reach_the_panels_without_a_new_snapshot(short_dir):
                                                  delivered=0, failed=1, queue_total=0)))
             await until(pilot, lambda: app.dashboard.query_one(RecentFrames).row_count == 1,
                         what="the frame row")
-            await until(pilot, lambda: "failed 1" in header_text(app), what="the counts")
-            assert cell(app, "#recent", 0, 10) == "failed"
+            await until(pilot, lambda: "1 failed" in header_text(app), what="the counts")
+            assert cell(app, "#recent", 0, "result") == "failed"
     with CannedService(short_dir / "s.sock", quiet_snapshot()) as service:
         asyncio.run(scenario(service))
 
@@ -198,8 +202,8 @@ def test_reconnects_by_itself_when_the_service_restarts(short_dir):
             service.snapshot = quiet_snapshot()
             await asyncio.to_thread(service.start)
             await until(pilot, lambda: app.view.connected, timeout=3, what="reattach")
-            await until(pilot, lambda: "0 failed" in str(
-                app.dashboard.query_one(RecentFrames).border_title), what="fresh picture")
+            await until(pilot, lambda: app.dashboard.query_one(RecentFrames).border_title
+                        == "Recent frames (0)", what="fresh picture")
     with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
         asyncio.run(scenario(service))
 
@@ -212,8 +216,9 @@ def test_every_action_is_in_the_command_palette(short_dir):
             await until(pilot, lambda: app.view.connected, what="attach")
             titles = [command.title for command in app.get_system_commands(app.screen)]
             for title in ("Pause intake", "Resume intake", "Retry frame", "Process file",
-                          "Stop service", "Log level", "Quit console"):
+                          "Stop service", "Log level", "Quit"):
                 assert title in titles
+            assert "Quit console" not in titles  # one way to quit, named once
             await pilot.press("ctrl+p")
             await pilot.press(*"Resume intake")
             commands = app.screen.query_one(CommandList)
@@ -300,9 +305,9 @@ def test_a_frame_listed_twice_in_the_snapshot_gets_one_row(short_dir):
             assert table.row_count == 12
             assert [cell(app, "#recent", row, 1) for row in (0, 1, 2)] == [
                 "mods1r.20251230.0142", "mods1b.20251230.0143", "mods1b.20251230.0141"]
-            assert cell(app, "#recent", 0, 10) == "ok"
-            assert cell(app, "#recent", 0, 9) == "41.50s"
-            assert recent_titles(app) == "Recent frames (12, 1 failed)"
+            assert cell(app, "#recent", 0, "result") == "ok"
+            assert cell(app, "#recent", 0, "total") == "41.50s"
+            assert recent_titles(app) == "Recent frames (12: 1 BAD, 1 WARN, 1 failed)"
     with CannedService(short_dir / "s.sock", snapshot):
         asyncio.run(scenario())
 
@@ -313,16 +318,16 @@ def test_a_frame_event_for_a_frame_shown_updates_its_row(short_dir):
         async with app.run_test(size=WIDE) as pilot:
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.pause()
-            assert cell(app, "#recent", 1, 10) == "waiting"  # 0142, waiting for repoDir
+            assert cell(app, "#recent", 1, "result") == "waiting"  # 0142, waiting for repoDir
             service.publish(FrameFinished(frame(142, instrument="MODS1R", roi="3kx3k",
                                                 latency=41.5)))
             await until(pilot, lambda: cell(app, "#recent", 0, 1) == "mods1r.20251230.0142",
                         what="the delivered frame on top")
-            assert cell(app, "#recent", 0, 10) == "ok"
+            assert cell(app, "#recent", 0, "result") == "ok"
             assert app.dashboard.query_one(RecentFrames).row_count == 12
             assert cell(app, "#recent", 1, 1) == "mods1b.20251230.0143"
             service.publish(FrameFinished(frame(141, result="ok", latency=300.0)))  # retried
-            await until(pilot, lambda: recent_titles(app) == "Recent frames (12, 0 failed)",
+            await until(pilot, lambda: recent_titles(app) == "Recent frames (12: 1 BAD, 1 WARN)",
                         what="the retried frame's row")
             assert cell(app, "#recent", 0, 1) == "mods1b.20251230.0141"
             assert app.is_running
@@ -388,8 +393,8 @@ def test_the_queue_title_counts_every_frame_waiting(short_dir):
 
 
 @pytest.mark.parametrize(("size", "counts"), [
-    (WIDE, "tonight: running 2 processed 1 delivered 140 failed 1"),
-    ((80, 24), "tonight: 140 delivered 1 failed")])
+    (WIDE, "tonight: 2 running, 1 awaiting delivery, 140 delivered, 1 BAD, 1 WARN, 1 failed"),
+    ((80, 24), "tonight: 140 delivered, 1 BAD, 1 WARN, 1 failed")])
 def test_the_header_says_which_counts_are_tonights(short_dir, size, counts):
     """One failure count in sight: tonight's, in the counts and in the health problem."""
     async def scenario():
@@ -401,6 +406,7 @@ def test_the_header_says_which_counts_are_tonights(short_dir, size, counts):
             assert counts in text
             assert "1 failed tonight, last mods1b.20251230.0141.fits" in " ".join(text.split())
             assert "queued" not in text  # the queue panel (or line) has every frame waiting
+            assert len(text.splitlines()[0]) <= size[0] - 2  # the counts on one line
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())
 
@@ -437,9 +443,9 @@ def test_the_recent_frames_table_gives_a_repeated_frame_one_row():
             table.show(view)
             await pilot.pause()
             assert table.row_count == 2
-            assert [str(table.get_cell_at((row, 10))) for row in (0, 1)] == ["ok", "ok"]
-            assert str(table.get_cell_at((0, 9))) == "41.50s"
-            assert table.border_title == "Recent frames (2, 0 failed)"
+            assert [str(table.get_cell_at((row, 3))) for row in (0, 1)] == ["ok", "ok"]
+            assert str(table.get_cell_at((0, 6))) == "41.50s"
+            assert table.border_title == "Recent frames (2)"
     asyncio.run(scenario())
 
 
@@ -476,10 +482,11 @@ def test_the_recent_frames_show_each_frames_quality_verdict(short_dir):
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.pause()
             table = app.dashboard.query_one("#recent", DataTable)
+            # The verdict sits beside the name, so it is the last column ever cut.
             assert [str(label) for label in
-                    (column.label for column in table.columns.values())][-1] == "qc"
+                    (column.label for column in table.columns.values())][1:3] == ["frame", "qc"]
             # 0143 BAD, 0142 OK (waiting), 0141 failed: not checked, 0140 WARN, 0139 OK
-            assert [cell(app, "#recent", row, 11) for row in range(5)] == [
+            assert [cell(app, "#recent", row, "qc") for row in range(5)] == [
                 "BAD", "OK", "-", "WARN", "OK"]
             # A flagged frame's name takes the verdict's colour; a clean one has none.
             error = app.theme_variables["text-error"].lower()
@@ -499,16 +506,27 @@ def test_the_frame_detail_shows_every_finding_and_each_amplifiers_values(short_d
             await until(pilot, lambda: app.view.connected, what="attach")
             await pilot.pause()
             text = str(app.dashboard.query_one("#detail", Static).render())
-            assert "quality BAD" in text
+            # One verdict, first: the quality's, with its flags (the frame was delivered).
+            assert text.startswith("BAD  mods1b.20251230.0143.fits\nIM2:dead IM3:noise\n")
+            assert "OK" not in text and "delivered /newdata/mods1b.20251230.0143.fits" in text
             assert "✗ IM2:dead IM2 data columns constant at 1012 DN" in text
             assert "✗ IM3:noise IM3 read noise 9.80 DN outside 2.00..8.00" in text
+            # Each amplifier's values are in the quality panel beside it, so not here ...
+            assert "IM2 bias" not in text
+            await pilot.press("enter")  # ... but in the frame shown in full
+            await until(pilot, lambda: isinstance(app.screen, FrameScreen), what="the frame")
+            await pilot.pause()
+            text = str(app.screen.query_one(Static).render())
             # canned: bias 1000 + 10 n (+0 for the newest), noise as given, nothing saturated
             assert "IM2 bias 1010.0  noise 0.00  sat 0.00%" in text
             assert "IM3 bias 1020.0  noise 9.80  sat 0.00%" in text
+            await pilot.press("escape")
+            await pilot.pause()
             await pilot.press("down", "down")  # the failed frame: no verdict at all
             await pilot.pause()
             text = str(app.dashboard.query_one("#detail", Static).render())
-            assert "FrameIncomplete" in text and "quality" not in text
+            assert text.startswith("FAILED  mods1b.20251230.0141.fits\n")
+            assert "FrameIncomplete" in text and "✗" not in text and "?" not in text
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())
 
@@ -522,7 +540,7 @@ def outs(panel, amp: str, kind: str) -> list[bool]:
 
 
 def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir):
-    from dataman.tui.widgets.quality_trends import QualityTrends
+    from dataman.tui.widgets.quality_trends import AMPS, QualityTrends, bars
 
     async def scenario():
         app = console(short_dir / "s.sock")
@@ -538,8 +556,14 @@ def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir)
             assert str(panel.values[("IM3", "noise")].render()) == "9.80"
             # the bands of the snapshot (noise 2..8) in the heading; out of band, or an
             # amplifier flagged dead, only in the newest frame (0143)
-            assert str(panel.headings["noise"].render()) == "noise 2..8 DN"
-            assert str(panel.headings["bias"].render()) == "bias 200..5000 DN"
+            assert str(panel.headings["noise"].render()) == "noise ▁2..8█ DN"
+            assert str(panel.headings["bias"].render()) == "bias ▁200..5000█ DN"
+            # One scale per quantity, the band: 3.0 DN is the same bar on every amplifier.
+            assert {panel.lines[(amp, "noise")].span for amp in AMPS} == {(2.0, 8.0)}
+            drawn = {amp: bars(panel.lines[(amp, "noise")].points, 60, (2.0, 8.0))
+                     for amp in AMPS}
+            assert drawn["IM1"][0] == drawn["IM3"][0] == ("▃", False)  # 3.5 DN, 0132
+            assert drawn["IM3"][-1] == ("█", True)  # 9.8 DN, beyond the band's top
             assert outs(panel, "IM3", "noise") == [False] * 8 + [True]  # 9.8 > 8
             assert outs(panel, "IM2", "bias") == [False] * 8 + [True]  # IM2:dead
             assert outs(panel, "IM1", "bias") == [False] * 9
@@ -550,10 +574,51 @@ def test_the_quality_panel_draws_each_amplifiers_trend_of_one_channel(short_dir)
             assert panel.instrument == "MODS1R"
             assert values(panel, "IM2", "bias") == [1013.0, 1011.0]  # 0140, then 0142
             assert panel.border_title == "Quality MODS1R"
+            assert str(panel.values[("IM2", "bias")].render()) == "1013.0"  # 0140's own
         small = console(short_dir / "s.sock")
         async with small.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: small.view.connected, what="attach")
             await pilot.pause()
             assert not small.dashboard.query_one(QualityTrends).region.area  # no room: hidden
+    with CannedService(short_dir / "s.sock", busy_snapshot()):
+        asyncio.run(scenario())
+
+
+def test_the_detail_says_it_is_pinned_and_n_follows_the_newest_again(short_dir):
+    async def scenario(service: CannedService):
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.pause()
+            detail = app.dashboard.query_one("#detail", Static)
+            assert not detail.border_subtitle  # on the newest frame: it follows
+            await pilot.press("down", "down")
+            await pilot.pause()
+            assert detail.border_subtitle == "pinned · n: newest"
+            service.publish(FrameFinished(frame(146, finished=0)))
+            await until(pilot, lambda: cell(app, "#recent", 0, "frame")
+                        == "mods1b.20251230.0146", what="the new frame on top")
+            assert str(detail.render()).startswith("FAILED  mods1b.20251230.0141.fits")
+            await pilot.press("n")
+            await until(pilot, lambda: str(detail.render()).startswith(
+                "OK  mods1b.20251230.0146.fits"), what="the newest frame in the detail")
+            assert not detail.border_subtitle
+    with CannedService(short_dir / "s.sock", busy_snapshot()) as service:
+        asyncio.run(scenario(service))
+
+
+def test_the_process_prompt_is_whole_in_80x24(short_dir):
+    async def scenario():
+        app = console(short_dir / "s.sock")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.view.connected, what="attach")
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, ProcessFileScreen), what="f")
+            await pilot.pause()
+            prompt = app.screen.query(Label).first()
+            shown = " ".join(str(prompt.render()).split())
+            assert shown == ("Process a raw frame: its file name in dataDir/<chan>/ "
+                             "(a path works too)")
+            assert prompt.region.height >= 2  # wrapped, not cut at the panel's edge
     with CannedService(short_dir / "s.sock", busy_snapshot()):
         asyncio.run(scenario())

@@ -57,10 +57,17 @@ def test_frames_flow_into_the_console(service_factory):
             await until(pilot, lambda: all(results(app).get(raw.name) == "ok" for raw in raws),
                         timeout=60, what="three frames delivered")
             await until(pilot, lambda: rows(app) == 3, what="three rows")
-            await until(pilot, lambda: "delivered 3" in header(app), what="the counts")
+            await until(pilot, lambda: "3 delivered" in header(app), what="the counts")
             newest = app.view.recent[0]
             assert set(newest.timings) == {"read", "fixes", "otm", "checks", "write",
                                            "deliver", "thumbnail"}
+            # What the frame is and how cold the CCD was, from its header, to the detail.
+            assert (newest.imagetyp, newest.exptime, newest.object_name) == (
+                "OBJECT", 300.0, "NGC 1976")
+            assert newest.ccd_temp is not None and newest.base_temp is not None
+            await pilot.press("n")
+            await until(pilot, lambda: "OBJECT  300 s  NGC 1976" in str(
+                app.dashboard.query_one(FrameDetail).render()), what="the frame's kind")
             # two workers finish in either order; .new names the newest exposure
             await until(pilot, lambda: app.view.transfers is not None
                         and app.view.transfers.last.get("MODS1B") == raws[-1].name,

@@ -74,13 +74,14 @@ def console_process(terminal: Terminal) -> psutil.Process:
 
 
 def result_on_screen(shown: str, frame: str) -> tuple[str, str] | None:
-    """The result and quality cells, the last two, of ``frame``'s one row in the recent
-    frames table (``None``: no single row). Log lines name the frame too, but always
-    with its ``.fits``."""
+    """The result and quality cells of ``frame``'s one row in the recent frames table,
+    the two after the name (``None``: no single row). Log lines name the frame too, but
+    always with its ``.fits``."""
     rows = [line for line in shown.splitlines() if f" {frame} " in line]
     if len(rows) != 1:
         return None
-    result, quality = rows[0].strip(" │").split()[-2:]
+    cells = rows[0].strip(" │").split()
+    quality, result = cells[cells.index(frame) + 1: cells.index(frame) + 3]
     return result, quality
 
 
@@ -105,7 +106,7 @@ def test_console_in_tmux_shows_frames_obeys_keys_and_quits_leaving_the_service(
         stems = [raw.name.removesuffix(".fits") for raw in raws]
         terminal.wait_screen(lambda shown: "3 delivered" in shown and all(
             result_on_screen(shown, stem) == ("ok", "OK") for stem in stems),
-            "3 delivered, each frame's own row ending in ok, quality OK")
+            "3 delivered, each frame's own row with quality OK and result ok")
 
         cpu = idle_cpu_percent(console_process(terminal))
         print(f"idle console CPU: {cpu:.2f}%")

@@ -157,3 +157,37 @@ def test_queue_total_is_the_count_of_every_frame_waiting():
     view.apply(CountsChanged(replace(view.counts, queue_total=10_000)))
     assert view.queue_total == 10_000 and len(view.queue) == 2
     assert ServiceView().queue_total == 0  # before the first snapshot
+
+
+def test_the_frame_detail_heads_with_one_verdict_and_says_what_the_frame_is():
+    from dataman.tui.widgets.frame_detail import heading, verdict
+
+    bad = replace(frame(150, imagetyp="OBJECT", exptime=300.0, object_name="NGC 1976",
+                        ccd_temp=-110.24, base_temp=-80.96),
+                  qc_status="BAD", qc_flags="IM2:dead")
+    assert verdict(bad) == ("BAD", "text-error")
+    assert [line.plain for line in heading(bad, width=52)][:5] == [
+        "BAD  mods1b.20251230.0150.fits", "IM2:dead", "OBJECT  300 s  NGC 1976",
+        "MODS1B  full  bin 1x1  CCD -110.2 °C  base -81.0 °C",  # a line of 51 cells
+        "finished 03:12:46 UTC"]
+    waiting = frame(151, result="waiting", delivered=None, reason="repoDir unreachable")
+    assert heading(waiting)[0].plain == "OK  mods1b.20251230.0151.fits  waiting"
+    failed = frame(152, result="failed", roi="", binning="", instrument="MODS1B",
+                   delivered=None, processed=None,
+                   reason="mods1b.20251230.0152.fits: truncated (IM3 1544 of 3088 rows)")
+    lines = [line.plain for line in heading(failed)]
+    assert lines[:3] == ["FAILED  mods1b.20251230.0152.fits",
+                         "MODS1B  finished 03:12:46 UTC",  # no "?" for what is not known
+                         "truncated (IM3 1544 of 3088 rows)"]  # the name said once
+
+
+def test_a_failed_frame_queued_again_is_not_counted_in_the_recent_frames_title():
+    from dataman.ipc.protocol_snapshot import QueueEntry
+    from dataman.tui.widgets.recent_frames import title
+
+    view = ServiceView()
+    failed = frame(141, result="failed", delivered=None)
+    frames = [frame(143, qc_status="BAD"), failed, frame(140, qc_status="WARN")]
+    assert title(view, frames) == "Recent frames (3: 1 BAD, 1 WARN, 1 failed)"
+    view.queue = (QueueEntry(failed.name, "mods1b", "console", NOW, None, None),)
+    assert title(view, frames) == "Recent frames (3: 1 BAD, 1 WARN)"  # retried: as counts

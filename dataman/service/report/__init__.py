@@ -1,8 +1,9 @@
 """The night report: one self-contained HTML page per observing night (``dataman report``).
 
 It is made from what dataMan already keeps, with no second read of a frame:
-the journal (every frame, its latency, its quality values) and the thumbnails
-the workers left in ``<stateDir>/thumbnails/``. It goes beside the night log,
+the journal (every frame, its latency, its quality values), the frames
+``dataman process`` did (``<stateDir>/processed/``, :mod:`dataman.core.reprocessed`)
+and the thumbnails the workers left in ``<stateDir>/thumbnails/``. It goes beside the night log,
 ``<logDir>/<hostid>dm.<night>.html``; the service writes it when the night ends,
 ``dataman report`` at any time (a night in progress is marked "so far").
 matplotlib is imported only while the plots are drawn.
@@ -20,7 +21,7 @@ from pathlib import Path
 from dataman.core.config import Config
 from dataman.core.nightlog import default_hostid
 from dataman.core.quality.thumbnail import thumbnail_path
-from dataman.service.report import page, plots
+from dataman.service.report import page, plots, trend
 from dataman.service.report.frames import NightFrame, night_frames
 from dataman.service.summary import night_window
 
@@ -49,10 +50,12 @@ def write_report(config: Config, night: str, out: Path | None = None, *,
     """
     now = time.time() if now is None else now
     start, end = night_window(night, config.site.utc_offset)
-    frames = night_frames(config.paths.state_dir, start, end)
+    frames = night_frames(config.paths.state_dir, start, end, night)
     if not frames:
         return Written(night, 0, None)
-    figures = {"Frames and latency over the night": plots.activity_plot(frames)}
+    figures = {}
+    if any(frame.exposed is not None for frame in frames):
+        figures["Frames and latency over the night"] = plots.activity_plot(frames)
     if any(frame.amps for frame in frames):
         figures["Bias level per amplifier"] = plots.amplifier_plot(frames, config.quality,
                                                                    "bias")
@@ -63,6 +66,24 @@ def write_report(config: Config, night: str, out: Path | None = None, *,
     path = out or report_path(config, night)
     _write_atomically(path, html.encode("utf-8"))
     return Written(night, len(frames), path)
+
+
+def write_trend(config: Config, last: str, count: int = trend.NIGHTS,
+                out: Path | None = None, *, now: float | None = None) -> Written:
+    """Write the detector trend of the ``count`` nights to ``last`` (default
+    ``trend.trend_path``); ``frames`` of the answer counts the checked frames, ``path`` is
+    None when none of those nights has one."""
+    now = time.time() if now is None else now
+    table = trend.collect(config, last, count)
+    if not table:
+        return Written(last, 0, None)
+    figure = plots.trend_plot(table, config.quality, trend.nights_before(last, count))
+    html = trend.render(table, figure, last=last, count=count,
+                        written_at=datetime.fromtimestamp(now, UTC), source=str(config.source))
+    path = out or trend.trend_path(config, last)
+    _write_atomically(path, html.encode("utf-8"))
+    return Written(last, sum(item.frames for night in table.values()
+                             for item in night.values()), path)
 
 
 def _thumbnail_reader(config: Config):

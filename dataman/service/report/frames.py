@@ -1,20 +1,25 @@
-"""The frames of one observing night as the report shows them, read from the journal.
+"""The frames of one observing night as the report shows them: the journal's and those
+``dataman process`` recorded (:mod:`dataman.core.reprocessed`).
 
 The journal is opened read-only, so a report can be written while the service
 runs (sqlite's WAL lets a reader in beside the one writer); a journal of an
 older dataMan (schema 1, no quality columns) is read as it is, its frames
-shown without type or quality.
+shown without type or quality. A frame both in the journal and reprocessed is
+shown as it was last processed.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from dataman.core.names import night_of
+from dataman.core import reprocessed
+from dataman.core.names import night_of, without_name
 from dataman.core.quality import AmpQuality, QualityReport
-from dataman.service.records import FILE_NAME, FrameRecord, FrameState, JournalError
+from dataman.service.records import FILE_NAME, FrameRecord, FrameState, JournalError, Source
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,31 @@ class NightFrame:
         return self.record.name
 
     @property
+    def exposed(self) -> float | None:
+        """When the exposure started (DATE-OBS, UTC epoch seconds); for the service's
+        frames without it (a journal of an older dataMan, a failed frame) the request,
+        which followed the readout within seconds; None for a frame ``dataman process``
+        could not read (it was processed long after the night)."""
+        exposed = exposure_start(self.record.date_obs)
+        if exposed is None and not self.batch:
+            return self.record.requested_at
+        return exposed
+
+    @property
     def time(self) -> float:
-        """When it was requested (UTC epoch seconds): the readout had just ended."""
-        return self.record.requested_at
+        """:attr:`exposed`, else when it was processed: what the frames are sorted by."""
+        exposed = self.exposed
+        return self.record.requested_at if exposed is None else exposed
+
+    @property
+    def batch(self) -> bool:
+        """Processed by ``dataman process``, not live by the service."""
+        return self.record.source is Source.BATCH
 
     @property
     def latency(self) -> float | None:
-        if self.record.delivered_at is None:
+        """From the request to the copy in repoDir; none for a reprocessed frame."""
+        if self.record.delivered_at is None or self.batch:
             return None
         return self.record.delivered_at - self.record.requested_at
 
@@ -50,7 +73,7 @@ class NightFrame:
     @property
     def reason(self) -> str:
         if self.record.state is FrameState.FAILED:
-            return self.record.reason or ""
+            return without_name(self.record.reason or "", self.name)
         if self.quality is None:
             return ""
         return "; ".join(finding.reason for finding in self.quality.findings)
@@ -65,8 +88,61 @@ class NightFrame:
         return night_of(self.name)
 
 
-def night_frames(state_dir: Path, start: float, end: float) -> list[NightFrame]:
-    """Frames requested in ``[start, end)``, in request order; none when there is no journal."""
+def exposure_start(text: str | None) -> float | None:
+    """ISO UTC text (``2025-12-31T03:12:40.5``) as epoch seconds; None when not one.
+
+    >>> exposure_start("2025-12-31T03:12:40.5"), exposure_start("[/]2025[bold")
+    (1767150760.5, None)
+    """
+    try:
+        moment = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def night_frames(state_dir: Path, start: float, end: float,
+                 night: str | None = None) -> list[NightFrame]:
+    """Frames requested in ``[start, end)`` and those ``dataman process`` did of ``night``,
+    in order of exposure; none when there is neither."""
+    frames = {frame.name: frame for frame in _journal_frames(state_dir, start, end)}
+    for values in reprocessed.read(state_dir, night) if night else []:
+        try:
+            frame = _frame(batch_record(values))
+        except (ValueError, TypeError, KeyError):
+            continue  # written by a newer dataMan, or damaged: not shown
+        known = frames.get(frame.name)
+        if known is None or known.record.changed_at <= frame.record.changed_at:
+            frames[frame.name] = frame
+    # In order of exposure; a frame whose exposure time is unknown after them.
+    return sorted(frames.values(), key=lambda frame: (frame.exposed is None, frame.time))
+
+
+def batch_record(values: dict[str, Any]) -> FrameRecord:
+    """A line of :mod:`dataman.core.reprocessed` as a journal record."""
+    name = str(values["name"])
+    done = float(values.get("processed_at") or 0.0)
+    state = FrameState(values.get("state", "processed"))
+
+    def path(key: str) -> Path | None:
+        return Path(values[key]) if values.get(key) else None
+
+    return FrameRecord(
+        id=0, name=name, path=Path(values.get("path") or name), channel=name.split(".")[0],
+        source=Source.BATCH, priority=1, state=state, attempts=0, delivery_retries=0,
+        requested_at=float(values.get("started_at") or done), changed_at=done,
+        started_at=values.get("started_at"), processed_at=done,
+        delivered_at=done if state is FrameState.DELIVERED else None, pid=None,
+        processed_path=path("processed_path"), delivered_path=path("delivered_path"),
+        uniqname=values.get("uniqname"), timings=dict(values.get("timings") or {}),
+        warnings=int(values.get("warnings") or 0), reason=values.get("reason"),
+        **{key: values.get(key) for key in (
+            "roi", "binning", "imagetyp", "exptime", "object_name", "qc_status", "qc_flags",
+            "qc", "date_obs", "ccd_temp", "base_temp")})
+
+
+def _journal_frames(state_dir: Path, start: float, end: float) -> list[NightFrame]:
+    """Frames of the journal requested in ``[start, end)``; none without a journal."""
     path = state_dir / FILE_NAME
     if not path.is_file():
         return []

@@ -1,10 +1,11 @@
 """The night report as one self-contained HTML page: styles and images inline, no network.
 
-The frames are grouped by UTC hour, one table each. Every frame has its row;
-thumbnails (``data:`` PNGs) are inlined for the first ``THUMBNAILS_PER_HOUR``
-frames of each hour and for every flagged or failed one, so that a night of
-thousands of frames (a long series of biases) still makes a page a browser
-opens at once; the section says how many were left out.
+The frames are grouped by the UTC hour their exposure started, one table
+each. Every frame has its row; thumbnails (``data:`` PNGs) are inlined for
+the first ``THUMBNAILS_PER_HOUR`` frames of each hour and for every flagged
+or failed one, so that a night of thousands of frames (a long series of
+biases) still makes a page a browser opens at once; the section says how
+many were left out.
 """
 
 from __future__ import annotations
@@ -46,21 +47,49 @@ def data_uri(png: bytes) -> str:
 
 
 def _hour(frame: NightFrame) -> str:
-    return datetime.fromtimestamp(frame.time, UTC).strftime("%Y-%m-%d %H:00")
+    if frame.exposed is None:
+        return "Exposure time unknown"
+    return datetime.fromtimestamp(frame.exposed, UTC).strftime("%Y-%m-%d %H:00 UTC")
 
 
 def _number(value: float | None, form: str) -> str:
     return "" if value is None else format(value, form)
 
 
+#: The states a frame of the night can be in, as the summary names them, in its order.
+STATES = {"delivered": "delivered", "processed": "awaiting delivery", "failed": "failed",
+          "running": "being processed", "queued": "queued"}
+
+
+def counts_line(frames: list[NightFrame]) -> str:
+    """``20 frames: 17 delivered, 1 awaiting delivery, 1 failed, 1 queued``: every frame in
+    exactly one count (a state left out when no frame is in it, but for delivered and
+    failed), and how many of them ``dataman process`` did."""
+    states = Counter(str(frame.record.state) for frame in frames)
+    parts = [f"{states.get(state, 0)} {words}" for state, words in STATES.items()
+             if states.get(state) or state in ("delivered", "failed")]
+    batch = sum(frame.batch for frame in frames)
+    again = f" ({batch} of them by dataman process)" if batch else ""
+    return f"{len(frames)} frames{again}: " + ", ".join(parts)
+
+
+def types_line(frames: list[NightFrame]) -> str:
+    """``OBJECT 12, FLAT 5, BIAS 3, type unknown 1``: frames per image type, most first."""
+    kinds = Counter(frame.record.imagetyp or "type unknown" for frame in frames)
+    return ", ".join(f"{kind} {count}" for kind, count in
+                     sorted(kinds.items(), key=lambda item: (-item[1], item[0])))
+
+
 def _summary(frames: list[NightFrame]) -> str:
     verdicts = Counter(frame.verdict or "unchecked" for frame in frames)
     latencies = [f.latency for f in frames if f.latency is not None]
     channels = Counter(frame.record.channel.upper() for frame in frames)
+    checked = sum(verdicts.get(v, 0) for v in ("OK", "WARN", "BAD"))
     rows = [
-        ("frames", f"{len(frames)} requested, {len(latencies)} delivered, "
-                   f"{verdicts.get('FAILED', 0)} failed"),
-        ("quality", ", ".join(f"{verdicts.get(v, 0)} {v}" for v in ("OK", "WARN", "BAD"))),
+        ("frames", counts_line(frames)),
+        ("image types", types_line(frames)),
+        ("quality", ", ".join(f"{verdicts.get(v, 0)} {v}" for v in ("OK", "WARN", "BAD"))
+         + f" ({len(frames) - checked} not checked)"),
         ("latency", f"median {statistics.median(latencies):.2f} s, max {max(latencies):.2f} s"
          if latencies else "n/a"),
         ("channels", ", ".join(f"{name} {count}" for name, count in sorted(channels.items()))),
@@ -85,7 +114,9 @@ def _flagged_list(frames: list[NightFrame]) -> str:
 
 def _row(frame: NightFrame, thumbnail: bytes | None, left_out: bool) -> str:
     record = frame.record
-    moment = datetime.fromtimestamp(frame.time, UTC).strftime("%H:%M:%S")
+    moment = ("" if frame.exposed is None
+              else datetime.fromtimestamp(frame.exposed, UTC).strftime("%H:%M:%S"))
+    latency = "reprocessed" if frame.batch else _number(frame.latency, ".2f")
     readout = " ".join(part for part in (record.roi or "", record.binning or "") if part)
     verdict = frame.verdict
     css = {"WARN": "flagged", "BAD": "bad", "FAILED": "bad"}.get(verdict, "")
@@ -101,7 +132,8 @@ def _row(frame: NightFrame, thumbnail: bytes | None, left_out: bool) -> str:
         f"<td>{escape(readout)}</td>",
         f'<td class="num">{_number(record.exptime, "g")}</td>',
         f"<td>{escape(record.object_name or '')}</td>",
-        f'<td class="num">{_number(frame.latency, ".2f")}</td>',
+        f'<td class="num">{_number(record.ccd_temp, ".1f")}</td>',
+        f'<td class="num">{latency}</td>',
         f'<td class="{escape(verdict)}">{escape(verdict)} {escape(record.qc_flags or "")}</td>',
         f"<td>{escape(frame.reason)}</td>",
         f"<td>{picture}</td>",
@@ -109,9 +141,9 @@ def _row(frame: NightFrame, thumbnail: bytes | None, left_out: bool) -> str:
     return f'<tr id="{escape(frame.name)}" class="{css}">{"".join(cells)}</tr>'
 
 
-HEADER = ("<tr><th>UTC</th><th>frame</th><th>type</th><th>ROI, binning</th><th>exp (s)</th>"
-          "<th>object</th><th>latency (s)</th><th>quality</th><th>reason</th>"
-          "<th>thumbnail</th></tr>")
+HEADER = ("<tr><th>exposed (UTC)</th><th>frame</th><th>type</th><th>ROI, binning</th>"
+          "<th>exp (s)</th><th>object</th><th>CCD (°C)</th><th>latency (s)</th>"
+          "<th>quality</th><th>reason</th><th>thumbnail</th></tr>")
 
 
 def _section(hour: str, frames: list[NightFrame],
@@ -124,7 +156,7 @@ def _section(hour: str, frames: list[NightFrame],
     note = (f'<p class="meta">Thumbnails of the first {THUMBNAILS_PER_HOUR} frames of this '
             f"hour and of every flagged one; {left_out} more left out (…) to keep the page "
             f"small.</p>" if left_out else "")
-    return (f"<h2>{escape(hour)} UTC: {len(frames)} frames</h2>{note}"
+    return (f"<h2>{escape(hour)}: {len(frames)} frames</h2>{note}"
             f"<table>{HEADER}{''.join(rows)}</table>")
 
 
@@ -141,7 +173,9 @@ def render(night: str, frames: list[NightFrame], plots: dict[str, bytes],
             f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
             f"<h1>{escape(title)}</h1>"
             f'<p class="meta">Written {written_at:%Y-%m-%d %H:%M:%S} UTC from '
-            f"{escape(source)}. Times are UTC; latency is from the request to the copy in "
-            f"repoDir.</p>{_summary(frames)}{checklist_section(frames)}"
+            f"{escape(source)}. Times are UTC: each frame's is the start of its exposure "
+            f"(DATE-OBS), or its request when the header has none; latency is from the "
+            f"request to the copy in repoDir (none for a frame reprocessed by dataman "
+            f"process).</p>{_summary(frames)}{checklist_section(frames)}"
             f"<h2>Flagged frames</h2>{_flagged_list(frames)}"
             f"{figures}{sections}</body></html>\n")

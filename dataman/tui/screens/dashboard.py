@@ -2,21 +2,26 @@
 
 The layout follows the terminal size through breakpoint classes (``-narrow``
 under 120 columns, ``-short`` under 36 rows; see ``dataman.tcss``): in an
-80×24 terminal the queue, frame detail and transfers panels collapse into a
-summary line of the header, and Enter on a frame opens its detail. From
-:data:`NARROW` to :data:`FULL` columns the queue and workers tables, side by
-side, leave out their least needed columns so the queue keeps room for why
-each frame waits.
+80×24 terminal the queue, frame detail, quality and transfers panels collapse
+into a summary line of the header, and Enter on a frame opens its detail. From
+:data:`NARROW` columns the frame detail, the quality trends and the transfers
+share a column on the right that runs from the recent frames down past the
+log: the quality and transfers panels keep their height and the detail has
+the rest, scrolling when a frame has more to say, so all three are on screen
+from 40 rows; the latency sits under the recent frames. From :data:`NARROW`
+to :data:`FULL` columns the queue and workers tables, side by side, leave out
+their least needed columns so the queue keeps room for why each frame waits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -53,6 +58,10 @@ class DashboardScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT, "-tall")]  # noqa: RUF012
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "newest", "Newest", show=False,
+                tooltip="Follow the newest frame again (the detail says when it is pinned)")]
+
     class Ready(Message):
         """Every panel is in place: the service may be followed now."""
 
@@ -61,7 +70,9 @@ class DashboardScreen(Screen[None]):
         self.view, self.socket = view, socket
         self.header, self.queue_table = StatusHeader(id="header"), QueueTable(id="queue")
         self.workers_table, self.recent = WorkersTable(id="workers"), RecentFrames(id="recent")
-        self.detail, self.latency = FrameDetail(id="detail"), LatencyChart(id="latency")
+        self.latency = LatencyChart(id="latency")
+        # The quality panel beside it has each amplifier's values of the highlighted frame.
+        self.detail = FrameDetail(id="detail", amps=False)
         self.transfers, self.log_view = TransfersPanel(id="transfers"), LogView(id="log")
         self.quality = QualityTrends(id="quality")
         self.setups = SetupChecklist(id="setups")
@@ -72,14 +83,15 @@ class DashboardScreen(Screen[None]):
             yield self.queue_table
             yield self.workers_table
         with Horizontal(id="middle"):
-            yield self.recent
-            with VerticalScroll(id="side"):
-                yield self.setups
-                yield self.detail
+            with Vertical(id="main"):
+                yield self.recent
                 yield self.latency
-                yield self.transfers
+                yield self.log_view
+            with Vertical(id="side"):
+                yield self.setups  # hidden until the night has science
+                yield self.detail
                 yield self.quality
-        yield self.log_view
+                yield self.transfers
         yield Footer()
 
     def on_mount(self) -> None:
@@ -106,7 +118,7 @@ class DashboardScreen(Screen[None]):
             return  # not composed yet (drawn in full when mounted), or the app is closing
         view = self.view
         self.header.show(view, now, self.socket, self.compact)
-        if "queue" in sections:
+        if "queue" in sections or "service" in sections:  # paused: the queue says so
             self.queue_table.show(view, now)
         elif "counts" in sections:  # the queue's total is a count
             self.queue_table.show_title(view)
@@ -116,7 +128,7 @@ class DashboardScreen(Screen[None]):
             self.transfers.show(view, now)
         if "recent" in sections:
             self.recent.show(view)
-            self.detail.show(view.frame(self.recent.selected))
+            self.detail.show(view.frame(self.recent.selected), pinned=self.recent.pinned)
             self.latency.show(view)
             self.quality.show(view, view.frame(self.recent.selected))
         if "log" in sections:
@@ -144,12 +156,16 @@ class DashboardScreen(Screen[None]):
         """The frame highlighted in the recent frames table."""
         return self.view.frame(self.recent.selected)
 
+    def action_newest(self) -> None:
+        """The cursor back on the newest frame: the detail follows new frames again."""
+        self.recent.follow_newest()
+
     def next_log_level(self) -> str:
         return self.log_view.next_level()
 
     @on(RecentFrames.Selected)
     def _selected(self, message: RecentFrames.Selected) -> None:
-        self.detail.show(self.view.frame(message.name))
+        self.detail.show(self.view.frame(message.name), pinned=self.recent.pinned)
         self.quality.show(self.view, self.view.frame(message.name))
 
     @on(RecentFrames.RowSelected)

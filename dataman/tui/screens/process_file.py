@@ -23,7 +23,7 @@ class ProcessFileScreen(ModalScreen[str | None]):
         width: 90; max-width: 95%; height: auto;
         border: thick $primary; background: $surface; padding: 1 2;
     }
-    ProcessFileScreen Label { margin-bottom: 1; }
+    ProcessFileScreen Label { margin-bottom: 1; width: 100%; }
     """
 
     def compose(self) -> ComposeResult:

@@ -7,9 +7,10 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from dataman.tui.markup import markup
 
 
 class WaitingScreen(ModalScreen[None]):
@@ -43,8 +44,9 @@ class WaitingScreen(ModalScreen[None]):
         with Vertical():
             yield Label("dataMan is not running — waiting for it", id="title")
             yield Static(id="status")
-            yield Label(f"[$text-muted]start it with[/] {escape(self.command)}"
-                        "\n[$text-muted]q quits the console[/]", id="hint")
+            yield Label(markup("[$text-muted]start it with[/] $command"
+                               "\n[$text-muted]q quits the console[/]", command=self.command),
+                        id="hint")
 
     def on_mount(self) -> None:
         self.show(*self._status)
@@ -54,7 +56,7 @@ class WaitingScreen(ModalScreen[None]):
         status = next(iter(self.query("#status").results(Static)), None)
         if status is None:
             return  # not composed yet (on_mount shows it), or being taken down
-        status.update(
-            f"[$text-muted]socket[/] {escape(self.socket)}\n"
-            f"[$text-muted]last try[/] {escape(reason)} "
-            f"[$text-muted](attempt {attempts}, next in {retry_in:.2g} s)[/]\n")
+        status.update(markup(
+            "[$text-muted]socket[/] $socket\n[$text-muted]last try[/] $reason "
+            f"[$text-muted](attempt {attempts}, next in {retry_in:.2g} s)[/]\n",
+            socket=self.socket, reason=reason))

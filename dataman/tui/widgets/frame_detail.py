@@ -1,14 +1,29 @@
-"""The highlighted frame in full: result and reason, quality checks, where it went, its steps."""
+"""The highlighted frame in full: its verdict first, what it is, where it went, its steps.
+
+One verdict heads the panel, the one an observer acts on: the quality verdict
+(BAD, WARN, OK) with its flags, FAILED for a frame that could not be processed,
+and beside it the processing result only when the frame is not delivered
+(``waiting`` for delivery). Every value read from a frame, its file name or
+the service is shown exactly as written (:mod:`dataman.tui.markup`).
+"""
 
 from __future__ import annotations
 
-from textual.markup import escape
+from typing import TypeVar
+
+from textual.content import Content
 from textual.widgets import Static
 
+from dataman.core.names import without_name
+from dataman.core.timings import STEPS
 from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds
-from dataman.tui.model import STEPS
+from dataman.tui.markup import lines, markup
+
+T = TypeVar("T")
+#: Results that mean "delivered": the verdict stands alone.
+DELIVERED = ("ok", "warning")
 
 
 def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
@@ -32,42 +47,48 @@ def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
     return cells
 
 
+def verdict(frame: FrameEntry) -> tuple[str, str]:
+    """The one word an observer reads first, and its theme colour: FAILED, else the
+    quality verdict, else (not checked) OK for a frame processed (the result, such as
+    ``waiting``, stands beside it)."""
+    if frame.result == "failed":
+        return "FAILED", "text-error"
+    if frame.qc_status:
+        return frame.qc_status, palette.QUALITY.get(frame.qc_status, "text-warning")
+    if frame.result in (*DELIVERED, "waiting"):
+        return "OK", palette.RESULT["ok"]
+    return frame.result.upper(), "text-warning"
+
+
 class FrameDetail(Static):
-    """Name, readout, result with reason and warnings, output paths, per-step bar."""
+    """Verdict and flags, what the frame is, reason and warnings, checks, paths, step bar."""
 
     DEFAULT_CSS = """
     FrameDetail { height: auto; padding: 0 1; }
     """
 
     _frame: FrameEntry | None = None
+    _pinned = False
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, *, amps: bool = True, **kwargs) -> None:
+        """``amps``: each amplifier's values too (not when the quality panel shows them)."""
         super().__init__(**kwargs)
+        self.amps = amps
         self.border_title = "Frame"
 
     def on_resize(self) -> None:
-        self.show(self._frame)
+        self.show(self._frame, pinned=self._pinned)
 
-    def show(self, frame: FrameEntry | None) -> None:
-        self._frame = frame
+    def show(self, frame: FrameEntry | None, *, pinned: bool = False) -> None:
+        """Draw ``frame``; ``pinned``: the observer picked it, new frames do not replace it."""
+        self._frame, self._pinned = frame, pinned
+        self.border_subtitle = "pinned · n: newest" if pinned and frame else ""
         if frame is None:
-            self.update("[$text-muted]no frame selected[/]")
+            self.update(markup("[$text-muted]no frame selected[/]"))
             return
-        result = frame.result
-        tone = palette.RESULT.get(result, "text-warning")
-        name, readout = escape(frame.name), _readout(frame)
-        lines = [f"[bold]{name}[/]  [bold ${tone}]{result.upper()}[/]",
-                 f"{readout}  finished {clock(frame.finished_at)}"]
-        if frame.reason:
-            lines.append(f"[${tone}]{escape(frame.reason)}[/]")
-        lines += [f"[$text-warning]⚠ {escape(text)}[/]" for text in frame.warnings]
-        lines += quality_lines(frame)
-        for label, path in (("written to  ", frame.processed),
-                            ("delivered to", frame.delivered)):
-            if path:
-                lines.append(f"[$text-muted]{label}[/] {_where(path, frame.name)}")
-        lines += self._steps(frame.timings, frame.latency)
-        self.update("\n".join(lines))
+        width = max(10, self.content_size.width or 40)
+        self.update(lines([*heading(frame, amps=self.amps, width=width),
+                           *self._steps(frame.timings, frame.latency)]))
 
     def _steps(self, timings: dict[str, float], latency: float | None) -> list[str]:
         width = max(10, self.content_size.width or 40)
@@ -76,10 +97,62 @@ class FrameDetail(Static):
         items = [(f"[${palette.STEP[step]}]■[/] {step} {seconds(timings[step])}",
                   len(f"■ {step} {seconds(timings[step])}"))
                  for step in STEPS if step in timings]
+        # The steps add up to their sum; the latency (request to delivery) adds the wait.
+        steps = sum(timings.get(step, 0.0) for step in STEPS)
+        if steps:
+            text = f"steps {seconds(steps)}"
+            items.append((f"[bold]{text}[/]", len(text)))
         if latency is not None:
-            total = f"total {seconds(latency)}"
-            items.append((f"[bold]{total}[/]", len(total)))
+            text = f"latency {seconds(latency)}"
+            items.append((f"[bold]{text}[/]", len(text)))
         return ([bar] if bar else []) + fill(items, width)
+
+
+def heading(frame: FrameEntry, *, amps: bool = True, width: int = 52) -> list[Content]:
+    """Every line above the step bar; ``amps``: each amplifier's values too."""
+    word, tone = verdict(frame)
+    first = f"[bold ${tone}]$word[/]  [bold]$name[/]"
+    if frame.result not in DELIVERED and word != "FAILED":  # e.g. waiting for delivery
+        first += "  [$text-muted]$result[/]"
+    out = [markup(first, word=word, name=frame.name, result=frame.result)]
+    if frame.qc_flags:
+        out.append(markup(f"[${tone}]$flags[/]", flags=frame.qc_flags))
+    kind = what_it_is(frame)
+    out += ([kind] if kind is not None else []) + readout(frame, width)
+    if frame.reason:
+        why = palette.RESULT.get(frame.result, "text-warning")  # why it failed, or waits
+        out.append(markup(f"[${why}]$reason[/]", reason=without_name(frame.reason, frame.name)))
+    out += [markup("[$text-warning]⚠ $text[/]", text=text) for text in frame.warnings]
+    out += quality_lines(frame, amps=amps)
+    # Where it went: the delivered file (its name may be a UNIQNAME), else the written one.
+    label, path = (("delivered", frame.delivered) if frame.delivered
+                   else ("written", frame.processed))
+    if path:
+        out.append(markup(f"[$text-muted]{label}[/] $path", path=path))
+    return out
+
+
+def what_it_is(frame: FrameEntry) -> Content | None:
+    """``OBJECT  300 s  M42 [OIII] field``: image type, exposure time, object."""
+    exptime = "" if frame.exptime is None else f"{frame.exptime:g} s"
+    parts = [part for part in (frame.imagetyp, exptime, frame.object_name) if part]
+    if not parts:
+        return None
+    return markup("[bold]$kind[/]  $rest", kind=parts[0], rest="  ".join(parts[1:]))
+
+
+def readout(frame: FrameEntry, width: int) -> list[Content]:
+    """``MODS1B  full  bin 1x1  CCD -110.2 °C  base -81.0 °C  finished 03:12:43 UTC`` in
+    lines of ``width``; unknown parts left out."""
+    parts = [frame.instrument, frame.roi, f"bin {frame.binning}" if frame.binning else ""]
+    for label, value in (("CCD", frame.ccd_temp), ("base", frame.base_temp)):
+        if value is not None:
+            parts.append(f"{label} {value:.1f} °C")
+    items = [(markup("$text", text=part), len(part)) for part in parts if part]
+    finished = f"finished {clock(frame.finished_at)} UTC"
+    items.append((markup(f"[$text-muted]finished[/] {clock(frame.finished_at)} UTC"),
+                  len(finished)))
+    return [Content("  ").join(row) for row in rows_of(items, width)]
 
 
 def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
@@ -88,46 +161,36 @@ def fill(items: list[tuple[str, int]], width: int, gap: int = 2) -> list[str]:
     >>> fill([("a", 3), ("b", 3), ("c", 3)], 8)
     ['a  b', 'c']
     """
-    lines: list[list[str]] = []
+    return [(" " * gap).join(row) for row in rows_of(items, width, gap)]
+
+
+def rows_of(items: list[tuple[T, int]], width: int, gap: int = 2) -> list[list[T]]:
+    """``items`` (each with its visible length) in rows of at most ``width`` cells."""
+    rows: list[list[T]] = []
     used = width + 1
-    for markup, length in items:
+    for item, length in items:
         if used + gap + length > width:
-            lines.append([markup])
+            rows.append([item])
             used = length
         else:
-            lines[-1].append(markup)
+            rows[-1].append(item)
             used += gap + length
-    return [(" " * gap).join(line) for line in lines]
+    return rows
 
 
-def quality_lines(frame: FrameEntry) -> list[str]:
-    """The quality verdict, every failed check with its reason, each amplifier's values.
-
-    Nothing for a frame that was not checked (failed, or the checks are off).
+def quality_lines(frame: FrameEntry, *, amps: bool = True) -> list[Content]:
+    """Every failed check with its reason, each amplifier's values (``amps``; the verdict
+    heads the panel). Nothing for a frame that was not checked (failed, or checks off).
     """
-    status = frame.qc_status
-    if status is None:
+    if frame.qc_status is None:
         return []
-    tone = palette.QUALITY.get(status, "text-warning")
-    lines = [f"[$text-muted]quality[/] [bold ${tone}]{escape(status)}[/]"]
-    lines += [f"[${tone}]✗ {escape(item.flag)}[/] {escape(item.reason)}"
-              for item in frame.qc_findings]
-    for amp in sorted(frame.qc_bias.keys() | frame.qc_noise.keys()):
+    tone = palette.QUALITY.get(frame.qc_status, "text-warning")
+    out = [markup(f"[${tone}]✗ $flag[/] $reason", flag=item.flag, reason=item.reason)
+           for item in frame.qc_findings]
+    for amp in sorted(frame.qc_bias.keys() | frame.qc_noise.keys()) if amps else ():
         values = [f"bias {frame.qc_bias[amp]:.1f}" if amp in frame.qc_bias else "",
                   f"noise {frame.qc_noise[amp]:.2f}" if amp in frame.qc_noise else "",
                   f"sat {frame.qc_saturated[amp]:.2%}" if amp in frame.qc_saturated else ""]
-        lines.append(f"[$text-muted]{escape(amp)}[/] " + "  ".join(v for v in values if v))
-    return lines
-
-
-def _where(path: object, name: object) -> str:
-    """The folder a frame went to (its name is the panel's first line), else the path."""
-    text = str(path)
-    folder, _, base = text.rpartition("/")
-    return escape(f"{folder}/" if base == name and folder else text)
-
-
-def _readout(frame: FrameEntry) -> str:
-    """``MODS1B  3kx3k  bin 1x1``."""
-    return escape(f"{frame.instrument or '?'}  {frame.roi or '?'}  "
-                  f"bin {frame.binning or '?'}")
+        out.append(markup("[$text-muted]$amp[/] $values", amp=amp,
+                          values="  ".join(v for v in values if v)))
+    return out

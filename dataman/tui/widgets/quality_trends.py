@@ -5,12 +5,17 @@ step in its line long before anyone opens a file. Bias levels differ from one
 channel (and CCD) to the next, so the panel follows one channel at a time: the
 channel of the frame highlighted in the recent frames table, else the newest.
 
-Each line has one bar per frame, newest on the right. The configured band
+Each line has one bar per frame, newest on the right. Every amplifier's line
+of a quantity is drawn on one common scale, so equal values are equal bars
+(3.5 DN of noise is the same bar on IM2 and IM3): the configured band
 (``[quality]`` biasMin..biasMax, noiseMin..noiseMax, sent in the snapshot) is
-far wider than a healthy amplifier's wander, so drawing it to scale would
-flatten every line; the band is written in the heading instead, and a bar whose
-value lies outside it, or whose frame failed that amplifier's check (a bias
-jump, a dead output), is drawn in the error colour.
+the scale, its lowest bar the band's low end and its full bar the high end, as
+the heading says (``noise ▁2..8█ DN``). A value beyond the band is drawn at that
+end, and a bar whose value lies outside the band, or whose frame failed that
+amplifier's check (a bias jump, a dead output), in the error colour. Without a
+band (its check off) the scale is the values' own range, still one for all
+amplifiers. The number after each line is the highlighted frame's value (the
+newest frame's when the highlighted one is of another channel).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from dataman.ipc.protocol_snapshot import FrameEntry, QualityBand
+from dataman.tui.markup import plain
 from dataman.tui.model import ServiceView
 
 AMPS = ("IM1", "IM2", "IM3", "IM4")
@@ -82,24 +88,43 @@ def trends(frames: list[FrameEntry], instrument: str, band: QualityBand | None =
     return lines
 
 
-def bars(points: list[Point], width: int, least_span: float) -> list[tuple[str, bool]]:
-    """The last ``width`` points as (bar, out) pairs, scaled between their lowest and
-    highest value, that span widened to ``least_span`` about its middle.
+def scale(lines: list[list[Point]], limits: tuple[float | None, float | None],
+          least_span: float) -> tuple[float, float]:
+    """The (low, high) of every line of one quantity: the band when both its ends are
+    configured, else the values' range (an end of the band, when set, replaces its
+    side), widened to ``least_span`` about its middle.
 
-    >>> bars([Point(10, False), Point(20, False), Point(15, True)], 5, 1.0)
-    [('▁', False), ('█', False), ('▅', True)]
-    >>> [bar for bar, _ in bars([Point(3.0, False)] * 3, 2, 0.4)]
-    ['▅', '▅']
+    >>> scale([[Point(3.0, False)], [Point(9.8, True)]], (2.0, 8.0), 0.4)
+    (2.0, 8.0)
+    >>> scale([[Point(1000.0, False)], [Point(1030.0, False)]], (None, None), 4.0)
+    (1000.0, 1030.0)
+    >>> scale([[Point(3.0, False)]], (None, None), 0.4)
+    (2.8, 3.2)
     """
-    shown = points[-width:] if width > 0 else []
-    if not shown:
-        return []
-    low, high = min(p.value for p in shown), max(p.value for p in shown)
+    values = [point.value for line in lines for point in line]
+    low, high = limits
+    low = low if low is not None else min(values, default=0.0)
+    high = high if high is not None else max(values, default=0.0)
     if high - low < least_span:
         middle = (low + high) / 2
         low, high = middle - least_span / 2, middle + least_span / 2
+    return low, high
+
+
+def bars(points: list[Point], width: int, span: tuple[float, float]) -> list[tuple[str, bool]]:
+    """The last ``width`` points as (bar, out) pairs on the scale ``span`` (low, high);
+    a value beyond it is drawn at its end.
+
+    >>> bars([Point(10, False), Point(20, False), Point(15, True)], 5, (10.0, 20.0))
+    [('▁', False), ('█', False), ('▅', True)]
+    >>> [bar for bar, _ in bars([Point(0.0, True), Point(9.8, True)], 2, (2.0, 8.0))]
+    ['▁', '█']
+    """
+    shown = points[-width:] if width > 0 else []
+    low, high = span
     top = len(BARS) - 1
-    return [(BARS[round((p.value - low) / (high - low) * top)], p.out) for p in shown]
+    return [(BARS[min(top, max(0, round((p.value - low) / (high - low) * top)))], p.out)
+            for p in shown]
 
 
 class BandTrend(Widget):
@@ -112,16 +137,13 @@ class BandTrend(Widget):
     BandTrend > .bandtrend--out { color: $error; text-style: bold; }
     """
     points: reactive[list[Point]] = reactive(list, always_update=True)
-
-    def __init__(self, least_span: float, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.least_span = least_span
+    span: tuple[float, float] = (0.0, 1.0)
 
     def render(self) -> Text:
         width = self.size.width
         styles = {False: self.get_component_rich_style("bandtrend--in"),
                   True: self.get_component_rich_style("bandtrend--out")}
-        drawn = bars(self.points, width, self.least_span)
+        drawn = bars(self.points, width, self.span)
         text = Text(" " * (width - len(drawn)), no_wrap=True)
         for bar, out in drawn:
             text.append(bar, styles[out])
@@ -148,8 +170,7 @@ class QualityTrends(Vertical):
         super().__init__(**kwargs)
         self.border_title = "Quality"
         self.instrument: str | None = None
-        self.lines = {(amp, kind): BandTrend(LEAST_SPAN[kind])
-                      for amp in AMPS for kind in KINDS}
+        self.lines = {(amp, kind): BandTrend() for amp in AMPS for kind in KINDS}
         self.values = {key: Label("", classes="value") for key in self.lines}
         self.rows = {amp: Horizontal() for amp in AMPS}
         self.headings = {kind: Label(f"{kind} DN", classes="heading") for kind in KINDS}
@@ -172,31 +193,47 @@ class QualityTrends(Vertical):
         instrument = (selected.instrument if selected is not None and selected.qc_status
                       else checked[0].instrument if checked else None)
         self.instrument = instrument
-        self.border_title = f"Quality {instrument}" if instrument else "Quality"
+        self.border_title = plain(f"Quality {instrument}" if instrument else "Quality")
         self.empty.display = instrument is None
         self.heading.display = instrument is not None
         band = view.quality_bands.get(instrument) if instrument else None
-        for kind, heading in self.headings.items():
-            heading.update(heading_text(kind, band_of(band, kind)))
         lines = trends(view.recent, instrument, band) if instrument else {}
+        spans = {kind: scale([lines.get((amp, kind), []) for amp in AMPS], band_of(band, kind),
+                             LEAST_SPAN[kind]) for kind in KINDS}
+        for kind, heading in self.headings.items():
+            heading.update(heading_text(kind, spans[kind]))
+        shown = selected if selected is not None and selected.instrument == instrument \
+            and selected.qc_status else (checked[0] if checked else None)
         for key, line in self.lines.items():
-            points = lines.get(key, [])
-            line.points = points
-            digits = 1 if key[1] == "bias" else 2
-            value = self.values[key]
-            value.update(f"{points[-1].value:.{digits}f}" if points else "")
-            value.set_class(bool(points) and points[-1].out, "-out")
+            line.span = spans[key[1]]
+            line.points = lines.get(key, [])
+            self._value(key, shown, band)
         for amp in AMPS:
             self.rows[amp].display = any(lines.get((amp, kind)) for kind in KINDS)
 
+    def _value(self, key: tuple[str, str], frame: FrameEntry | None,
+               band: QualityBand | None) -> None:
+        """The value of ``frame`` (the highlighted one) after the line, red when out."""
+        amp, kind = key
+        values = (frame.qc_bias if kind == "bias" else frame.qc_noise) if frame else {}
+        label = self.values[key]
+        if amp not in values:
+            label.update("")
+            label.set_class(False, "-out")
+            return
+        marks = {f"{amp}:{check}" for check in CHECKS[kind]}
+        assert frame is not None
+        out = outside(values[amp], band_of(band, kind)) or any(
+            finding.flag in marks for finding in frame.qc_findings)
+        label.update(f"{values[amp]:.{1 if kind == 'bias' else 2}f}")
+        label.set_class(out, "-out")
 
-def heading_text(kind: str, limits: tuple[float | None, float | None]) -> str:
-    """``'bias 200..5000 DN'``: the line and its band; ``'bias DN'`` when not checked.
+
+def heading_text(kind: str, span: tuple[float, float]) -> str:
+    """``'noise ▁2..8█ DN'``: the line and its scale, lowest and full bar.
 
     >>> heading_text("noise", (0.5, 8.0))
-    'noise 0.5..8 DN'
-    >>> heading_text("bias", (None, None))
-    'bias DN'
+    'noise ▁0.5..8█ DN'
     """
-    low, high = (("" if limit is None else f"{limit:g}") for limit in limits)
-    return f"{kind} {low}..{high} DN" if low or high else f"{kind} DN"
+    low, high = span
+    return f"{kind} {BARS[0]}{low:.4g}..{high:.4g}{BARS[-1]} DN"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets.data_table import RowKey
 
+from dataman.core.names import without_name
 from dataman.ipc.protocol_snapshot import QueueEntry
 from dataman.tui.format import duration, short_name, since
 from dataman.tui.model import ServiceView
@@ -40,6 +41,7 @@ class QueueTable(LiveTable):
         self.note_width = MIN_NOTE
         self._view: ServiceView | None = None
         self._now = 0.0
+        self._paused = False
         self._shown: list[tuple[RowKey, QueueEntry]] = []
         self._columns()
 
@@ -78,10 +80,11 @@ class QueueTable(LiveTable):
     def show(self, view: ServiceView, now: float) -> None:
         """Rebuild the rows from the queue (it changed)."""
         self._view, self._now = view, now
+        self._paused = view.state == "paused"
         self.clear()
         self._shown = []
         for position, item in enumerate(view.queue, start=1):
-            waited, note = _elapsed(item, now)
+            waited, note = _elapsed(item, now, self._paused)
             cells = {"#": str(position), "frame": Text(short_name(item.name)),
                      "from": item.source, "waited": waited, "note": note}
             row = self.add_row(*(cells[name] for name in self.column_names))
@@ -102,27 +105,29 @@ class QueueTable(LiveTable):
         """Once a second: only how long each frame has waited and the time to its retry."""
         self._now = now
         for row, item in self._shown:
-            waited, note = _elapsed(item, now)
+            waited, note = _elapsed(item, now, self._paused)
             self.set_cell(row, "waited", waited)
             self.set_cell(row, "note", note)
 
 
-def _elapsed(item: QueueEntry, now: float) -> tuple[str, Text]:
+def _elapsed(item: QueueEntry, now: float, paused: bool) -> tuple[str, Text]:
     """The cells that change with the time: waited, and the note with its retry countdown."""
     return (since(item.requested_at, now),
-            Text(note(item, now), no_wrap=True, overflow="ellipsis"))
+            Text(note(item, now, paused=paused), no_wrap=True, overflow="ellipsis"))
 
 
-def note(item: QueueEntry, now: float) -> str:
+def note(item: QueueEntry, now: float, *, paused: bool = False) -> str:
     """Why a frame is held back, and for how much longer (its name is in its row already).
 
     >>> note(QueueEntry("a.fits", "mods1b", "datagram", 0.0, not_before=125.0,
     ...                 reason="a.fits: not found (/data/a.fits)"), now=100.0)
     'not found (/data/a.fits); retry in 25 s'
+    >>> note(QueueEntry("a.fits", "mods1b", "datagram", 0.0, None, None), 1.0, paused=True)
+    'intake paused'
     """
-    reason = (item.reason or "").removeprefix(f"{item.name}: ")
+    reason = without_name(item.reason or "", item.name)
     not_before = item.not_before
     if not_before is not None and not_before > now:
         wait = f"retry in {duration(not_before - now)}"
         return f"{reason}; {wait}" if reason else wait
-    return reason
+    return reason or ("intake paused" if paused else "")

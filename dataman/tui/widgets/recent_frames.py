@@ -2,6 +2,9 @@
 
 The ``qc`` column is the quality checks' verdict (OK, WARN, BAD; ``-`` not
 checked); a flagged frame's name takes the verdict's colour so it stands out.
+The verdict is what an observer looks for first, so it sits beside the name
+and is never cut: when the panel is narrow the step times go first, then
+binning, the time done, readout window and total (:data:`DROP_ORDER`).
 """
 
 from __future__ import annotations
@@ -12,19 +15,42 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from dataman.core.timings import STEPS
 from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds, short_name
-from dataman.tui.model import STEPS, ServiceView
+from dataman.tui.model import ServiceView
 
-#: Column widths in cells (frame names have a fixed pattern, times are 5 wide). The
-#: channel is not a column: the frame name starts with it (``mods1b.``).
-WIDTHS = {"done": 8, "frame": 20, "roi": 5, "bin": 3, "read": 5, "fixes": 5,
-          "otm": 5, "write": 5, "deliv": 5, "total": 6, "result": 7, "qc": 4}
+#: Column widths in cells (frame names have a fixed pattern, times are 5 wide), in the
+#: order shown. The channel is not a column: the frame name starts with it (``mods1b.``).
+#: The step columns are :data:`STEP_COLUMNS`, one per step of ``core.timings.STEPS``.
+WIDTHS = {"done": 8, "frame": 20, "qc": 4, "result": 7, "roi": 5, "bin": 3, "total": 6,
+          "read": 5, "fixes": 5, "otm": 5, "checks": 6, "write": 5, "deliv": 5, "thumb": 5}
+STEP_COLUMNS = dict(zip(("read", "fixes", "otm", "checks", "write", "deliv", "thumb"), STEPS,
+                        strict=True))
 FULL = tuple(WIDTHS)
-COMPACT = ("done", "frame", "roi", "bin", "total", "result", "qc")
+#: Left out first to last as the panel narrows; the frame and its verdict always stay.
+DROP_ORDER = (*reversed(STEP_COLUMNS), "bin", "done", "roi", "total", "result")
 #: Cells the full set needs, each column padded by one cell on both sides.
 FULL_WIDTH = sum(WIDTHS.values()) + 2 * len(WIDTHS)
+
+
+def columns_for(width: int) -> tuple[str, ...]:
+    """The columns that fit in ``width`` cells (a scrollbar's cell kept free).
+
+    >>> columns_for(200) == FULL
+    True
+    >>> columns_for(64)
+    ('done', 'frame', 'qc', 'result', 'roi', 'total')
+    >>> columns_for(20)
+    ('frame', 'qc')
+    """
+    shown = list(FULL)
+    for name in DROP_ORDER:
+        if sum(WIDTHS[column] + 2 for column in shown) <= width - 1:
+            break
+        shown.remove(name)
+    return tuple(shown)
 
 
 class RecentFrames(DataTable):
@@ -50,21 +76,36 @@ class RecentFrames(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._view: ServiceView | None = None
         self.selected: str | None = None
-        self.compact = False
+        self.shown: tuple[str, ...] = FULL
         self.border_title = "Recent frames"
         self._columns(FULL)
 
-    def on_resize(self) -> None:
-        self.set_compact(self.size.width < FULL_WIDTH)
+    @property
+    def compact(self) -> bool:
+        """Some columns are left out (the detail panel has them)."""
+        return self.shown != FULL
 
-    def set_compact(self, compact: bool) -> None:
-        """Leave out the per-step columns when they do not fit (the detail panel has them)."""
-        if compact != self.compact:
-            self.compact = compact
+    @property
+    def pinned(self) -> bool:
+        """The observer moved off the newest frame: new frames do not move the cursor."""
+        return self.cursor_row > 0 and self.selected is not None
+
+    def on_resize(self) -> None:
+        self.set_columns(columns_for(self.scrollable_content_region.width or self.size.width))
+
+    def set_columns(self, names: tuple[str, ...]) -> None:
+        """Show ``names`` (from :func:`columns_for`)."""
+        if names != self.shown:
+            self.shown = names
             self.clear(columns=True)
-            self._columns(COMPACT if compact else FULL)
+            self._columns(names)
             if self._view is not None:
                 self.show(self._view)
+
+    def follow_newest(self) -> None:
+        """Back to the newest frame; the detail follows new frames again."""
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)
 
     def _columns(self, names: tuple[str, ...]) -> None:
         for name in names:
@@ -84,8 +125,7 @@ class RecentFrames(DataTable):
         if names:
             self.move_cursor(row=target, animate=False, scroll=not follow)
         self._select(names[target] if names else None)
-        failed = sum(1 for frame in rows.values() if frame.result == "failed")
-        self.border_title = f"Recent frames ({len(names)}, {failed} failed)"
+        self.border_title = title(view, list(rows.values()))
 
     def _cells(self, frame: FrameEntry) -> list[object]:
         result = frame.result
@@ -98,16 +138,14 @@ class RecentFrames(DataTable):
                           style=palette.rich_style(variables, flagged) if flagged else ""),
             "qc": Text(quality or "-", style=palette.rich_style(
                 variables, palette.QUALITY.get(quality or ""), bold=bool(flagged))),
-            "roi": frame.roi,
-            "bin": frame.binning, "total": _seconds(frame.latency),
+            "roi": Text(frame.roi), "bin": Text(frame.binning), "total": _seconds(frame.latency),
             "result": Text(result, style=palette.rich_style(variables, palette.RESULT.get(result),
                                                             bold=True)),
         }
         timings = frame.timings
         values.update({column: _seconds(timings.get(step))
-                       for column, step in zip(
-            ("read", "fixes", "otm", "write", "deliv"), STEPS, strict=True)})
-        return [values[column] for column in (COMPACT if self.compact else FULL)]
+                       for column, step in STEP_COLUMNS.items()})
+        return [values[column] for column in self.shown]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
@@ -117,6 +155,21 @@ class RecentFrames(DataTable):
         if name != self.selected:
             self.selected = name
             self.post_message(self.Selected(name))
+
+
+def title(view: ServiceView, frames: list[FrameEntry]) -> str:
+    """``Recent frames (12: 1 BAD, 1 WARN, 1 failed)``. A failed frame queued or running
+    again (a retry) is not counted: the header's failed count has let it go too."""
+    again = {item.name for item in view.queue} | {
+        worker.frame for worker in view.workers if worker.frame}
+    counts = {"BAD": 0, "WARN": 0, "failed": 0}
+    for item in frames:
+        if item.result == "failed":
+            counts["failed"] += item.name not in again
+        elif item.qc_status in counts:
+            counts[item.qc_status] += 1
+    flagged = ", ".join(f"{count} {word}" for word, count in counts.items() if count)
+    return f"Recent frames ({len(frames)}{': ' + flagged if flagged else ''})"
 
 
 def _seconds(value: object) -> Text:

@@ -9,10 +9,11 @@ while the night has no science yet.
 
 from __future__ import annotations
 
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import Static
 
 from dataman.ipc.protocol_snapshot import SetupEntry
+from dataman.tui.markup import lines, markup
 from dataman.tui.model import ServiceView
 
 
@@ -26,23 +27,26 @@ class SetupChecklist(Static):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "Setups tonight"
-        self._text = ""
+        self._text: Content | None = None
 
     def show(self, view: ServiceView) -> None:
         self.display = bool(view.setups)
-        text = "\n".join(entry_markup(entry) for entry in view.setups)
+        text = lines(entry_markup(entry) for entry in view.setups)
         if text != self._text:
             self._text = text
             self.update(text)
 
 
-def entry_markup(entry: SetupEntry) -> str:
-    """The label, then the counts and the verdict (``no arcs yet`` in the warning colour)."""
+def entry_markup(entry: SetupEntry) -> Content:
+    """The label, then the counts and the verdict (``no arcs yet`` in the warning colour).
+    Grating, filter and mask names come from headers: they are shown as written."""
     counts = (f"{entry.objects} OBJECT, {entry.biases} BIAS, {entry.flats} FLAT, "
               f"{entry.comps} COMP")
-    label = escape(f"{entry.instrument} {entry.grating} {entry.filter} / {entry.mask} / "
-                   f"{entry.binning} {entry.roi}")
+    label = (f"{entry.instrument} {entry.grating} {entry.filter} / {entry.mask} / "
+             f"{entry.binning} {entry.roi}")
     if entry.missing:
-        verdict = f"[bold $text-warning]no {escape(' or '.join(entry.missing))} yet[/]"
-        return f"[bold $text-warning]✘[/] {label}\n  {counts}: {verdict}"
-    return f"[$text-success]✔[/] {label}\n  [$text-muted]{counts}: complete[/]"
+        return markup("[bold $text-warning]✘[/] $label\n  $counts: "
+                      "[bold $text-warning]no $missing yet[/]", label=label, counts=counts,
+                      missing=" or ".join(entry.missing))
+    return markup("[$text-success]✔[/] $label\n  [$text-muted]$counts: complete[/]",
+                  label=label, counts=counts)

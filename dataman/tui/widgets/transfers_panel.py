@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import Static
 
 from dataman.ipc.protocol_snapshot import Transfers
 from dataman.tui.format import duration, size
+from dataman.tui.markup import lines as join_lines
+from dataman.tui.markup import markup
 from dataman.tui.model import ServiceView
 
 
@@ -27,32 +29,34 @@ class TransfersPanel(Static):
         transfers = view.transfers
         if not transfers:
             self._text = "[$text-muted]no transfer information[/]"
-            self.update(self._text)
+            self.update(markup(self._text))
             return
-        repo = escape(transfers.repo_dir or "repoDir")
+        repo = transfers.repo_dir or "repoDir"
         if transfers.repo_reachable:
-            lines = [f"staging {repo} [bold $text-success]reachable[/]"]
+            lines = [markup("staging $repo [bold $text-success]reachable[/]", repo=repo)]
         else:
-            reason = escape(transfers.repo_reason or "unreachable")
-            lines = [f"staging {repo} [bold $text-error]UNREACHABLE[/]",
-                     f"  [$text-error]{reason}[/]"]
-        lines.append(f"free    proc {size(transfers.proc_free)}  "
-                     f"repo {size(transfers.repo_free)}")
+            lines = [markup("staging $repo [bold $text-error]UNREACHABLE[/]", repo=repo),
+                     markup("  [$text-error]$reason[/]",
+                            reason=transfers.repo_reason or "unreachable")]
+        lines.append(markup(f"free    proc {size(transfers.proc_free)}  "
+                            f"repo {size(transfers.repo_free)}"))
         for channel, name in sorted(transfers.last.items()):
-            lines.append(f"[$text-muted]{escape(channel)}.new[/] {escape(name)}")
+            lines.append(markup("[$text-muted]$channel.new[/] $name", channel=channel,
+                                name=name))
         lines.append(self._awaiting(transfers, now))
-        text = "\n".join(lines)
-        if text != self._text:  # free space is sent every second, mostly unchanged as shown
-            self._text = text
+        text = join_lines(lines)
+        if text.markup != self._text:  # free space is sent every second, mostly unchanged
+            self._text = text.markup
             self.update(text)
 
     @staticmethod
-    def _awaiting(transfers: Transfers, now: float) -> str:
+    def _awaiting(transfers: Transfers, now: float) -> Content:
         waiting = transfers.awaiting_delivery
         if not waiting:
-            return "[$text-muted]nothing waiting for delivery[/]"
+            return markup("[$text-muted]nothing waiting for delivery[/]")
         text = f"[$text-warning]{len(waiting)} waiting for delivery[/]"
         retry = transfers.next_retry_at
         if retry is not None:
             text += f", next try in {duration(max(0.0, retry - now))}"
-        return text + ": " + escape(", ".join(waiting[:3])) + (" …" if len(waiting) > 3 else "")
+        return markup(text + ": $names",
+                      names=", ".join(waiting[:3]) + (" …" if len(waiting) > 3 else ""))

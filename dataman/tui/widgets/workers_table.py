@@ -64,7 +64,7 @@ class WorkersTable(LiveTable):
                 "state": Text(state,
                               style=palette.rich_style(variables, palette.WORKER.get(state))),
                 "frame": Text(short_name(worker.frame) if busy else ""),
-                "step": (worker.step or "") if busy else "",
+                "step": Text(worker.step or "") if busy else "",
                 "for": since(worker.step_started, now) if busy else "",
                 "cpu": "-" if cpu is None else f"{cpu:.0f}%", "mem": size(worker.rss),
                 "done": str(worker.frames_done)}
