@@ -12,7 +12,7 @@ NOW = 1767064366.0
 def header_state(**service: object) -> str:
     view = ServiceView()
     view.attach(pf.snapshot(service=pf.service_info(started_at=NOW - 60, **service)))
-    return StatusHeader._state(view, NOW, compact=False)
+    return StatusHeader()._state(view, NOW, compact=False).plain
 
 
 def test_a_shadow_run_without_udp_is_marked_in_the_header():
