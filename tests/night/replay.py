@@ -191,19 +191,24 @@ class NightReplay:
                                lambda: self.mounts.release(repo))
 
     def _outage_mid_write(self, what: str, fail, repair) -> None:
-        """A full blue and red frame; the blue one's worker is held in its write while
-        the disk goes, then let go; the disk returns after ``plan.outage`` seconds."""
+        """A full blue and red frame; both workers are held once their copies into repoDir
+        are open while the disk goes, then let go; the disk returns after ``plan.outage``
+        seconds. (Both: a copy opened between the two steps of a read-only bind mount
+        would make the remount busy.)"""
         written = [self.frame(channel, SCIENCE[0], full=True, aside=True)
                    for channel in CHANNELS]
         blue, red = (self.place(path) for path in written)
         point = f"temporary.{self.service.config.paths.repo_dir.name}"
-        self.service.hold(blue.name, point)
+        for path in (blue, red):
+            self.service.hold(path.name, point)
         self.send(blue, red)
-        pid = self.service.wait_held(blue.name, point)
+        held = [self.service.wait_held(path.name, point) for path in (blue, red)]
+        pid = held[0]
         try:
             fail()
         finally:
-            self.service.release(pid)
+            for worker in held:
+                self.service.release(worker)
         self.service.wait_states([blue.name], "processed", timeout=60)
         time.sleep(self.plan.outage)  # the length of the outage is the scenario's
         repair()

@@ -19,7 +19,7 @@ def night(service_factory):
     service = service_factory(workers={"count": 2, "slots": 3},
                               service={"scanInterval": 1, "deliveryRetryMax": 1,
                                        "waitForWrite": 3})
-    mounts = Mounts()
+    mounts = Mounts(strict=True)  # once it can mount, a refused mount fails the night
     probe = service.folder / "probe"
     probe.mkdir()
     replay = NightReplay(service, NightPlan(), mounts if mounts.try_read_only(probe) else None)

@@ -13,14 +13,22 @@ import pytest
 
 
 class Mounts:
-    def __init__(self) -> None:
+    """Mounts a test makes and releases. ``strict``: a mount refused is a failure, not a
+    skip (for a test that has already found that it can mount, such as the night replay,
+    where a skip in the middle would hide the rest of the night)."""
+
+    def __init__(self, *, strict: bool = False) -> None:
         self.mounted: list[Path] = []
+        self.strict = strict
 
     def _run(self, *args: str) -> None:
         result = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
         if result.returncode:
-            pytest.skip(f"cannot mount here ({result.stderr.strip() or result.returncode}): "
-                        "needs root and a kernel that allows mounts in this container")
+            why = f"mount {' '.join(args)}: {result.stderr.strip() or result.returncode}"
+            if self.strict:
+                raise AssertionError(why)
+            pytest.skip(f"cannot mount here ({why}): needs root and a kernel that allows "
+                        "mounts in this container")
 
     def tmpfs(self, where: Path, size: str, *, read_only: bool = False) -> Path:
         """A fresh tmpfs of ``size`` (e.g. ``1m``) over ``where``."""
