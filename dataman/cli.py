@@ -28,7 +28,8 @@ COMMANDS = {
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every subcommand, or of ``command`` alone when it names one."""
     parser = argparse.ArgumentParser(
-        prog="dataman", description="MODS data manager: raw Archon frames to archive-ready files.")
+        prog="dataman", description="MODS data manager: raw Archon frames to archive-ready files.",
+        epilog="The live console is a separate command: dataman-console (see its --help).")
     parser.add_argument("--version", action="version", version=f"dataman {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():

@@ -15,7 +15,8 @@ from tests.conftest import REPO
 
 #: The pages whose links are checked.
 PAGES = sorted({REPO / "README.md", REPO / "CHANGELOG.md", REPO / "systemd" / "README.md",
-                REPO / "dataman" / "tui" / "README.md", *(REPO / "docs").glob("*.md")})
+                REPO / "dataman" / "tui" / "README.md", REPO / "benchmarks" / "README.md",
+                *(REPO / "docs").glob("*.md")})
 #: ``[text](target)`` and ``![alt](target)``; a title after the target is allowed.
 LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 #: Not part of the repository: tools' folders, the venv, build output, demo data.

@@ -12,9 +12,10 @@ import time
 from dataclasses import dataclass, field
 
 from dataman.batch.task import DONE, FAILED, REDONE, REFUSED, SKIPPED, Outcome
+from dataman.core.errors import EXIT_INTERRUPTED as EXIT_INTERRUPTED  # re-exported
 
 #: Exit status: every frame fine; some frame failed or was refused; interrupted by ctrl+c.
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 @dataclass

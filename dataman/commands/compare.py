@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from dataman.commands.report import _night
+from dataman.commands.arguments import night
 from dataman.core.compare import ABSENT, Comparison, compare_folders, frame_names
 
 #: Longest keyword value shown in a table cell.
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("old", type=Path, metavar="OLD_DIR",
                         help="the reference outputs (its procDir, or /newdata)")
     parser.add_argument("new", type=Path, metavar="NEW_DIR", help="this dataMan's procDir")
-    parser.add_argument("--night", type=_night, default=None, metavar="YYYYMMDD",
+    parser.add_argument("--night", type=night, default=None, metavar="YYYYMMDD",
                         help="only this observing night's frames (and its subfolder)")
     parser.add_argument("--rtol", type=float, default=0.0,
                         help="relative tolerance for numbers, keywords and pixels (default 0)")

@@ -27,13 +27,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from dataman.commands.arguments import count_of
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.demo_progress import Display, Tally, follow, open_display, summary_lines
 from dataman.commands.send import WILDCARDS
 from dataman.core.config import Config
-from dataman.core.errors import DataManError
+from dataman.core.errors import EXIT_INTERRUPTED, DataManError
 from dataman.core.geometry import ROI_MODES
-from dataman.core.names import RAW_NAME
+from dataman.core.names import LAST_NUMBER, RAW_NAME
 from dataman.core.nightlog import default_hostid, night_log_path, observing_date
 from dataman.ipc.connection import ControlConnection
 from dataman.ipc.control import (
@@ -57,8 +58,6 @@ READY_TIMEOUT = 30.0
 #: Allowed per frame before the demo gives up (a full frame takes about a second).
 FRAME_TIMEOUT = 30.0
 POLL = 0.05  # seconds between looks at a starting service
-EXIT_INTERRUPTED = 130
-LAST_NUMBER = 9999  # azcam numbers frames with four digits
 
 
 class DemoFailed(DataManError):
@@ -71,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Start dataman run on the configuration (or use the one already "
         "running), play the camera: write frames into dataDir at a cadence and send "
         "'proc' for each, follow the service until every frame is delivered, summarise.")
-    parser.add_argument("--frames", type=_count, default=6, help="number of frames (default 6)")
+    parser.add_argument("--frames", type=count_of("frames"), default=6,
+                        help="number of frames (default 6)")
     parser.add_argument("--cadence", type=_seconds, default=1.0, metavar="SECONDS",
                         help="start a frame every SECONDS (default 1)")
     parser.add_argument("--roi", choices=tuple(ROI_MODES), default=None,
@@ -322,11 +322,6 @@ def _night_log(config: Config) -> Path:
                           night)
 
 
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _seconds(text: str) -> float:

@@ -16,12 +16,12 @@ import importlib.util
 import logging
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from dataman.batch.runners import ClusterUnavailable
 from dataman.batch.session import Options, reprocess
 from dataman.batch.tally import EXIT_INTERRUPTED
+from dataman.commands.arguments import count_of, night
 from dataman.commands.beside_service import jobs_beside_service
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.logs import setup_logging
@@ -45,14 +45,14 @@ def register(subparsers) -> None:
                         help="a raw frame (<chan>.<YYYYMMDD>.<NNNN>.fits) or a folder walked "
                              "for raw frames")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
+    where.add_argument("-j", "--jobs", type=count_of("processes"), default=None, metavar="N",
                        help="worker processes on this machine (default: the cores, "
                             f"{_cores()} here; 1 while this configuration's service runs)")
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the frames on the Dask cluster of this scheduler, e.g. "
                             "tcp://head:8786 (every worker must see the same paths; needs "
                             f"{INSTALL_DASK})")
-    parser.add_argument("--night", dest="nights", action="append", type=_night, default=[],
+    parser.add_argument("--night", dest="nights", action="append", type=night, default=[],
                         metavar="YYYYMMDD",
                         help="only frames of this night (repeat for more nights)")
     parser.add_argument("--force", action="store_true",
@@ -93,21 +93,4 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (1 or more)")
-    return value
 
-
-def _night(text: str) -> str:
-    try:
-        datetime.strptime(text, "%Y%m%d")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a night (YYYYMMDD)") from None
-    if len(text) != 8:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a night (YYYYMMDD)")
-    return text

@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dataman.commands.arguments import count_of, night
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.core.nightlog import observing_date
 from dataman.service.journal import JournalError
@@ -30,7 +31,7 @@ def register(subparsers) -> None:
                     "night, each amplifier's bias and noise, a table of every frame with its "
                     "quality and thumbnail. By default beside the night log, "
                     "<logDir>/<hostid>dm.<night>.html.")
-    parser.add_argument("--night", type=_night, default=None, metavar="YYYYMMDD",
+    parser.add_argument("--night", type=night, default=None, metavar="YYYYMMDD",
                         help="observing night (default: the current one, so far)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE",
                         help="write the page here instead")
@@ -38,7 +39,7 @@ def register(subparsers) -> None:
                         help="instead, the detector trend over the nights to --night: each "
                              "amplifier's bias and noise and the CCD temperature, nightly "
                              "medians with the bands, <logDir>/<hostid>dm.trend.<night>.html")
-    parser.add_argument("--nights", type=_count, default=30, metavar="N",
+    parser.add_argument("--nights", type=count_of("nights"), default=30, metavar="N",
                         help="with --trend: how many nights (default 30)")
     add_config_option(parser)
     parser.set_defaults(func=run)
@@ -82,17 +83,4 @@ def _trend(written, nights: int, started: float) -> int:
     return 0
 
 
-def _count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a number of nights (1 or more): {text!r}")
-    return int(text)
 
-
-def _night(text: str) -> str:
-    try:
-        if not (len(text) == 8 and text.isdigit()):
-            raise ValueError(text)
-        datetime.strptime(text, "%Y%m%d")
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a night YYYYMMDD: {text!r}") from None
-    return text

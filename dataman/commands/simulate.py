@@ -31,23 +31,23 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dataman.commands.arguments import count_of, night
 from dataman.commands.common import add_config_option, config_or_exit
 from dataman.commands.send import WILDCARDS, port_number
+from dataman.core.errors import EXIT_INTERRUPTED
 from dataman.core.geometry import ROI_MODES
+from dataman.core.names import INSTRUMENTS, LAST_NUMBER
 from dataman.core.nightlog import observing_date
 from dataman.sim.camera import SendFailed, simulate_camera
-from dataman.sim.frames import INSTRUMENTS, FrameSpec, raw_name
+from dataman.sim.frames import FrameSpec
 from dataman.sim.night import PLANS, channel_exposures
 from dataman.sim.readout import BINNINGS
 
-LAST_NUMBER = 9999
 #: Hours local time is behind UTC when no configuration is read: Arizona, the default of [site].
 DEFAULT_UTC_OFFSET = 7.0
 #: ``--send`` without a value: the address comes from ``[server]`` of the configuration.
 #: Not a string (argparse would pass it through ``type``); port 0 is never a parsed one.
 FROM_CONFIG = ("[server]", 0)
-#: Exit status after Ctrl-C, as a shell reports a command ended by SIGINT.
-EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,9 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write synthetic MODS raw frames, laid out as azcam writes them, into "
         "<out>/<chan>/<name> as the camera server would.",
     )
-    parser.add_argument("--count", type=_positive, default=3, help="frames to write (default 3)")
+    parser.add_argument("--count", type=count_of("frames"), default=3,
+                        help="frames to write (default 3)")
     parser.add_argument(
-        "--night", type=_night, default=None,
+        "--night", type=night, default=None,
         help="observing night YYYYMMDD used in file names (default: tonight's, the UTC date "
              "or from local noon on the next one; local time from [site] utcOffset of the "
              "configuration when one is read, else UTC-7)",
@@ -168,20 +169,8 @@ def frame_specs(args: argparse.Namespace, night: str) -> Iterator[FrameSpec]:
         )
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
-def _night(text: str) -> str:
-    try:
-        raw_name(INSTRUMENTS[0], text, 0)
-        datetime.strptime(text, "%Y%m%d")
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"not a night YYYYMMDD: {text!r}") from error
-    return text
 
 
 def _address(text: str) -> tuple[str, int]:

@@ -5,6 +5,10 @@ journal record and a log line. Nothing in ``dataman.core`` swallows them.
 """
 
 
+#: Exit status after ctrl+c, as a shell reports a command ended by SIGINT (128 + 2).
+EXIT_INTERRUPTED = 130
+
+
 class DataManError(Exception):
     """Base class of every failure dataMan reports by name."""
 

@@ -70,14 +70,6 @@ class UniqnameRegistry:
             return None
         return text or None
 
-    def owner_of(self, uniqname: str) -> str | None:
-        """The raw frame ``uniqname`` was given to, if this installation gave it."""
-        try:
-            text = self._name_marker(uniqname).read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        return text or None
-
     def assign(self, raw_name: str, instrument: str, when: datetime,
                taken: Callable[[str], bool] = lambda name: False) -> str:
         """The frame's UNIQNAME: the one it was given before, else a new one claimed now.

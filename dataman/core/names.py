@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
+#: The highest frame number of a night: azcam numbers frames with four digits.
+LAST_NUMBER = 9999
 #: A raw frame name as azcam writes it: ``mods1b.20251230.0012.fits``.
 RAW_NAME = re.compile(r"^(mods[12][br])\.([0-9]{8})\.([0-9]{4,})\.fits\Z")
 #: Any dataMan file name: raw names and UNIQNAMEs (``mods1b.20251230.031245_2.fits``).

@@ -32,13 +32,13 @@ import numpy as np
 from astropy.io import fits
 
 from dataman.core.geometry import AMPLIFIERS
+from dataman.core.names import INSTRUMENTS as INSTRUMENTS  # re-exported for the simulator
 from dataman.sim.azcam_header import KeywordGroup, extension_cards, make_card, primary_header
 from dataman.sim.observation import archon_status, observation_groups
 from dataman.sim.readout import ReadoutMode
 from dataman.sim.scenes import FAULTS, Exposure, scene
 from dataman.sim.setups import RED, channel_of, default_exptime, kind_of
 
-INSTRUMENTS = ("MODS1B", "MODS1R", "MODS2B", "MODS2R")
 #: Bias level of each amplifier (DN); distinct so a swapped quadrant is visible in its overscan.
 DEFAULT_BIAS = {"IM1": 1011.0, "IM2": 1233.0, "IM3": 1467.0, "IM4": 1702.0}
 #: Read noise of each amplifier (DN), as the overscan shows it.

@@ -158,7 +158,7 @@ def test_night_selects_frames_and_says_what_it_passed_over(config):
 
     bad = run_dataman("process", "--night", "2025-12-31", wanted, "-c", config.source)
     assert bad.returncode == 2
-    assert "'2025-12-31' is not a night (YYYYMMDD)" in bad.stderr
+    assert "not a night YYYYMMDD: '2025-12-31'" in bad.stderr
 
 
 def test_no_deliver_writes_procdir_only_and_a_later_run_delivers_the_same_file(config):

@@ -90,7 +90,7 @@ def test_the_trend_of_nights_without_frames_exits_3(config: Config):
     assert run.returncode == 3
     assert "no checked frames in the 30 nights to 20251230" in run.stderr
     bad = run_dataman("report", "--trend", "--nights", "0", "-c", config.source)
-    assert bad.returncode == 2 and "not a number of nights (1 or more): '0'" in bad.stderr
+    assert bad.returncode == 2 and "'0' is not a number of nights (1 or more)" in bad.stderr
 
 
 @pytest.mark.slow
