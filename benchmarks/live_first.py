@@ -23,6 +23,7 @@ order of sending, so ``<CHAN>.new`` is never asked to go backwards.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -183,6 +184,7 @@ def measure(work: Path, live_frames: int, backlog: int, reprocessed: int) -> lis
             raise RuntimeError(f"dataman run did not stop cleanly:\n{service.stderr()}")
     finally:
         service.cleanup()
+        shutil.rmtree(service.folder, ignore_errors=True)  # its folder under /tmp
     return phases
 
 
