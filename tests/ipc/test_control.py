@@ -308,12 +308,11 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
             stuck = await StuckClient.subscribe(sock_path)
             console = await ControlConnection.open(sock_path)
             await console.request("subscribe")
-            slowest = 0.0
+            # publish is synchronous: were it to wait for the stuck client, this loop
+            # would never end (the suite's timeout); the stuck client never reads.
             for n in range(1000):  # 10 MB in total
-                begun = time.perf_counter()
                 server.publish("frame", {"n": n, "pad": PAD})
                 server.publish("workers", {"n": n, "pad": PAD})
-                slowest = max(slowest, time.perf_counter() - begun)
                 if n % 10 == 0:
                     await asyncio.sleep(0)
             reply = await asyncio.to_thread(request, sock_path, "snapshot")
@@ -326,12 +325,9 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
                         frames.append(event["data"]["n"])
             await console.close()
             stuck.sock.close()
-            return slowest, reply, frames
+            return reply, frames
 
-    slowest, reply, frames = asyncio.run(scenario())
-    # Publishing never waits for the stuck client (which would be forever); milliseconds
-    # on a quiet machine, and the bound only tells blocking apart from a busy one.
-    assert slowest < 1.0, f"publish took {slowest:.3f} s"
+    reply, frames = asyncio.run(scenario())
     assert reply == SNAPSHOT
     assert frames == list(range(1000))
 
@@ -451,7 +447,7 @@ def test_request_to_a_silent_service_gives_up_after_the_timeout(sock_path: Path)
         begun = time.monotonic()
         with pytest.raises(ControlUnavailable, match=r"^no reply within 0.3 s$"):
             request(sock_path, "snapshot", timeout=0.3)
-        assert 0.3 <= time.monotonic() - begun < 5  # waited its timeout, and not forever
+        assert time.monotonic() - begun >= 0.3  # it waited its whole timeout
 
 
 def test_request_to_a_service_that_hangs_up_says_so(sock_path: Path):

@@ -117,7 +117,7 @@ def test_control_socket_abuse(service_factory, campaign):
                       "service not blocked, frames delivered, health answers",
                       f"30 frames delivered while it sat; health exit {health.returncode} in "
                       f"{health_time:.2f} s", tally,
-                      tally.delivered == 30 and health.returncode in (0, 1) and health_time < 10)
+                      tally.delivered == 30 and health.returncode in (0, 1))
     campaign.conclude("control: a second console", "both get every event",
                       f"consoles saw {seen[0]} and {seen[1]} of 30 frame events",
                       campaign.count(service, []), seen == [30, 30])

@@ -56,12 +56,12 @@ def test_health_answers_when_the_service_hangs(service_factory):
     service = service_factory().start()
     os.kill(service.process.pid, signal.SIGSTOP)
     try:
-        status, line, elapsed = health(service)
+        status, line, _ = health(service)
     finally:
         os.kill(service.process.pid, signal.SIGCONT)
+    # A warning once the reply timed out, not a hang (health's own run is bounded by a
+    # deadline); how fast it answers is bench_service.py's measurement.
     assert status == 1 and "not answering" in line, line
-    # A warning after the 0.5 s reply timeout, not a hang; how fast is a benchmark's question.
-    assert elapsed < 10, f"{elapsed:.2f} s (includes starting Python)"
 
 
 def test_health_warns_while_a_killed_worker_has_no_working_replacement(service_factory):
