@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -159,6 +160,21 @@ def browse(page: Path, *options: str, profile: Path) -> subprocess.CompletedProc
         capture_output=True, text=True, check=False, timeout=180, stdin=subprocess.DEVNULL)
 
 
+def screenshot(page: Path, tmp_path: Path, size: tuple[int, int],
+               keep_as: str | None = None) -> Image.Image:
+    """Headless Chromium's picture of ``page`` at ``size``; with ``keep_as``, also kept in
+    ``$DATAMAN_KEEP_SCREENSHOTS`` (when set) for a person to look at."""
+    shot = tmp_path / "shot.png"
+    run = browse(page, f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
+                 profile=tmp_path / "profile")
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    keep = os.environ.get("DATAMAN_KEEP_SCREENSHOTS")
+    if keep and keep_as:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / keep_as).write_bytes(shot.read_bytes())
+    return png_of("data:image/png;base64," + base64.b64encode(shot.read_bytes()).decode())
+
+
 @pytest.mark.slow
 def test_chromium_loads_the_page_with_every_row_and_no_broken_image(config: Config,
                                                                      tmp_path: Path):
@@ -171,10 +187,6 @@ def test_chromium_loads_the_page_with_every_row_and_no_broken_image(config: Conf
     assert len(page.images) == 3 + 60
     for source in page.images:
         png_of(source)
-    shot = tmp_path / "report.png"
-    run = browse(written.path, f"--screenshot={shot}", "--window-size=1280,2000",
-                 profile=tmp_path / "profile")
-    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
-    image = png_of("data:image/png;base64," + base64.b64encode(shot.read_bytes()).decode())
+    image = screenshot(written.path, tmp_path, (1280, 2000))
     assert image.size == (1280, 2000)
     assert len(np.unique(np.asarray(image.convert("L")))) > 50  # drawn, not a blank page

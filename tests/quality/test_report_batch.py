@@ -4,7 +4,6 @@ and the page as headless Chromium draws it."""
 
 from __future__ import annotations
 
-import base64
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from dataman.core.config import Config
 from dataman.service.report import report_path
 from dataman.sim.frames import DEFAULT_START
 from tests.conftest import make_frame
-from tests.quality.test_report import Page, browse, png_of, run_dataman
+from tests.quality.test_report import Page, browse, run_dataman, screenshot
 
 NIGHT = "20251230"
 #: number: (kind, defects); 4 is cut short after it is written, so it fails.
@@ -75,13 +74,5 @@ def test_chromium_draws_the_report_of_a_reprocessed_night(config: Config, tmp_pa
     dom = browse(page, "--dump-dom", profile=tmp_path / "profile")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert len(Page(dom.stdout).rows) == 4
-    shot = tmp_path / "report.png"
-    run = browse(page, f"--screenshot={shot}", "--window-size=1280,2400",
-                 profile=tmp_path / "profile")
-    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
-    image = png_of("data:image/png;base64," + base64.b64encode(shot.read_bytes()).decode())
+    image = screenshot(page, tmp_path, (1280, 2400), keep_as="reprocessed-night.png")
     assert image.size == (1280, 2400)
-    keep = Path(__import__("os").environ.get("DATAMAN_KEEP_SCREENSHOTS", ""))
-    if keep.name:  # for a person to look at
-        keep.mkdir(parents=True, exist_ok=True)
-        (keep / "reprocessed-night.png").write_bytes(shot.read_bytes())

@@ -4,7 +4,6 @@ and the page as headless Chromium draws it."""
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from dataman.core.config import Config
 from dataman.service.journal import FrameFacts, Journal
 from dataman.service.report import write_report
-from tests.quality.test_report import browse, png_of
+from tests.quality.test_report import browse, screenshot
 
 NIGHT = "20251230"
 WIDE, NARROW = "LS5x60x1.0", "LS5x60x0.6"
@@ -84,11 +83,7 @@ def test_chromium_draws_the_checklist_with_the_setup_flagged(config, tmp_path: P
     dom = browse(written.path, "--dump-dom", profile=tmp_path / "profile")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert '<tr class="missing"><td class="name">MODS1B G400L Clear / LS5x60x0.6' in dom.stdout
-    shot = tmp_path / "report.png"
-    run = browse(written.path, f"--screenshot={shot}", "--window-size=1280,900",
-                 profile=tmp_path / "profile")
-    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
-    image = png_of("data:image/png;base64," + base64.b64encode(shot.read_bytes()).decode())
+    image = screenshot(written.path, tmp_path, (1280, 900))
     pixels = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
     flagged_red = (pixels[:, 0] > 170) & (pixels[:, 1] < 60) & (pixels[:, 2] < 60)
     row_tint = (pixels == (0xfd, 0xec, 0xec)).all(axis=1)

@@ -4,7 +4,6 @@ and the page as headless Chromium draws it."""
 
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from dataman.core.config import Config
 from dataman.core.quality import AmpQuality, QualityReport
 from dataman.service.journal import FrameFacts, Journal
 from dataman.service.summary import night_window
-from tests.quality.test_report import Page, browse, png_of, run_dataman
+from tests.quality.test_report import Page, browse, png_of, run_dataman, screenshot
 
 #: Night → IM3's read noise that night (it grows: the question the trend answers) and the
 #: CCD temperature. 20251228 was only reprocessed; 20251226 has no frame.
@@ -103,13 +102,5 @@ def test_chromium_draws_the_trend(config: Config, tmp_path: Path):
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert len(Page(dom.stdout).images) == 1
     png_of(Page(dom.stdout).images[0])
-    shot = tmp_path / "trend.png"
-    run = browse(page, f"--screenshot={shot}", "--window-size=1280,1400",
-                 profile=tmp_path / "profile")
-    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
-    image = png_of("data:image/png;base64," + base64.b64encode(shot.read_bytes()).decode())
+    image = screenshot(page, tmp_path, (1280, 1400), keep_as="trend.png")
     assert image.size == (1280, 1400)
-    keep = Path(__import__("os").environ.get("DATAMAN_KEEP_SCREENSHOTS", ""))
-    if keep.name:  # for a person to look at
-        keep.mkdir(parents=True, exist_ok=True)
-        (keep / "trend.png").write_bytes(shot.read_bytes())
