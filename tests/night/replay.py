@@ -75,8 +75,6 @@ class NightReplay:
     events: list[Event] = field(default_factory=list)
     requested: list[str] = field(default_factory=list)
     corrupt: list[str] = field(default_factory=list)
-    #: Median latency of the live frames sent during the catch-up, and the steady one.
-    live_latency: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         offset = self.service.config.site.utc_offset
@@ -266,11 +264,11 @@ class NightReplay:
         steady = [row["delivered_at"] - row["requested_at"] for row in rows.values()
                   if row["source"] == "datagram" and row["delivered_at"] and row["roi"] ==
                   "1kx1k" and row["binning"] == "1x1" and row["name"] not in dict(live)]
-        self.live_latency = (median(during), median(steady) if steady else float("nan"))
+        steady_median = median(steady) if steady else float("nan")
         self.note("catch-up with live frames", f"{len(backlog)} frames found by the scan; "
                   f"live frames sent with {', '.join(str(b) for _, b in live)} catch-up "
                   f"frames not yet done took {fmt_seconds(during)} against a steady "
-                  f"{self.live_latency[1]:.2f} s (median of {len(steady)})")
+                  f"{steady_median:.2f} s (median of {len(steady)})")
         self.consoles.start()
 
     def proc_dir_fills(self) -> None:
