@@ -69,6 +69,8 @@ class ProcessingConfig:
 class WorkersConfig:
     count: int
     slots: int
+    #: The readout window (``ROI_MODES``) each slot is sized for, unbinned.
+    slot_size: str
     job_timeout: float
     recycle_after: int
     live_reserve: int

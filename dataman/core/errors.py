@@ -29,6 +29,10 @@ class BadFrame(FrameError):
     """The file is not a MODS raw frame: not FITS, missing extensions, wrong shapes or types."""
 
 
+class FrameTooLarge(BadFrame):
+    """The frame does not fit the buffer it was given (a slot sized by ``[workers] slotSize``)."""
+
+
 class BadHeader(FrameError):
     """A header value needed to process the frame is missing or absurd."""
 

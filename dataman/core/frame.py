@@ -25,7 +25,7 @@ from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
 from dataman.core.blocks import BLOCK, padded
-from dataman.core.errors import BadFrame, FrameIncomplete
+from dataman.core.errors import BadFrame, FrameIncomplete, FrameTooLarge
 from dataman.core.geometry import AMPLIFIERS
 
 EXPECTED_BZERO = 32768
@@ -76,7 +76,7 @@ def read_frame(path: str | os.PathLike[str], buffer: memoryview | None = None) -
     if buffer is None:
         buffer = memoryview(bytearray(4 * block_size))
     elif len(buffer) < 4 * block_size:
-        raise BadFrame(f"{path.name}: frame needs {4 * block_size} bytes, buffer holds "
+        raise FrameTooLarge(f"{path.name}: frame needs {4 * block_size} bytes, buffer holds "
                        f"{len(buffer)}")
     amps = []
     with open(path, "rb", buffering=0) as stream:

@@ -26,7 +26,7 @@ from dataman.core.config import Config
 from dataman.core.dates import fix_date_time
 from dataman.core.detsec import fix_detsec
 from dataman.core.earlier import uniqname_in
-from dataman.core.errors import BadFrame, DeliveryFailed
+from dataman.core.errors import DeliveryFailed, FrameTooLarge
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
 from dataman.core.holds import hold_point
@@ -146,7 +146,8 @@ def merged_buffer(buffers: Buffers | None, readout: Readout) -> np.ndarray | Non
     shape = merged_shape(readout)
     count = shape[0] * shape[1]
     if len(buffers.merged) < 4 * count:
-        raise BadFrame(f"merged image {shape} does not fit the {len(buffers.merged)}-byte buffer")
+        raise FrameTooLarge(f"merged image {shape} does not fit the {len(buffers.merged)}-byte"
+                            " buffer")
     return np.frombuffer(buffers.merged, dtype=">f4", count=count).reshape(shape)
 
 
@@ -157,8 +158,20 @@ def prepare(path: Path, config: Config, result: FrameResult,
     ``trend`` is the night's bias trend so far (the previous frame's
     ``result.trend``); the one with this frame added is left in ``result.trend``.
     """
-    with timed(result, "read"):
-        frame = read_frame(path, buffers.raw if buffers else None)
+    try:
+        with timed(result, "read"):
+            frame = read_frame(path, buffers.raw if buffers else None)
+        return _prepare(frame, config, result, buffers, trend)
+    except FrameTooLarge as error:  # only a service whose slots were made small
+        # The same exception, reworded: a new one would keep this one's traceback, and
+        # with it views of the slot, alive as its context (ipc/mappings.py clears one).
+        error.args = (f"{error}: the frame is larger than [workers] slotSize = "
+                      f"{config.workers.slot_size} allows",)
+        raise
+
+
+def _prepare(frame: RawFrame, config: Config, result: FrameResult, buffers: Buffers | None,
+             trend: BiasTrend | None) -> PreparedFrame:
     with timed(result, "fixes"):
         readout, instrument, warnings = fix_headers(frame, config)
     result.warnings += warnings

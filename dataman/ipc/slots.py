@@ -47,7 +47,7 @@ from typing import Any
 
 from dataman.core.blocks import padded
 from dataman.core.errors import DataManError
-from dataman.core.geometry import DETECTOR_COLUMNS, DETECTOR_ROWS, OVERSCAN_COLUMNS
+from dataman.core.geometry import OVERSCAN_COLUMNS, ROI_MODES
 
 SHM_DIR = Path("/dev/shm")
 PREFIX = "dataman-"
@@ -71,8 +71,16 @@ class FrameBudget:
     @classmethod
     def largest(cls) -> FrameBudget:
         """The full-frame, unbinned readout: the biggest frame MODS can send."""
-        columns, rows = DETECTOR_COLUMNS // 2 + OVERSCAN_COLUMNS, DETECTOR_ROWS // 2
-        return cls(4 * padded(columns * rows * 2), DETECTOR_ROWS * DETECTOR_COLUMNS * 4)
+        return cls.of_window("full")
+
+    @classmethod
+    def of_window(cls, roi: str) -> FrameBudget:
+        """The unbinned readout of window ``roi`` (``full``, ``4kx3k``, ``3kx3k``, ``1kx1k``):
+        each amplifier reads a quarter of the window plus its overscan columns, 16-bit;
+        the merged image is the window in float32. Binned frames of it need less."""
+        window_columns, window_rows = ROI_MODES[roi]
+        columns, rows = window_columns // 2 + OVERSCAN_COLUMNS, window_rows // 2
+        return cls(4 * padded(columns * rows * 2), window_rows * window_columns * 4)
 
     @property
     def merged_offset(self) -> int:

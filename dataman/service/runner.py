@@ -25,7 +25,7 @@ from dataman.ipc.control_server import ControlServer
 from dataman.ipc.datagram import SenderPolicy
 from dataman.ipc.protocol_events import FrameFinished
 from dataman.ipc.protocol_snapshot import FrameEntry
-from dataman.ipc.slots import SlotPool, instance_id, sweep_stale
+from dataman.ipc.slots import FrameBudget, SlotPool, instance_id, sweep_stale
 from dataman.ipc.udp import bind_command_socket
 from dataman.service.control_requests import ControlRequests
 from dataman.service.datagrams import DatagramIntake
@@ -79,7 +79,8 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
                 notifier.send(f"EXTEND_TIMEOUT_USEC={int((REDO_TIMEOUT + 60) * 1e6)}")
                 notifier.status("checking the newest outputs after an unclean stop")
                 verify_after_unclean_stop(config, journal)
-            with SlotPool.create(instance, workers.slots) as slots:
+            budget = FrameBudget.of_window(workers.slot_size)
+            with SlotPool.create(instance, workers.slots, budget) as slots:
                 service = Service(config, journal, slots, notifier)
                 service.sup.notices += notices  # a damaged journal or registry set aside
                 service.scanner.adopt = any(n.startswith("journal") for n in notices)

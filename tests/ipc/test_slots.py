@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import os
@@ -21,7 +22,7 @@ from astropy.io import fits
 
 from dataman.core.buffers import Buffers
 from dataman.core.config import Config, load_config
-from dataman.core.errors import BadFrame
+from dataman.core.errors import BadFrame, FrameTooLarge
 from dataman.core.pipeline import process_frame
 from dataman.ipc.mappings import SlotMappings
 from dataman.ipc.slots import (
@@ -147,6 +148,29 @@ def test_largest_frame_budget() -> None:
     assert budget.merged_size == 3088 * 8292 * 4 == 102_422_784
     assert budget.size == 154_032_384
     assert FrameBudget(10_000, 8_192).merged_offset == 12_288
+
+
+def test_a_smaller_window_budget() -> None:
+    """1kx1k unbinned: each amplifier 512 + 32 overscan columns by 512 rows of int16, padded
+    to 2880-byte FITS blocks (557,056 -> 558,720 bytes); the merged image 1024 x 1024 float32."""
+    budget = FrameBudget.of_window("1kx1k")
+    assert budget.raw_size == 4 * 558_720 == 2_234_880
+    assert budget.merged_offset == 2_236_416  # 546 pages
+    assert budget.merged_size == 1024 * 1024 * 4
+    assert FrameBudget.of_window("full") == FrameBudget.largest()
+
+
+def test_a_frame_larger_than_the_slot_size_fails_naming_the_key(config: Config,
+                                                                 instance: str) -> None:
+    frame = make_frame(config, roi="3kx3k", binning=1)
+    small = dataclasses.replace(config, workers=dataclasses.replace(config.workers,
+                                                                   slot_size="1kx1k"))
+    with SlotPool.create(instance, 1, FrameBudget.of_window("1kx1k")) as pool:
+        ref = pool.acquire()
+        assert ref is not None
+        with pytest.raises(FrameTooLarge, match=r"larger than \[workers\] slotSize = 1kx1k"), \
+                attach(ref) as buffers:
+            process_frame(frame, small, buffers=buffers)
 
 
 def test_slot_ref_json_is_small_and_round_trips() -> None:

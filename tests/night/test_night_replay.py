@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture
 def night(service_factory):
-    service = service_factory(workers={"count": 2, "slots": 3},
+    service = service_factory(workers={"count": 2, "slots": 3, "slotSize": "full"},
                               service={"scanInterval": 1, "deliveryRetryMax": 1,
                                        "waitForWrite": 3})
     mounts = Mounts(strict=True)  # once it can mount, a refused mount fails the night

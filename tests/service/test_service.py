@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_requested_frame_is_processed_delivered_and_logged(service_factory):
-    service = service_factory().start()
+    service = service_factory(workers={"slotSize": "full"}).start()  # a full frame, end to end
     raw = frames(service, 1, roi="full", binning=1)[0]
     service.send(raw)
     service.wait_states([raw.name])
@@ -137,7 +137,7 @@ def test_frames_left_queued_by_a_quit_are_processed_after_the_restart(service_fa
 
 def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(service_factory):
     service = service_factory(workers={"count": 1}).start()
-    raw = frames(service, 1, roi="full", binning=1)[0]
+    raw = frames(service, 1)[0]
     first_pid = service.snapshot()["workers"][0]["pid"]
     service.hold(raw.name, "otm")
     service.send(raw)
@@ -214,7 +214,7 @@ def test_sigterm_stops_cleanly_with_exit_0(service_factory):
 
 def test_a_stop_lets_the_frame_in_progress_finish(service_factory):
     service = service_factory(workers={"count": 1}).start()
-    raw = frames(service, 1, roi="full", binning=1)[0]
+    raw = frames(service, 1)[0]
     service.hold(raw.name, "otm")
     service.send(raw)
     pid = service.wait_held(raw.name, "otm")
@@ -227,7 +227,7 @@ def test_a_stop_lets_the_frame_in_progress_finish(service_factory):
 
 def test_a_stop_timeout_keeps_the_unfinished_frame_for_the_next_start(service_factory):
     service = service_factory(workers={"count": 1}, service={"stopTimeout": 0}).start()
-    raw = frames(service, 1, roi="full", binning=1)[0]
+    raw = frames(service, 1)[0]
     worker = service.snapshot()["workers"][0]["pid"]
     os.kill(worker, signal.SIGSTOP)  # the frame cannot finish in time
     service.send(raw)

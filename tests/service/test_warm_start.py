@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dataman.ipc.slots import FrameBudget
 from tests.service_harness import frames, slot_residency, wait_until
 
 pytestmark = pytest.mark.slow
-SLOT_SIZE = FrameBudget.largest().size
-MAPPED = -(-SLOT_SIZE // 4096) * 4096  # whole pages
+#: The test services' slots ([workers] slotSize = 1kx1k): 546 pages of raw blocks, then the
+#: 1024 x 1024 float32 merged image (1024 pages), all resident.
+MAPPED = (546 + 1024) * 4096
 READY = re.compile(r"worker (\d) started \(pid (\d+)\) in [\d.]+ s "
                    r"\(slots mapped and warm-up [\d.]+ s\)")
 
@@ -52,7 +52,7 @@ def test_each_worker_has_every_slot_mapped_in_full_before_it_is_ready(service_fa
     for worker in service.snapshot()["workers"]:
         assert slot_residency(worker["pid"]) == dict.fromkeys(slots, MAPPED)
     for slot in slots:  # every page allocated by the owner at creation (tmpfs blocks)
-        assert os.stat(f"/dev/shm/{slot}").st_blocks * 512 >= SLOT_SIZE
+        assert os.stat(f"/dev/shm/{slot}").st_blocks * 512 >= MAPPED
 
 
 def test_a_replacement_worker_is_warm_before_it_takes_a_frame(service_factory):
