@@ -13,6 +13,7 @@ children stay in ``tests/reliability``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from dataman.ipc.jobs import (
     JobDone,
     JobFailed,
     Message,
+    StepStarted,
     Stop,
     decode,
 )
@@ -521,3 +523,55 @@ def test_stop_finishes_the_frame_in_progress_and_keeps_queued_frames(bench_of):
         assert len(bench.jobs(worker)) == 1  # nothing new was dispatched while stopping
 
     run(scenario())
+
+
+def test_a_stop_waits_on_the_clock_for_the_frame_in_progress_and_delivers_it(bench_of, caplog):
+    bench = bench_of(service={"stopTimeout": 10})
+
+    async def scenario() -> None:
+        await bench.start()
+        bench.request(NAMES[0])
+        worker = bench.sup.pool.workers[0]
+        stopping = asyncio.create_task(bench.sup.stop())
+        while bench.now < START + 6.0:  # the stop's pauses move the clock: 6 s pass
+            await asyncio.sleep(0)
+        assert not stopping.done() and worker.state is WorkerState.BUSY
+        bench.done(worker)  # the frame ends 6 s into the stop, within stopTimeout
+        await stopping
+        assert bench.state(NAMES[0]) is FrameState.DELIVERED
+        assert bench.now < START + 10.0  # it did not wait for the timeout
+        assert set(bench.slept) == {0.2}  # looked again every 0.2 s, on the injected clock
+        assert [(item.name, item.result) for item in bench.finished] == [(NAMES[0], "ok")]
+        assert not any("still in progress" in r.getMessage() for r in caplog.records)
+        assert worker.state is WorkerState.EXITED and bench.sup.pool.workers == ()
+
+    with caplog.at_level(logging.INFO, logger="dataman"):
+        run(scenario())
+
+
+def test_a_stop_gives_up_at_stop_timeout_on_a_frame_that_never_finishes(bench_of, caplog):
+    bench = bench_of(service={"stopTimeout": 10})
+
+    async def scenario() -> None:
+        await bench.start()
+        bench.request(NAMES[0])
+        bench.request(NAMES[1])
+        worker = bench.sup.pool.workers[0]
+        bench.say(worker, StepStarted(bench.job_of(worker).frame_id, "otm"))
+        await bench.sup.stop()  # the worker never reports: the stop waits 10 s, no more
+        assert bench.now == START + 10.0
+        assert isinstance(worker.writer, FakePipe) and isinstance(worker.writer.sent[-1], Stop)
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == [
+            "stop: mods1b.20251230.0001.fits still in progress after 10 s; stopping anyway",
+            "mods1b.20251230.0001.fits: not finished before the stop; kept for the next start"]
+        record = bench.sup.journal.is_known(NAMES[0])
+        assert record is not None and record.state is FrameState.QUEUED
+        assert record.attempts == 0  # a frame lost to the stop is no failed attempt
+        assert record.reason == ("service stopped: worker 0 (pid 4200) exited with status 0"
+                                 " during otm")
+        assert bench.state(NAMES[1]) is FrameState.QUEUED
+        assert bench.sup.slots.free_count == 1 and bench.sup.pool.workers == ()
+
+    with caplog.at_level(logging.INFO, logger="dataman"):
+        run(scenario())
