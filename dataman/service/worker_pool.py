@@ -124,7 +124,8 @@ class WorkerPool:
         return [worker for worker in self._workers if worker.state is WorkerState.IDLE]
 
     def busy(self) -> list[WorkerHandle]:
-        """The workers with a job in hand."""
+        """The workers at work on a job (one retired by a stop with a job in hand is
+        STOPPING, not busy: it is never given another)."""
         return [worker for worker in self._workers if worker.state is WorkerState.BUSY]
 
     def ready(self) -> bool:
