@@ -1,11 +1,13 @@
-"""The supervisor's side of its worker processes: start, talk to, stop and reap them.
+"""One worker process as the supervisor sees it: start, talk to, stop and reap it.
 
 Each worker is a ``python -m dataman.service.worker`` child with one end of a
 Unix socket pair; the supervisor reads its messages with an asyncio stream.
-The supervisor is given a *launcher* (:class:`ProcessLauncher` when it runs);
-a handle needs of its process only ``pid``, ``kill`` and ``wait`` and of its
-pipe only ``write``/``close``, so the supervisor's unit tests launch workers
-that live in the test itself.
+Which workers run, and when one is launched, recycled or replaced, is the
+pool's business (:class:`~dataman.service.worker_pool.WorkerPool`); this module
+is the single process. The pool is given a *launcher* (:class:`ProcessLauncher`
+when the service runs); a handle needs of its process only ``pid``, ``kill``
+and ``wait`` and of its pipe only ``write``/``close``, so the unit tests launch
+workers that live in the test itself.
 A worker's life is an explicit state machine; every change goes through
 ``WorkerHandle.move`` with a named transition::
 
@@ -129,7 +131,7 @@ class WorkerHandle:
 MessageHandler = Callable[[WorkerHandle, Message], None]
 ExitHandler = Callable[[WorkerHandle], Awaitable[None] | None]
 #: Starts worker ``index``: its messages go to the handler, its exit (once reaped) to the
-#: exit handler (:func:`reap`). The supervisor's only way to make a worker.
+#: exit handler (:func:`reap`). The worker pool's only way to make a worker.
 WorkerLauncher = Callable[[int, MessageHandler, ExitHandler], Awaitable[WorkerHandle]]
 
 
@@ -230,17 +232,7 @@ async def stop_worker(worker: WorkerHandle, grace: float) -> None:
         await worker.process.wait()
 
 
-async def stop_all(workers: list[WorkerHandle], grace: float) -> None:
-    """Retire and stop every worker, then let their reapers record what became of each job."""
-    for worker in workers:
-        if worker.state in WorkerTransition.RETIRE.sources:
-            worker.move(WorkerTransition.RETIRE)
-    await asyncio.gather(*(stop_worker(worker, grace) for worker in list(workers)))
-    reapers = [worker.reader_task for worker in workers if worker.reader_task is not None]
-    if reapers:
-        await asyncio.wait(reapers, timeout=5.0)
-
-
 def kill(worker: WorkerHandle) -> None:
+    """SIGKILL; a worker that is gone already is no error (its reaper records the exit)."""
     with suppress(ProcessLookupError):
         worker.process.kill()

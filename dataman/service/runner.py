@@ -172,7 +172,7 @@ class Service:
         log.info("dataMan stopped")
 
     async def until_workers_ready(self) -> None:
-        """Wait until every worker is warm (``Supervisor.workers_ready``), a stop is asked
+        """Wait until every worker is warm (``WorkerPool.ready``), a stop is asked
         or ``READY_TIMEOUT`` passes.
 
         Only then is the UDP port bound and systemd told READY=1: a datagram the port
@@ -181,7 +181,7 @@ class Service:
         scan finds its frame (unless ``scanInterval = 0``).
         """
         deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
-        while not self.sup.workers_ready() and self.stop_reason is None:
+        while not self.sup.pool.ready() and self.stop_reason is None:
             if asyncio.get_running_loop().time() > deadline:
                 log.warning("workers not ready after %.0f s; serving anyway", READY_TIMEOUT)
                 return
@@ -236,7 +236,7 @@ class Service:
         """Refresh disk space and worker CPU/memory, off the loop, once a second."""
         paths = self.sup.config.paths
         while True:
-            pids = [worker.pid for worker in self.sup.workers]
+            pids = [worker.pid for worker in self.sup.pool.workers]
             try:
                 await asyncio.to_thread(self.gauges.refresh, paths.proc_dir, paths.repo_dir,
                                         pids)

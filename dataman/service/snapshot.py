@@ -185,7 +185,7 @@ def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
 def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
              now: float) -> tuple[WorkerEntry, ...]:
     items = []
-    for worker in sorted(sup.workers, key=lambda w: (w.index, w.started)):
+    for worker in sorted(sup.pool.workers, key=lambda w: (w.index, w.started)):
         job = worker.assignment
         cpu, rss = gauges.usage.get(worker.pid, (None, None))
         items.append(WorkerEntry(

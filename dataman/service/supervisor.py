@@ -1,23 +1,27 @@
-"""The supervisor: runs the workers and the jobs it gives them, one event at a time.
+"""The supervisor: runs the jobs it gives the workers, one event at a time.
 
-It owns the queue, the journal, the shared-memory slots and the workers, and
-never touches pixels, so it answers datagrams, the console and ``dataman
+It owns the queue, the journal, the shared-memory slots and the worker pool,
+and never touches pixels, so it answers datagrams, the console and ``dataman
 health`` at once however busy the workers are. Everything happens on one
-asyncio loop; each event (a request, a worker message, a worker exit, a tick)
-changes state through the journal first and then calls :meth:`dispatch`.
+asyncio loop; each event (a request, a worker message, a worker ready or gone,
+a tick) changes state through the journal first and then calls :meth:`dispatch`.
 Everything it depends on is given to its constructor: the clock (``now``, and
-``sleep`` for the respawn backoff), the worker launcher (child processes when
-it runs, workers living in the test in ``tests/service/test_supervisor.py``) and
-the two callbacks through which the service hears of changes. So its whole
-lifecycle is tested in-process, in milliseconds.
+``sleep`` for the respawn backoff and the stop's wait), the worker launcher
+(child processes when it runs, workers living in the test in
+``tests/service/test_supervisor.py``) and the callbacks through which the
+service hears of changes. So its whole lifecycle is tested in-process, in
+milliseconds, stopping included.
 
-What stays here is the job lifecycle: dispatch, worker messages and states,
-time limits, respawns, stop. The bookkeeping at either end of a job is kept
-apart so this cycle stays readable: :class:`~dataman.service.intake.Intake`
-journals and queues requests, :class:`~dataman.service.outcomes.Outcomes`
-records how each job ended; :class:`~dataman.service.summary.ObservingNight`
-logs each night's summary when the night ends, and
-:class:`~dataman.service.night_report.NightReports` writes its report then.
+What stays here is the job lifecycle: dispatch, job messages, time limits, a
+job lost with its worker, stop. The workers' own lives (launch, hello,
+recycling, respawn with backoff) are :class:`~dataman.service.worker_pool.WorkerPool`'s,
+which tells the supervisor when a worker is ready, gone, or lost with a job in
+hand. The bookkeeping at either end of a job is kept apart so this cycle stays
+readable: :class:`~dataman.service.intake.Intake` journals and queues requests,
+:class:`~dataman.service.outcomes.Outcomes` records how each job ended;
+:class:`~dataman.service.summary.ObservingNight` logs each night's summary when
+the night ends, and :class:`~dataman.service.night_report.NightReports` writes
+its report then.
 
 Frame flow::
 
@@ -34,14 +38,12 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from enum import StrEnum
 from pathlib import Path
 
 from dataman.core.config import Config
 from dataman.ipc.jobs import (
     DeliverJob,
-    Hello,
     Job,
     JobDone,
     JobFailed,
@@ -65,12 +67,7 @@ from dataman.service.pool import (
     ProcessLauncher,
     WorkerHandle,
     WorkerLauncher,
-    WorkerState,
-    WorkerTransition,
     describe_exit,
-    kill,
-    stop_all,
-    stop_worker,
 )
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.records import Source
@@ -79,15 +76,18 @@ from dataman.service.standing import night_notes
 from dataman.service.summary import ObservingNight
 from dataman.service.thumbnail_retention import prune_thumbnails
 from dataman.service.waiting import RawFileWait
+from dataman.service.worker_pool import WorkerPool
 
 log = logging.getLogger("dataman")
-RESPAWN_DELAY_MAX = 30.0
 #: Longest pause (s) between tries to start a frame while the journal refuses to record
 #: starts (locked by another program, disk error); the first pause is 1 s, then doubles.
 JOURNAL_RETRY_MAX = 30.0
 #: Longest time one dispatch spends looking for raw files (a flood of requests for files
 #: that do not exist is checked a slice at a time, never stalling the loop), seconds.
 PRESENCE_BUDGET = 0.02
+#: Longest pause (s) of a stop's wait for frames in progress between two looks at them
+#: (a worker's message or exit ends it sooner).
+STOP_POLL = 0.2
 
 
 class ServiceState(StrEnum):
@@ -104,11 +104,11 @@ def _ignore(*args: object) -> None:
 
 
 class Supervisor:
-    """Owns queue, workers and slots; every event goes journal first, then ``dispatch``.
+    """Owns queue, worker pool and slots; every event goes journal first, then ``dispatch``.
 
     ``changed(*sections)`` is told which snapshot sections moved, ``frame_finished(item)``
     each finished frame's ``recent`` item; ``launch`` starts a worker (default: a child
-    process mapping ``slots``).
+    process mapping ``slots``), for the pool.
     """
 
     def __init__(self, config: Config, journal: Journal, slots: SlotPool, *,
@@ -120,10 +120,15 @@ class Supervisor:
                  frame_refused: Callable[[FrameRefused], None] = _ignore) -> None:
         self.config, self.journal, self.slots, self.now = config, journal, slots, now
         self.sleep, self.changed = sleep, changed
-        self.launch = launch or ProcessLauncher(config.source, slots.names)
+        self.pool = WorkerPool(config.workers.count,
+                               launch or ProcessLauncher(config.source, slots.names),
+                               recycle_after=config.workers.recycle_after, now=now,
+                               sleep=sleep, job_message=self.on_worker_message,
+                               worker_ready=self._workers_moved, worker_gone=self._workers_moved,
+                               worker_lost=self._job_lost,
+                               changed=lambda: changed("workers"))
         self.queue = FrameQueue()
         self.backlog = DeliveryBacklog(config.service.delivery_retry_max)
-        self.workers: list[WorkerHandle] = []
         self.state = ServiceState.STARTING
         self.started_at = now()
         self.reports = NightReports(config.source, then=self._prune_thumbnails)
@@ -139,17 +144,14 @@ class Supervisor:
         self.outcomes = Outcomes(journal, self.queue, self.backlog, self.waiting,
                                  changed=changed, finished=frame_finished, stall=self.stall,
                                  shadow=not config.service.deliver)
-        self._respawn_delay = 0.0
         self._journal_delay, self._journal_hold = 0.0, 0.0  # no frame starts before the hold
-        self._start_failed = False
-        self._background: set[asyncio.Future[None]] = set()
-        self._launching: set[int] = set()  # worker indexes being launched
+        self._sweeps: set[asyncio.Future[None]] = set()  # lost jobs' leftovers being removed
 
     # --- start and requests -------------------------------------------------------------
 
     async def start(self) -> None:
         """Requeue what the journal holds and start the workers; ``begin`` once they are
-        ready (``workers_ready``)."""
+        ready (``pool.ready``)."""
         now = self.now()
         for record in self.journal.recover(now):  # catch-up, as the scan's finds
             self.queue.add(QueuedFrame.from_record(record, requeued=True))
@@ -159,8 +161,7 @@ class Supervisor:
             log.info("journal: %d frames queued again, %d awaiting delivery",
                      len(self.queue), len(self.backlog))
         await sweep_installation(self.config.paths, repo=self.config.service.deliver)
-        for index in range(self.config.workers.count):
-            await self.spawn_worker(index)
+        await self.pool.start()
         self.changed("service", "queue", "workers", "transfers", "counts")
         # Years of old nights can take a while to remove: never in the way of the start.
         threading.Thread(target=self._prune_thumbnails, args=(self.night.date,),
@@ -173,12 +174,6 @@ class Supervisor:
                              night)
         except Exception as error:  # housekeeping must never take the service down
             log.warning("could not remove old nights' thumbnails: %r", error)
-
-    def workers_ready(self) -> bool:
-        """Every worker has said hello (slots mapped, warmed up), or one failed to start
-        (waiting longer would not help: it is retried with a backoff)."""
-        return self._start_failed or all(worker.state is not WorkerState.STARTING
-                                         for worker in self.workers)
 
     def begin(self) -> None:
         """Serve: dispatch from now on (unless paused meanwhile)."""
@@ -227,7 +222,7 @@ class Supervisor:
         if self.state is not ServiceState.RUNNING:
             return
         now, budget = self.now(), time.monotonic() + PRESENCE_BUDGET
-        for worker in [w for w in self.workers if w.state is WorkerState.IDLE]:
+        for worker in self.pool.idle():
             due = self.backlog.due(now)
             if due is not None:
                 self._assign_delivery(worker, due.frame_id, now)
@@ -246,7 +241,7 @@ class Supervisor:
         ready then)."""
         frame = self.queue.next_ready(now)
         while frame is not None:
-            if frame.catch_up and not catch_up_may_start(self.workers,
+            if frame.catch_up and not catch_up_may_start(self.pool.workers,
                                                          self.config.workers.live_reserve):
                 return None
             if self.waiting.there(frame, now):
@@ -273,8 +268,7 @@ class Supervisor:
                         retry=record.attempts > 0 or record.uniqname is not None,
                         deliver=self.config.service.deliver and not len(self.backlog),
                         catch_up=frame.catch_up))
-        worker.move(WorkerTransition.ASSIGN)
-        worker.assignment = Assignment(record.id, record.name, slot, now)
+        self.pool.assign(worker, Assignment(record.id, record.name, slot, now))
         self.changed("queue", "workers", "counts")
 
     def _start_refused(self, frame: QueuedFrame, error: JournalError, now: float) -> None:
@@ -294,14 +288,14 @@ class Supervisor:
         self.backlog.begin(frame_id)
         worker.send(DeliverJob(record.id, str(record.processed_path), record.name,
                                record.uniqname or record.name, record.channel.upper()))
-        worker.move(WorkerTransition.ASSIGN)
-        worker.assignment = Assignment(record.id, record.name, None, now, kind="deliver",
-                                       step="deliver", step_started=now)
+        self.pool.assign(worker, Assignment(record.id, record.name, None, now, kind="deliver",
+                                            step="deliver", step_started=now))
         self.changed("workers")
 
     # --- worker messages ----------------------------------------------------------------
 
     def on_worker_message(self, worker: WorkerHandle, message: Message) -> None:
+        """A worker's message about its job (the pool takes its hello)."""
         try:
             self._handle(worker, message)
         except (JournalError, IllegalTransition) as error:
@@ -313,19 +307,6 @@ class Supervisor:
         job = worker.assignment
         if isinstance(message, LogLine):
             log.log(message.level, "%s", message.message)
-        elif isinstance(message, Hello):
-            if worker.state is not WorkerState.STARTING:  # retired before it said hello
-                return
-            worker.move(WorkerTransition.READY)
-            self._respawn_delay = 0.0
-            log.info("worker %d started (pid %d) in %.2f s (slots mapped and warm-up %.2f s)",
-                     worker.index, message.pid, self.now() - worker.started,
-                     message.ready_in)
-            for predecessor in self.workers:  # a recycled worker hands over now, if idle
-                if (predecessor.index == worker.index and predecessor.successor_launched
-                        and predecessor.state is WorkerState.IDLE):
-                    self._retire(predecessor, worker)
-            self.changed("workers")
         elif job is None or getattr(message, "frame_id", job.frame_id) != job.frame_id:
             log.error("worker %d (pid %d): unexpected %s", worker.index, worker.pid,
                       message.kind)
@@ -344,99 +325,36 @@ class Supervisor:
                 self._finish(worker)
 
     def _finish(self, worker: WorkerHandle) -> None:
-        job, worker.assignment = worker.assignment, None
+        """The worker's job ended: its slot is free, the worker too (or it is recycled)."""
+        job = self.pool.finished(worker)
         if job is not None and job.slot is not None:
             self.slots.release(job.slot)
-        if worker.state is WorkerState.BUSY:  # a retiring (STOPPING) worker stays so
-            worker.move(WorkerTransition.FINISH)
-        worker.frames_done += job is not None and job.kind == "job"
-        limit = self.config.workers.recycle_after
-        idle = worker.state is WorkerState.IDLE and self.state is not ServiceState.STOPPING
-        if idle and worker.successor_launched and (successor := self._ready_successor(worker)):
-            self._retire(worker, successor)
-        elif idle and limit and worker.frames_done >= limit and not worker.successor_launched:
-            # The successor warms up while this worker keeps taking frames: recycling
-            # never leaves the service a worker short, nor a frame waiting for a start.
-            log.info("worker %d (pid %d): %d frames done; starting its successor",
-                     worker.index, worker.pid, worker.frames_done)
-            worker.successor_launched = True
-            self._background.add(task := asyncio.ensure_future(self._launch_successor(worker)))
-            task.add_done_callback(self._background.discard)
-        self.changed("workers")
 
-    async def _launch_successor(self, worker: WorkerHandle) -> None:
-        try:
-            await self.spawn_worker(worker.index)
-        except Exception as error:  # this worker keeps working; tried again after its next frame
-            worker.successor_launched = False
-            log.error("worker %d (pid %d): its successor could not be launched: %r",
-                      worker.index, worker.pid, error)
+    # --- what the pool tells ------------------------------------------------------------
 
-    def _ready_successor(self, worker: WorkerHandle) -> WorkerHandle | None:
-        """The worker of the same index that said hello after this one was recycled."""
-        return next((other for other in self.workers
-                     if other.index == worker.index and not other.successor_launched
-                     and other.state in (WorkerState.IDLE, WorkerState.BUSY)), None)
-
-    def _retire(self, worker: WorkerHandle, successor: WorkerHandle) -> None:
-        """Stop a recycled worker whose successor is ready (it is idle: nothing is lost)."""
-        log.info("worker %d (pid %d): recycled after %d frames; pid %d took over",
-                 worker.index, worker.pid, worker.frames_done, successor.pid)
-        worker.move(WorkerTransition.RETIRE)
-        self._background.add(task := asyncio.ensure_future(stop_worker(worker, grace=10.0)))
-        task.add_done_callback(self._background.discard)
-
-    # --- worker lifecycle ---------------------------------------------------------------
-
-    async def spawn_worker(self, index: int) -> None:
-        self._launching.add(index)
-        try:
-            worker = await self.launch(index, self.on_worker_message, self.on_worker_exit)
-        finally:
-            self._launching.discard(index)
-        self.workers.append(worker)
-        self.changed("workers")
-
-    def _has_worker(self, index: int) -> bool:
-        """Whether a worker of this index that is not on its way out runs or is being
-        launched (a recycled worker's successor, a replacement): an exit needs no other."""
-        return index in self._launching or any(
-            w.index == index and not w.successor_launched for w in self.workers)
-
-    async def on_worker_exit(self, worker: WorkerHandle) -> None:
-        was, job = worker.state, worker.assignment
-        worker.move(WorkerTransition.EXIT)
-        self.workers.remove(worker)
-        if job is not None:
-            if job.slot is not None:
-                self.slots.release(job.slot)
-            reason = worker.exit_reason or (
-                f"worker {worker.index} (pid {worker.pid}) {describe_exit(worker.returncode)}"
-                f" during {job.step or 'start'}")
-            try:  # whatever the journal says, the worker is replaced below
-                self.outcomes.lost(job, reason, self.now(),
-                                   stopping=self.state is ServiceState.STOPPING)
-            except (JournalError, IllegalTransition) as error:
-                log.error("%s: %s; could not record it: %s", job.name, reason, error)
-            self._background.add(task := asyncio.ensure_future(
-                sweep(self.config.paths, [job.name], f"by worker pid {worker.pid}",
-                      repo=self.config.service.deliver)))
-            task.add_done_callback(self._background.discard)
-        elif was is not WorkerState.STOPPING:
-            log.error("worker %d (pid %d) %s", worker.index, worker.pid,
-                      describe_exit(worker.returncode))
-        self.changed("workers")
+    def _workers_moved(self, worker: WorkerHandle) -> None:
+        """A worker became ready, or one is gone: who waits hears of it, and work may go
+        to the workers there are now (a live reserve counts them)."""
         self.wake.set()
-        if self.state is not ServiceState.STOPPING:
-            if was is WorkerState.STARTING:  # never said hello: do not spin
-                self._start_failed = True
-                self._respawn_delay = min(RESPAWN_DELAY_MAX, 2 * self._respawn_delay or 1.0)
-                log.error("worker %d failed to start; next try in %.0f s", worker.index,
-                          self._respawn_delay)
-                await self.sleep(self._respawn_delay)
-            if self.state is not ServiceState.STOPPING and not self._has_worker(worker.index):
-                await self.spawn_worker(worker.index)
         self.dispatch()
+
+    def _job_lost(self, worker: WorkerHandle, job: Assignment) -> None:
+        """A worker exited with ``job`` in hand: its slot is free, its frame queued again
+        once (or kept for the next start, when stopping), its partial outputs removed."""
+        if job.slot is not None:
+            self.slots.release(job.slot)
+        reason = worker.exit_reason or (
+            f"worker {worker.index} (pid {worker.pid}) {describe_exit(worker.returncode)}"
+            f" during {job.step or 'start'}")
+        try:  # whatever the journal says, the pool replaces the worker
+            self.outcomes.lost(job, reason, self.now(),
+                               stopping=self.state is ServiceState.STOPPING)
+        except (JournalError, IllegalTransition) as error:
+            log.error("%s: %s; could not record it: %s", job.name, reason, error)
+        self._sweeps.add(task := asyncio.ensure_future(
+            sweep(self.config.paths, [job.name], f"by worker pid {worker.pid}",
+                  repo=self.config.service.deliver)))
+        task.add_done_callback(self._sweeps.discard)
 
     # --- time ---------------------------------------------------------------------------
 
@@ -444,29 +362,40 @@ class Supervisor:
         """Periodic duties: job time limits, postponed frames, backoff, the night's end."""
         now = self.now()
         limit = self.config.workers.job_timeout
-        for worker in self.workers:
+        for worker in self.pool.busy():
             job = worker.assignment
-            if job and worker.state is WorkerState.BUSY and now - job.started > limit:
-                worker.exit_reason = (f"time limit of {limit:.0f} s exceeded during "
-                                      f"{job.step or 'start'} (worker pid {worker.pid} killed)")
-                kill(worker)
+            if job and now - job.started > limit:
+                self.pool.kill(worker, f"time limit of {limit:.0f} s exceeded during "
+                                       f"{job.step or 'start'} (worker pid {worker.pid} killed)")
         self.night.check()
         self.dispatch()
 
     # --- stop ---------------------------------------------------------------------------
 
     async def stop(self) -> None:
-        """Finish frames in progress (bounded by stopTimeout), then stop every worker."""
+        """Finish frames in progress (bounded by stopTimeout on the injected clock), then
+        stop every worker."""
         self.state = ServiceState.STOPPING
+        self.pool.drain()
         self.changed("service")
         deadline = self.now() + self.config.service.stop_timeout
-        while any(w.state is WorkerState.BUSY for w in self.workers) and self.now() < deadline:
+        while self.pool.busy() and self.now() < deadline:
             self.wake.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), 0.2)
-        busy = [w.assignment.name for w in self.workers if w.assignment]
+            await self._woken_or_slept(min(STOP_POLL, deadline - self.now()))
+        busy = [w.assignment.name for w in self.pool.workers if w.assignment]
         if busy:
             log.warning("stop: %s still in progress after %.0f s; stopping anyway",
                         ", ".join(busy), self.config.service.stop_timeout)
-        await stop_all(self.workers, grace=2.0)
+        await self.pool.stop(grace=2.0)
         self.night.log_so_far()
+
+    async def _woken_or_slept(self, seconds: float) -> None:
+        """Until ``wake`` is set (a worker's message or exit) or ``seconds`` have passed on
+        the injected clock (``sleep``), whichever comes first."""
+        waits = [asyncio.ensure_future(self.wake.wait()),
+                 asyncio.ensure_future(self.sleep(seconds))]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()

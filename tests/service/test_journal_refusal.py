@@ -17,10 +17,10 @@ from contextlib import closing
 from pathlib import Path
 
 from dataman.core.config import Config
-from dataman.ipc.jobs import Job, decode
+from dataman.ipc.jobs import Hello, Job, decode
 from dataman.ipc.slots import FrameBudget, SlotPool
 from dataman.service.journal import FILE_NAME, Journal
-from dataman.service.pool import WorkerHandle, WorkerState
+from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle, WorkerState
 from dataman.service.records import Source
 from dataman.service.supervisor import ServiceState, Supervisor
 
@@ -69,10 +69,14 @@ async def refused_then_started_with(config: Config, journal: Journal, slots: Slo
                                     clock: Clock, caplog) -> None:
     state_dir, raw = config.paths.state_dir, config.paths.data_dir / "mods1b" / NAME
     # A worker as the supervisor sees one: the job goes into a real socket.
-    worker = WorkerHandle(0, None, writer, state=WorkerState.IDLE,  # type: ignore[arg-type]
-                          pid=4242)
-    supervisor = Supervisor(config, journal, slots, now=clock)
-    supervisor.workers.append(worker)
+    worker = WorkerHandle(0, None, writer, pid=4242)  # type: ignore[arg-type]
+
+    async def launch(index: int, on_message: MessageHandler, on_exit: ExitHandler) -> WorkerHandle:
+        return worker
+
+    supervisor = Supervisor(config, journal, slots, now=clock, launch=launch)
+    await supervisor.pool.spawn(0)
+    supervisor.pool.hello(worker, Hello(worker.pid))
     supervisor.state = ServiceState.RUNNING
     supervisor.pause()
     supervisor.request_frame(NAME, "mods1b", raw, Source.DATAGRAM, "127.0.0.1")

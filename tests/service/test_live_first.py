@@ -51,7 +51,7 @@ def live(bench: Bench, name: str) -> None:
 def running(bench: Bench) -> dict[str, bool]:
     """Each frame in a worker now → whether it was sent as catch-up."""
     jobs = {}
-    for worker in bench.sup.workers:
+    for worker in bench.sup.pool.workers:
         if worker.state is WorkerState.BUSY:
             job = bench.job_of(worker)
             jobs[Path(job.path).name] = job.catch_up
@@ -59,7 +59,7 @@ def running(bench: Bench) -> dict[str, bool]:
 
 
 def busy_with(bench: Bench, name: str) -> WorkerHandle:
-    return next(w for w in bench.sup.workers if w.state is WorkerState.BUSY
+    return next(w for w in bench.sup.pool.workers if w.state is WorkerState.BUSY
                 and Path(bench.job_of(w).path).name == name)
 
 
@@ -68,7 +68,7 @@ def test_with_one_worker_the_live_request_is_the_next_job_after_the_catch_up_fra
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         scan_finds(bench, BACKLOG)
         assert running(bench) == {BACKLOG[0]: True}  # one worker: the backlog still moves
         live(bench, LIVE[0])

@@ -91,7 +91,7 @@ def test_the_supervisor_holds_starts_while_stalled_and_probes_with_one_frame(ben
 
     async def scenario() -> None:
         await bench.start()
-        first, second = bench.sup.workers
+        first, second = bench.sup.pool.workers
         for name in NAMES[:3]:
             bench.request(name)
         job = bench.job_of(first)

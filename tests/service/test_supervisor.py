@@ -3,15 +3,17 @@
 A real journal (sqlite in a temporary folder) and real shared-memory slots (4 KiB
 each), but no worker process: the supervisor is given a clock the test moves, a
 ``sleep`` that only moves it, and a launcher whose workers live in the test. A
-worker "says" something by the test calling ``on_worker_message``, and "dies" by
-its process ending, after which the reaper of ``dataman.service.pool`` tells the
-supervisor as it does for a child. The few end-to-end tests that kill real
+worker "says" something by the test calling the message handler its launcher was
+given (the worker pool's, as a child's messages go to), and "dies" by its process
+ending, after which the reaper of ``dataman.service.pool`` tells the pool as it
+does for a child. The few end-to-end tests that kill real
 children stay in ``tests/reliability``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from dataman.ipc.jobs import (
     JobDone,
     JobFailed,
     Message,
+    StepStarted,
     Stop,
     decode,
 )
@@ -95,6 +98,8 @@ class Bench:
     launched: list[WorkerHandle] = field(default_factory=list)
     finished: list[FrameEntry] = field(default_factory=list)
     sup: Supervisor = field(init=False)
+    #: What each worker's messages go to: the handler the launcher was given.
+    on_message: MessageHandler | None = None
 
     def clock(self) -> float:
         return self.now
@@ -110,6 +115,7 @@ class Bench:
                               started=self.now)
         worker.reader_task = asyncio.create_task(self._reap_when_ended(worker, on_exit))
         self.launched.append(worker)
+        self.on_message = on_message
         return worker
 
     @staticmethod
@@ -123,12 +129,13 @@ class Bench:
     async def start(self, *, hello: bool = True) -> None:
         await self.sup.start()
         if hello:
-            for worker in list(self.sup.workers):
+            for worker in list(self.sup.pool.workers):
                 self.say(worker, Hello(worker.pid, 0.1))
         self.sup.begin()
 
     def say(self, worker: WorkerHandle, message: Message) -> None:
-        self.sup.on_worker_message(worker, message)
+        assert self.on_message is not None
+        self.on_message(worker, message)
 
     async def die(self, worker: WorkerHandle, code: int = -9) -> None:
         """The worker's process ends; returns once the supervisor has recorded it."""
@@ -165,7 +172,7 @@ class Bench:
     async def recycle_begun(self) -> tuple[WorkerHandle, WorkerHandle]:
         """Start (recycleAfter 1), let worker 0 do one frame: (it, its successor launched)."""
         await self.start()
-        worker = self.sup.workers[0]
+        worker = self.sup.pool.workers[0]
         self.request(NAMES[0])
         self.done(worker)
         await asyncio.sleep(0)  # the successor's launch runs in the background
@@ -184,7 +191,7 @@ class Bench:
         return record.state
 
     def idle(self) -> list[int]:
-        return sorted(w.index for w in self.sup.workers if w.state is WorkerState.IDLE)
+        return sorted(w.index for w in self.sup.pool.workers if w.state is WorkerState.IDLE)
 
 
 @pytest.fixture
@@ -228,7 +235,7 @@ def test_a_frame_goes_to_an_idle_worker_and_its_done_delivers_it(bench_of):
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         bench.request(NAMES[0])
         job = bench.job_of(worker)
         assert (Path(job.path).name, job.retry, job.deliver) == (NAMES[0], False, True)
@@ -248,7 +255,7 @@ def test_frames_wait_for_a_free_worker_and_go_in_request_order(bench_of):
 
     async def scenario() -> None:
         await bench.start()
-        first, second = bench.sup.workers
+        first, second = bench.sup.pool.workers
         for name in NAMES[:4]:
             bench.request(name)
         assert [Path(bench.job_of(w).path).name for w in (first, second)] == NAMES[:2]
@@ -271,13 +278,13 @@ def test_a_frame_whose_worker_dies_is_tried_again_once(bench_of, deaths, expecte
         await bench.start()
         bench.request(NAMES[0])
         for _ in range(deaths):
-            worker = bench.sup.workers[0]
+            worker = bench.sup.pool.workers[0]
             await bench.die(worker)
-            replacement = bench.sup.workers[0]
+            replacement = bench.sup.pool.workers[0]
             assert replacement is not worker and replacement.state is WorkerState.STARTING
             bench.say(replacement, Hello(replacement.pid))
         if deaths == 1:
-            bench.done(bench.sup.workers[0])
+            bench.done(bench.sup.pool.workers[0])
         retries = [job.retry for worker in bench.launched for job in bench.jobs(worker)
                    if isinstance(job, Job)]
         assert (str(bench.state(NAMES[0])), retries) == expected
@@ -292,11 +299,11 @@ def test_a_worker_that_never_says_hello_is_respawned_after_doubling_pauses(bench
     async def scenario() -> None:
         await bench.start(hello=False)
         for _ in range(4):
-            await bench.die(bench.sup.workers[0], code=1)
+            await bench.die(bench.sup.pool.workers[0], code=1)
         assert bench.slept == [1.0, 2.0, 4.0, 8.0]
-        assert len(bench.launched) == 5 and bench.sup.workers_ready()
-        bench.say(bench.sup.workers[0], Hello(bench.launched[-1].pid))
-        await bench.die(bench.sup.workers[0], code=1)  # once it worked, no pause
+        assert len(bench.launched) == 5 and bench.sup.pool.ready()
+        bench.say(bench.sup.pool.workers[0], Hello(bench.launched[-1].pid))
+        await bench.die(bench.sup.pool.workers[0], code=1)  # once it worked, no pause
         assert bench.slept == [1.0, 2.0, 4.0, 8.0]
 
     run(scenario())
@@ -307,14 +314,14 @@ def test_a_recycled_worker_works_on_until_its_successor_is_ready(bench_of):
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         for name in NAMES[:2]:
             bench.request(name)
             bench.done(worker)
         await asyncio.sleep(0)  # the successor's launch runs in the background
         assert len(bench.launched) == 2
         successor = bench.launched[-1]
-        assert [w.state for w in bench.sup.workers] == [WorkerState.IDLE, WorkerState.STARTING]
+        assert [w.state for w in bench.sup.pool.workers] == [WorkerState.IDLE, WorkerState.STARTING]
         bench.request(NAMES[2])  # the old worker still takes frames while it warms up
         assert bench.job_of(worker).path.endswith(NAMES[2])
         bench.say(successor, Hello(successor.pid, 0.1))
@@ -325,7 +332,7 @@ def test_a_recycled_worker_works_on_until_its_successor_is_ready(bench_of):
         assert bench.job_of(successor).path.endswith(NAMES[3])
         await bench.retired(worker)
         assert isinstance(worker.writer, FakePipe) and isinstance(worker.writer.sent[-1], Stop)
-        assert bench.sup.workers == [successor] and len(bench.launched) == 2
+        assert bench.sup.pool.workers == (successor,) and len(bench.launched) == 2
         assert bench.slept == []
         assert bench.state(NAMES[2]) is FrameState.DELIVERED
 
@@ -340,7 +347,7 @@ def test_an_idle_recycled_worker_retires_when_its_successor_says_hello(bench_of)
         assert worker.state is WorkerState.IDLE and successor.state is WorkerState.STARTING
         bench.say(successor, Hello(successor.pid, 0.1))
         await bench.retired(worker)
-        assert bench.sup.workers == [successor] and len(bench.launched) == 2
+        assert bench.sup.pool.workers == (successor,) and len(bench.launched) == 2
 
     run(scenario())
 
@@ -351,7 +358,7 @@ def test_a_recycled_worker_that_dies_before_the_handover_is_not_replaced_twice(b
     async def scenario() -> None:
         worker, successor = await bench.recycle_begun()
         await bench.die(worker)  # its successor is starting: that one is its replacement
-        assert bench.sup.workers == [successor] and len(bench.launched) == 2
+        assert bench.sup.pool.workers == (successor,) and len(bench.launched) == 2
         bench.say(successor, Hello(successor.pid, 0.1))
         bench.request(NAMES[1])
         assert bench.job_of(successor).path.endswith(NAMES[1])
@@ -367,13 +374,13 @@ def test_a_successor_that_fails_to_start_is_tried_again_while_the_old_worker_wor
         await bench.die(failing, code=1)  # never said hello
         assert bench.slept == [1.0] and len(bench.launched) == 3  # backoff, then again
         successor = bench.launched[-1]
-        assert bench.sup.workers == [worker, successor]
+        assert bench.sup.pool.workers == (worker, successor)
         bench.request(NAMES[1])
         assert bench.job_of(worker).path.endswith(NAMES[1])  # no frame waits meanwhile
         bench.done(worker)
         bench.say(successor, Hello(successor.pid, 0.1))
         await bench.retired(worker)
-        assert bench.sup.workers == [successor] and len(bench.launched) == 3
+        assert bench.sup.pool.workers == (successor,) and len(bench.launched) == 3
 
     run(scenario())
 
@@ -384,7 +391,7 @@ def test_a_job_over_its_time_limit_is_killed_and_its_frame_retried(bench_of, ela
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         bench.request(NAMES[0])
         bench.now += elapsed
         bench.sup.tick()
@@ -405,7 +412,7 @@ def test_paused_requests_are_journaled_and_queued_and_started_on_resume(bench_of
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         bench.sup.pause()
         bench.request(NAMES[0])
         assert bench.sup.state is ServiceState.PAUSED and bench.jobs(worker) == []
@@ -421,7 +428,7 @@ def test_an_undelivered_frame_is_delivered_before_new_frames_start(bench_of):
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         bench.request(NAMES[0])
         bench.done(worker, delivered=False, error="repoDir not mounted")
         assert bench.state(NAMES[0]) is FrameState.PROCESSED
@@ -454,7 +461,7 @@ def test_a_failed_job_is_postponed_or_failed_by_its_cause(bench_of, wait_for_wri
 
     async def scenario() -> None:
         await bench.start()
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         bench.request(NAMES[0])
         job = bench.job_of(worker)
         if waited:  # a first look found it not ready; the next one is ``waited`` later
@@ -490,7 +497,7 @@ def test_a_raw_file_that_is_not_there_waits_without_a_worker(bench_of, wait_for_
         assert record is not None and str(record.state) == expected
         if expected == "failed":
             assert record.reason is not None and "not found" in record.reason
-        assert bench.jobs(bench.sup.workers[0]) == []  # no worker was ever involved
+        assert bench.jobs(bench.sup.pool.workers[0]) == []  # no worker was ever involved
 
     run(scenario())
 
@@ -502,13 +509,13 @@ def test_stop_finishes_the_frame_in_progress_and_keeps_queued_frames(bench_of):
         await bench.start()
         for name in NAMES[:3]:
             bench.request(name)
-        worker = bench.sup.workers[0]
+        worker = bench.sup.pool.workers[0]
         stopping = asyncio.create_task(bench.sup.stop())
         await asyncio.sleep(0)  # the stop has begun, with the first frame in progress
         assert bench.sup.state is ServiceState.STOPPING and not stopping.done()
         bench.done(worker)  # the frame in progress ends during the stop
         await stopping
-        assert bench.sup.workers == []
+        assert bench.sup.pool.workers == ()
         assert all(isinstance(w.process, FakeProcess) and w.process.returncode == 0
                    for w in bench.launched)
         assert [bench.state(name) for name in NAMES[:3]] == [
@@ -516,3 +523,55 @@ def test_stop_finishes_the_frame_in_progress_and_keeps_queued_frames(bench_of):
         assert len(bench.jobs(worker)) == 1  # nothing new was dispatched while stopping
 
     run(scenario())
+
+
+def test_a_stop_waits_on_the_clock_for_the_frame_in_progress_and_delivers_it(bench_of, caplog):
+    bench = bench_of(service={"stopTimeout": 10})
+
+    async def scenario() -> None:
+        await bench.start()
+        bench.request(NAMES[0])
+        worker = bench.sup.pool.workers[0]
+        stopping = asyncio.create_task(bench.sup.stop())
+        while bench.now < START + 6.0:  # the stop's pauses move the clock: 6 s pass
+            await asyncio.sleep(0)
+        assert not stopping.done() and worker.state is WorkerState.BUSY
+        bench.done(worker)  # the frame ends 6 s into the stop, within stopTimeout
+        await stopping
+        assert bench.state(NAMES[0]) is FrameState.DELIVERED
+        assert bench.now < START + 10.0  # it did not wait for the timeout
+        assert set(bench.slept) == {0.2}  # looked again every 0.2 s, on the injected clock
+        assert [(item.name, item.result) for item in bench.finished] == [(NAMES[0], "ok")]
+        assert not any("still in progress" in r.getMessage() for r in caplog.records)
+        assert worker.state is WorkerState.EXITED and bench.sup.pool.workers == ()
+
+    with caplog.at_level(logging.INFO, logger="dataman"):
+        run(scenario())
+
+
+def test_a_stop_gives_up_at_stop_timeout_on_a_frame_that_never_finishes(bench_of, caplog):
+    bench = bench_of(service={"stopTimeout": 10})
+
+    async def scenario() -> None:
+        await bench.start()
+        bench.request(NAMES[0])
+        bench.request(NAMES[1])
+        worker = bench.sup.pool.workers[0]
+        bench.say(worker, StepStarted(bench.job_of(worker).frame_id, "otm"))
+        await bench.sup.stop()  # the worker never reports: the stop waits 10 s, no more
+        assert bench.now == START + 10.0
+        assert isinstance(worker.writer, FakePipe) and isinstance(worker.writer.sent[-1], Stop)
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == [
+            "stop: mods1b.20251230.0001.fits still in progress after 10 s; stopping anyway",
+            "mods1b.20251230.0001.fits: not finished before the stop; kept for the next start"]
+        record = bench.sup.journal.is_known(NAMES[0])
+        assert record is not None and record.state is FrameState.QUEUED
+        assert record.attempts == 0  # a frame lost to the stop is no failed attempt
+        assert record.reason == ("service stopped: worker 0 (pid 4200) exited with status 0"
+                                 " during otm")
+        assert bench.state(NAMES[1]) is FrameState.QUEUED
+        assert bench.sup.slots.free_count == 1 and bench.sup.pool.workers == ()
+
+    with caplog.at_level(logging.INFO, logger="dataman"):
+        run(scenario())
