@@ -46,6 +46,7 @@ from dataman.ipc.control import (
 )
 from dataman.ipc.protocol import ProtocolError
 from dataman.ipc.protocol_snapshot import Snapshot
+from dataman.ipc.states import ServiceState, WorkerState
 from dataman.sim.camera import SendFailed, simulate_camera
 from dataman.sim.frames import FrameSpec
 
@@ -202,9 +203,9 @@ class ServiceChild:
             try:
                 snapshot = request_snapshot(socket_path, timeout=1.0, client="demo")
                 workers, service = snapshot.workers, snapshot.service
-                if service.state != "starting" and \
+                if service.state is not ServiceState.STARTING and \
                         len(workers) >= service.workers_expected and all(
-                        worker.state in ("idle", "busy") for worker in workers):
+                        worker.state in (WorkerState.IDLE, WorkerState.BUSY) for worker in workers):
                     return snapshot
                 why = "workers still starting"
             except (ProtocolVersionError, ProtocolError) as error:

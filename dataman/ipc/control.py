@@ -67,6 +67,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataman.core.errors import DataManError
+from dataman.ipc.states import EventKind
 
 if TYPE_CHECKING:
     from dataman.ipc.protocol_snapshot import Snapshot
@@ -78,9 +79,12 @@ MAX_MESSAGE = 16 * 1024 * 1024
 #: ``health`` came within protocol 1: a service from before it answers "unknown op".
 OPS = frozenset({"snapshot", "health", "subscribe", "pause", "resume", "stop", "retry",
                  "process"})
-REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health",
-                         "setups"})
-APPENDED = frozenset({"frame", "log", "refused"})
+#: Event kinds whose newer event makes an older one worthless (a whole snapshot section),
+#: and those that each count.
+REPLACEABLE = frozenset({EventKind.SERVICE, EventKind.COUNTS, EventKind.QUEUE,
+                         EventKind.WORKERS, EventKind.TRANSFERS, EventKind.HEALTH,
+                         EventKind.SETUPS})
+APPENDED = frozenset({EventKind.FRAME, EventKind.LOG, EventKind.REFUSED})
 
 class ControlError(DataManError):
     """A request the service refuses; the message is the ``error`` of the reply."""

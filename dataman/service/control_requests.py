@@ -15,9 +15,9 @@ from typing import Any
 from dataman.ipc.control import ControlError
 from dataman.ipc.datagram import proc_request
 from dataman.ipc.protocol import Wire
+from dataman.ipc.states import Source
 from dataman.service.health import health_reply
 from dataman.service.journal import IllegalTransition, UnknownFrame
-from dataman.service.records import Source
 from dataman.service.snapshot import Gauges, LogRing, snapshot
 from dataman.service.supervisor import Supervisor
 

@@ -35,7 +35,6 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from enum import StrEnum
 from pathlib import Path
 
 from dataman.core.config import Config
@@ -45,6 +44,7 @@ from dataman.ipc.jobs import (
     Job,
     JobDone,
     JobFailed,
+    JobKind,
     LogLine,
     Message,
     StepStarted,
@@ -53,6 +53,7 @@ from dataman.ipc.jobs import (
 from dataman.ipc.protocol_events import FrameRefused
 from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import SlotPool
+from dataman.ipc.states import ServiceState, Source, WorkerState
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
 from dataman.service.journal import IllegalTransition, Journal, JournalError
@@ -65,7 +66,6 @@ from dataman.service.pool import (
     ProcessLauncher,
     WorkerHandle,
     WorkerLauncher,
-    WorkerState,
     WorkerTransition,
     describe_exit,
     kill,
@@ -73,7 +73,6 @@ from dataman.service.pool import (
     stop_worker,
 )
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
-from dataman.service.records import Source
 from dataman.service.stall import ProcessingStall
 from dataman.service.standing import night_notes
 from dataman.service.summary import ObservingNight
@@ -88,15 +87,6 @@ JOURNAL_RETRY_MAX = 30.0
 #: Longest time one dispatch spends looking for raw files (a flood of requests for files
 #: that do not exist is checked a slice at a time, never stalling the loop), seconds.
 PRESENCE_BUDGET = 0.02
-
-
-class ServiceState(StrEnum):
-    """What the console header shows; only RUNNING dispatches new jobs."""
-
-    STARTING = "starting"
-    RUNNING = "running"
-    PAUSED = "paused"  # requests are journaled and queued, no new job starts
-    STOPPING = "stopping"
 
 
 def _ignore(*args: object) -> None:
@@ -295,7 +285,7 @@ class Supervisor:
         worker.send(DeliverJob(record.id, str(record.processed_path), record.name,
                                record.uniqname or record.name, record.channel.upper()))
         worker.move(WorkerTransition.ASSIGN)
-        worker.assignment = Assignment(record.id, record.name, None, now, kind="deliver",
+        worker.assignment = Assignment(record.id, record.name, None, now, kind=JobKind.DELIVER,
                                        step="deliver", step_started=now)
         self.changed("workers")
 
@@ -349,7 +339,7 @@ class Supervisor:
             self.slots.release(job.slot)
         if worker.state is WorkerState.BUSY:  # a retiring (STOPPING) worker stays so
             worker.move(WorkerTransition.FINISH)
-        worker.frames_done += job is not None and job.kind == "job"
+        worker.frames_done += job is not None and job.kind is JobKind.JOB
         limit = self.config.workers.recycle_after
         idle = worker.state is WorkerState.IDLE and self.state is not ServiceState.STOPPING
         if idle and worker.successor_launched and (successor := self._ready_successor(worker)):

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from dataman.ipc.control import ControlError, ControlUnavailable
 from dataman.ipc.protocol_events import LogAppended
 from dataman.ipc.protocol_snapshot import LogEntry
+from dataman.ipc.states import Result, ServiceState
 from dataman.tui.connection import ServiceLink, send_request
 from dataman.tui.model import ServiceView
 from dataman.tui.options import build_parser, socket_from_args
@@ -139,11 +140,11 @@ class DatamanConsole(App[None]):
         return True
 
     def action_toggle_pause(self) -> None:
-        self.send("resume" if self.view.state == "paused" else "pause")
+        self.send("resume" if self.view.state == ServiceState.PAUSED else "pause")
 
     def action_retry(self) -> None:
         frame = self.dashboard.selected
-        if frame is None or frame.result != "failed":
+        if frame is None or frame.result is not Result.FAILED:
             self.notify("Select a failed frame in Recent frames first.", severity="warning")
             return
         self.send("retry", name=frame.name)

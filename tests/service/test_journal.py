@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from dataman.core.setups import Setup, SetupFrame
+from dataman.ipc.states import FrameState
 from dataman.service.journal import (
     FILE_NAME,
     FrameFacts,
-    FrameState,
     IllegalTransition,
     Journal,
     JournalError,

@@ -16,12 +16,12 @@ import pytest
 from dataman.core.quality.report import AmpQuality, Finding, QualityReport
 from dataman.ipc.jobs import JobDone, JobFailed
 from dataman.ipc.protocol_snapshot import FrameEntry, QualityFinding
+from dataman.ipc.states import FrameState
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
 from dataman.service.pool import Assignment
 from dataman.service.queue import FrameQueue
-from dataman.service.records import FrameState
 from dataman.service.waiting import RawFileWait
 
 NOW = 1767064366.0
