@@ -203,7 +203,7 @@ class ServiceChild:
             try:
                 snapshot = request_snapshot(socket_path, timeout=1.0, client="demo")
                 workers, service = snapshot.workers, snapshot.service
-                if service.state is not ServiceState.STARTING and \
+                if service.state != ServiceState.STARTING and \
                         len(workers) >= service.workers_expected and all(
                         worker.state in (WorkerState.IDLE, WorkerState.BUSY) for worker in workers):
                     return snapshot

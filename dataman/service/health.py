@@ -191,7 +191,7 @@ def _failure_problems(snapshot: Snapshot, now: float) -> list[str]:
     stand side by side meaning different things.
     """
     failed = [item for item in snapshot.recent
-              if item.result is Result.FAILED and now - item.finished_at <= FAILURE_WINDOW]
+              if item.result == Result.FAILED and now - item.finished_at <= FAILURE_WINDOW]
     if not failed:
         return []
     newest = max(failed, key=lambda item: item.finished_at)

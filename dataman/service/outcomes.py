@@ -80,13 +80,13 @@ class Outcomes:
 
     def done(self, job: Assignment, done: JobDone, now: float) -> None:
         """A job ended with ``JobDone``: a frame job, or a delivery from the backlog."""
-        (self._delivered_late if job.kind is JobKind.DELIVER else self._processed)(job, done, now)
+        (self._delivered_late if job.kind == JobKind.DELIVER else self._processed)(job, done, now)
 
     def failed(self, job: Assignment, failed: JobFailed, now: float) -> None:
         """A job failed: a raw file not there or not complete yet waits (or, having
         waited waitForWrite, fails as every raw file that never came), a frame that met
         a full or failing disk keeps its place while processing stalls, others fail."""
-        if failed.cause is Cause.STALLED:
+        if failed.cause == Cause.STALLED:
             self._stalled(job, failed, now)
             return
         self.stall.ended(job.frame_id, now, written=False)
@@ -122,7 +122,7 @@ class Outcomes:
         next start, not counted as an attempt.
         """
         self.stall.ended(job.frame_id, now, written=False)
-        if job.kind is JobKind.DELIVER:
+        if job.kind == JobKind.DELIVER:
             self.backlog.failed(job.frame_id, now, reason)
             self.journal.delivery_retry(job.frame_id, reason, now)
             log.error("%s: %s; delivery will be tried again", job.name, reason)
@@ -262,7 +262,7 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: Result, *,
         warnings=tuple(done.warnings) if done else (),
         finished_at=record.changed_at,
         # A failed frame has no verdict (the journal may still hold an earlier run's).
-        **quality_fields(None if result is Result.FAILED else quality_of(record, done)),
+        **quality_fields(None if result == Result.FAILED else quality_of(record, done)),
     )
 
 

@@ -339,7 +339,7 @@ class Supervisor:
             self.slots.release(job.slot)
         if worker.state is WorkerState.BUSY:  # a retiring (STOPPING) worker stays so
             worker.move(WorkerTransition.FINISH)
-        worker.frames_done += job is not None and job.kind is JobKind.JOB
+        worker.frames_done += job is not None and job.kind == JobKind.JOB
         limit = self.config.workers.recycle_after
         idle = worker.state is WorkerState.IDLE and self.state is not ServiceState.STOPPING
         if idle and worker.successor_launched and (successor := self._ready_successor(worker)):

@@ -144,7 +144,7 @@ class DatamanConsole(App[None]):
 
     def action_retry(self) -> None:
         frame = self.dashboard.selected
-        if frame is None or frame.result is not Result.FAILED:
+        if frame is None or frame.result != Result.FAILED:
             self.notify("Select a failed frame in Recent frames first.", severity="warning")
             return
         self.send("retry", name=frame.name)

@@ -139,7 +139,7 @@ class ServiceView:
     def latencies(self, limit: int = 60) -> list[float]:
         """Latencies of the latest processed frames (not failed), oldest first."""
         values = [frame.latency for frame in self.recent[:limit]
-                  if frame.result is not Result.FAILED and frame.latency is not None]
+                  if frame.result != Result.FAILED and frame.latency is not None]
         return values[::-1]
 
     def frame(self, name: str | None) -> FrameEntry | None:

@@ -52,7 +52,7 @@ def verdict(frame: FrameEntry) -> tuple[str, str]:
     """The one word an observer reads first, and its theme colour: FAILED, else the
     quality verdict, else (not checked) OK for a frame processed (the result, such as
     ``waiting``, stands beside it)."""
-    if frame.result is Result.FAILED:
+    if frame.result == Result.FAILED:
         return "FAILED", "text-error"
     if frame.qc_status:
         return frame.qc_status, palette.QUALITY.get(frame.qc_status, "text-warning")

@@ -165,7 +165,7 @@ def title(view: ServiceView, frames: list[FrameEntry]) -> str:
         worker.frame for worker in view.workers if worker.frame}
     counts = {"BAD": 0, "WARN": 0, "failed": 0}
     for item in frames:
-        if item.result is Result.FAILED:
+        if item.result == Result.FAILED:
             counts["failed"] += item.name not in again
         elif item.qc_status in counts:
             counts[item.qc_status] += 1

@@ -58,7 +58,7 @@ class WorkersTable(LiveTable):
         variables = self.app.theme_variables
         for worker in view.workers:
             state = worker.state
-            busy = state is WorkerState.BUSY
+            busy = state == WorkerState.BUSY
             cpu = worker.cpu_percent
             cells = {
                 "#": str(worker.index), "pid": str(worker.pid or "-"),
