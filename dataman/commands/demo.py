@@ -45,6 +45,7 @@ from dataman.ipc.control import (
     request_snapshot,
 )
 from dataman.ipc.protocol import ProtocolError
+from dataman.ipc.protocol_requests import StopRequest
 from dataman.ipc.protocol_snapshot import Snapshot
 from dataman.ipc.states import ServiceState, WorkerState
 from dataman.sim.camera import SendFailed, simulate_camera
@@ -222,7 +223,7 @@ class ServiceChild:
         """Ask the service to stop (control socket, else SIGTERM), wait; its exit status."""
         if self.process.poll() is None:
             try:
-                request(config.server.control_socket, "stop", timeout=5.0)
+                request(config.server.control_socket, StopRequest(), timeout=5.0)
             except (ControlUnavailable, ControlError):
                 self.process.terminate()
             try:

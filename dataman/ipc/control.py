@@ -4,7 +4,8 @@ A Unix stream socket (``[server] controlSocket``, relative to stateDir, mode
 0660) carrying JSON lines: one UTF-8 JSON object per line, ``\\n``-terminated.
 Every message has ``"v": 1`` (``PROTOCOL_VERSION``).
 
-Requests (client → service), at most ``MAX_REQUEST`` bytes per line::
+Requests (client → service), at most ``MAX_REQUEST`` bytes per line, one class
+per op in :mod:`dataman.ipc.protocol_requests`::
 
     {"v": 1, "id": 7, "op": "snapshot"}
     {"v": 1, "id": 12, "op": "health"}            reply = {"level": 0, "line": "dataMan OK ..."}
@@ -70,15 +71,13 @@ from dataman.core.errors import DataManError
 from dataman.ipc.states import EventKind
 
 if TYPE_CHECKING:
+    from dataman.ipc.protocol_requests import Request
     from dataman.ipc.protocol_snapshot import Snapshot
 
 PROTOCOL_VERSION = 1
 MAX_REQUEST = 64 * 1024
 #: Longest message a client accepts (a full snapshot is a few hundred kB at most).
 MAX_MESSAGE = 16 * 1024 * 1024
-#: ``health`` came within protocol 1: a service from before it answers "unknown op".
-OPS = frozenset({"snapshot", "health", "subscribe", "pause", "resume", "stop", "retry",
-                 "process"})
 #: Event kinds whose newer event makes an older one worthless (a whole snapshot section),
 #: and those that each count.
 REPLACEABLE = frozenset({EventKind.SERVICE, EventKind.COUNTS, EventKind.QUEUE,
@@ -150,8 +149,8 @@ def check_version(message: dict[str, Any]) -> dict[str, Any]:
 
 
 
-def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "client",
-            **fields: Any) -> dict[str, Any]:
+def request(path: Path, message: Request, /, *, timeout: float = 1.0,
+            client: str = "client") -> dict[str, Any]:
     """Send one request and return its ``result``, all within ``timeout`` seconds.
 
     For ``dataman health`` and scripts: a hung service must cost a bounded wait,
@@ -163,11 +162,11 @@ def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "clie
             sock.settimeout(timeout)
             sock.connect(os.fspath(path))
             sock.settimeout(_left(deadline, timeout))
-            sock.sendall(encode({"id": 1, "op": op, **fields}))
+            sock.sendall(encode({"id": 1, **message.message()}))
             while True:
-                message = decode(_read_line(sock, deadline, timeout), client=client)
-                if message.get("type") == "reply" and message.get("id") == 1:
-                    return reply_result(message)
+                answer = decode(_read_line(sock, deadline, timeout), client=client)
+                if answer.get("type") == "reply" and answer.get("id") == 1:
+                    return reply_result(answer)
         except OSError as error:
             raise ControlUnavailable(unavailable_reason(error, path, timeout)) from None
 
@@ -177,7 +176,9 @@ def request_snapshot(path: Path, *, timeout: float = 1.0, client: str = "client"
 
     The classes are imported only once there is a reply to decode: a ``dataman health``
     on a hung service does not pay for building them."""
-    result = request(path, "snapshot", timeout=timeout, client=client)
+    from dataman.ipc.protocol_requests import SnapshotRequest
+
+    result = request(path, SnapshotRequest(), timeout=timeout, client=client)
     from dataman.ipc.protocol_snapshot import Snapshot
 
     return Snapshot.from_dict(result, where="snapshot")

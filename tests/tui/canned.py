@@ -25,6 +25,7 @@ from typing import Any
 
 from dataman.ipc.control_server import ControlServer
 from dataman.ipc.protocol_events import Event
+from dataman.ipc.protocol_requests import Request, SnapshotRequest
 from dataman.ipc.protocol_snapshot import (
     Counts,
     FrameEntry,
@@ -199,8 +200,8 @@ class CannedService:
     def _run(self, coroutine) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
-    async def _handle(self, op: str, fields: dict[str, Any]) -> dict[str, Any] | Snapshot:
-        if op == "snapshot":
+    async def _handle(self, request: Request) -> dict[str, Any] | Snapshot:
+        if isinstance(request, SnapshotRequest):
             return self.snapshot
-        self.requests.append((op, fields))
+        self.requests.append((request.op, request.to_dict()))  # as the wire had them
         return {}
