@@ -196,6 +196,10 @@ def test_a_handler_crash_is_an_internal_error_reply_and_one_warning_line(sock_pa
      {"id": 3, "error": "unsupported protocol version 9 (this side speaks 1)"}),
     (b'{"v": 1, "id": 4}\n', {"id": 4, "error": "missing 'op'"}),
     (b'{"v": 1, "id": 5, "op": "frobnicate"}\n', {"id": 5, "error": "unknown op 'frobnicate'"}),
+    (b'{"v": 1, "id": 7, "op": "retry"}\n', {"id": 7, "error": "retry.name: missing"}),
+    (b'{"v": 1, "id": 8, "op": "process", "path": 5}\n',
+     {"id": 8, "error": "process.path: expected str, got int"}),
+    (b'{"v": 1, "id": 9, "op": 12}\n', {"id": 9, "error": "unknown op 12"}),
     (b'{"v": 1, "id": 6, "op": "\xe9"}\n', {"id": None,
                                             "error": "not UTF-8 (invalid byte at offset 25)"}),
 ])

@@ -5,6 +5,7 @@ Time is injected (``now``) everywhere; the one real process is the SIGKILL test.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dataman.core.facts import FrameFacts
+from dataman.core.facts import FrameFacts, columns
 from dataman.core.quality import Finding, QualityReport
 from dataman.core.setups import Setup, SetupFrame
 from dataman.ipc.states import FrameState
@@ -30,7 +31,7 @@ from dataman.service.journal import (
     Transition,
     UnknownFrame,
 )
-from dataman.service.records import SCHEMA_VERSION
+from dataman.service.records import SCHEMA_VERSION, FrameRecord
 
 QUEUED, RUNNING, PROCESSED, DELIVERED, FAILED = FrameState
 
@@ -474,3 +475,17 @@ def test_the_setup_of_a_processed_frame_is_kept_for_the_night_checklist(journal:
         SetupFrame(wide, "OBJECT", ""), SetupFrame(wide, "COMP", "COMP:lines"),
         SetupFrame(Setup("MODS1B", "G400L", "Clear", "LS5x60x0.6", "2x2", "1kx1k"), "FLAT",
                    "")]
+
+
+def test_every_fact_of_a_frame_has_its_journal_column_and_record_field(journal: Journal):
+    """A fact added to core/facts.py needs its column (a schema version) and nothing else:
+    the journal writes and reads every field of FrameFacts by its column name."""
+    names = {"roi", "binning", "imagetyp", "exptime", "object_name", "gratname", "filtname",
+             "maskname", "date_obs", "ccd_temp", "base_temp"}  # as the schema names them
+    db = sqlite3.connect(journal.path)
+    try:
+        table = {row[1] for row in db.execute("PRAGMA table_info(frames)")}
+    finally:
+        db.close()
+    assert set(columns(FrameFacts())) == names and names <= table
+    assert names <= {f.name for f in dataclasses.fields(FrameRecord)}
