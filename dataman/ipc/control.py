@@ -52,8 +52,9 @@ Clients: :func:`request` (one synchronous request, bounded in time, for
 which holds at most ``EVENT_LIMIT`` events its reader has not
 taken and reports any it had to drop with a ``dropped`` event of its own.
 Messages are built and parsed only by :func:`encode` and :func:`decode`; the
-snapshot and the events inside them are classes (:mod:`dataman.ipc.protocol`,
-``protocol_snapshot``, ``protocol_events``) that encode and decode themselves.
+requests, the snapshot and the events inside them are classes
+(:mod:`dataman.ipc.protocol`, ``protocol_requests``, ``protocol_snapshot``,
+``protocol_events``) that encode and decode themselves.
 A client that receives a message of another version raises
 :class:`ProtocolVersionError`, whose text says which side to upgrade.
 """
