@@ -228,7 +228,7 @@ def time_quality(bench: Prepared, repeats: int = 30) -> dict[str, list[float]]:
     for _ in range(repeats):
         start = time.perf_counter()
         assess(frame.frame.primary, frame.frame.amps, frame.readout.columns, frame.stats,
-               instrument=frame.instrument, binning=result.binning, night="20251230",
+               instrument=frame.instrument, binning=result.facts.binning, night="20251230",
                settings=bench.config.quality)
         middle = time.perf_counter()
         thumbnail_png(frame.merged)

@@ -22,7 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dataman.service.queue import FrameQueue, QueuedFrame, Source  # noqa: E402
+from dataman.ipc.states import Source  # noqa: E402
+from dataman.service.queue import FrameQueue, QueuedFrame  # noqa: E402
 
 
 def frame(frame_id: int, not_before: float) -> QueuedFrame:

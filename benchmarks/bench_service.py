@@ -201,15 +201,16 @@ def ready_time(service: ServiceProcess, launched: float) -> float:
 
 def replace_workers(service: ServiceProcess, workers: int) -> float:
     """SIGKILL every worker; seconds until as many new ones are idle."""
-    old = {worker["pid"] for worker in (service.snapshot() or {}).get("workers", [])}
+    snapshot = service.snapshot()
+    old = {worker.pid for worker in (snapshot.workers if snapshot else ())}
     killed = time.time()
     for pid in old:
         os.kill(pid, signal.SIGKILL)
 
     def replaced() -> bool:
-        snap = service.snapshot() or {}
-        fresh = [w for w in snap.get("workers", [])
-                 if w["state"] == "idle" and w["pid"] not in old]
+        snap = service.snapshot()
+        fresh = [w for w in (snap.workers if snap else ())
+                 if w.state == "idle" and w.pid not in old]
         return len(fresh) >= workers
     wait_until(replaced, 60, what="replacement workers", interval=0.005)
     return time.time() - killed

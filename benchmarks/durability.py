@@ -36,7 +36,7 @@ from dataman.core.buffers import Buffers  # noqa: E402
 from dataman.core.config import Config, load_config  # noqa: E402
 from dataman.core.pipeline import process_frame  # noqa: E402
 from dataman.ipc.slots import FrameBudget  # noqa: E402
-from dataman.service.journal import FrameFacts, Journal  # noqa: E402
+from dataman.service.journal import Journal  # noqa: E402
 from dataman.service.powercut import VERIFY_WINDOW, check_outputs  # noqa: E402
 from dataman.sim.frames import FrameSpec, write_raw_frame  # noqa: E402
 
@@ -110,7 +110,7 @@ def time_check(work: Path, frames: int, *, sparse: bool) -> tuple[float, float, 
             record = journal.request(name, f"/data/{name}", "mods1b", "datagram", now).record
             journal.start(record.id, 1, now)
             journal.processed(record.id, processed, name, {}, 0, now + number,
-                              delivered_path=delivered, facts=FrameFacts(output_size=size))
+                              delivered_path=delivered, output_size=size)
         begun = time.perf_counter()
         records = journal.written_lately(VERIFY_WINDOW + frames)
         queried = time.perf_counter() - begun

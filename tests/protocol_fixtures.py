@@ -31,22 +31,23 @@ from dataman.ipc.protocol_snapshot import (
     Transfers,
     WorkerEntry,
 )
+from dataman.ipc.states import Result, ServiceState, Source, WorkerState
 
 T0 = 1767064366.0
 
-_SERVICE = ServiceInfo(state="running", pid=4242, started_at=T0, hostid="mods1",
+_SERVICE = ServiceInfo(state=ServiceState.RUNNING, pid=4242, started_at=T0, hostid="mods1",
                        config="/home/dts/dataman.ini", version="0.1.0",
                        log_file="/home/dts/Logs/dataMan/mods1.20251229.log",
                        workers_expected=2, cpu_percent=None, rss=None)
 _COUNTS = Counts(queued=0, running=0, processed=0, delivered=0, failed=0, queue_total=0)
-_QUEUE = QueueEntry(name="mods1b.20251230.0001.fits", channel="mods1b", source="datagram",
+_QUEUE = QueueEntry(name="mods1b.20251230.0001.fits", channel="mods1b", source=Source.DATAGRAM,
                     requested_at=T0, not_before=None, reason=None)
-_WORKER = WorkerEntry(index=1, pid=4243, state="idle", frame=None, step=None,
+_WORKER = WorkerEntry(index=1, pid=4243, state=WorkerState.IDLE, frame=None, step=None,
                       step_started=None, job_started=None, frames_done=0, cpu_percent=None,
                       rss=None)
 _FRAME = FrameEntry(name="mods1b.20251230.0001.fits", instrument="MODS1B", roi="full",
                     binning="1x1", timings={}, latency=None, processed=None, delivered=None,
-                    result="ok", reason=None, warnings=(), finished_at=T0)
+                    result=Result.OK, reason=None, warnings=(), finished_at=T0)
 _TRANSFERS = Transfers(repo_dir="/newdata", repo_reachable=True, repo_reason=None,
                        proc_free=None, repo_free=None, last={}, awaiting_delivery=(),
                        next_retry_at=None)

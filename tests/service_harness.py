@@ -23,9 +23,12 @@ from typing import Any
 from dataman.core.config import Config, load_config
 from dataman.core.holds import HOLDS_ENV
 from dataman.ipc.client import send_datagram
-from dataman.ipc.control import ControlError, ControlUnavailable, request
+from dataman.ipc.control import ControlError, ControlUnavailable, request, request_snapshot
 from dataman.ipc.datagram import encode_proc
+from dataman.ipc.protocol_requests import Request, SnapshotRequest
+from dataman.ipc.protocol_snapshot import Snapshot
 from dataman.ipc.slots import SHM_DIR, instance_id
+from dataman.ipc.states import ServiceState, WorkerState
 from tests.conftest import make_frame, write_config
 
 #: Small raw frames (1kx1k binned 2x2): quick to write and to process.
@@ -128,13 +131,13 @@ class ServiceProcess:
             self.wait_ready()
         return self
 
-    def wait_ready(self, timeout: float = 30.0) -> dict[str, Any]:
-        def ready() -> dict[str, Any] | None:
+    def wait_ready(self, timeout: float = 30.0) -> Snapshot:
+        def ready() -> Snapshot | None:
             self.check_alive()
             snap = self.snapshot()
             # "running" comes once the UDP port is bound, just after the last worker is idle
-            if snap and snap["service"]["state"] == "running" and \
-                    sum(w["state"] == "idle" for w in snap["workers"]) >= \
+            if snap and snap.service.state is ServiceState.RUNNING and \
+                    sum(w.state is WorkerState.IDLE for w in snap.workers) >= \
                     self.config.workers.count:
                 return snap
             return None
@@ -213,14 +216,23 @@ class ServiceProcess:
     def socket_path(self) -> Path:
         return self.config.server.control_socket
 
-    def snapshot(self) -> dict[str, Any] | None:
+    def snapshot(self) -> Snapshot | None:
+        """The service's snapshot, decoded strictly (a field that does not fit its class
+        fails the test); None while nobody answers."""
         try:
-            return request(self.socket_path, "snapshot", timeout=2.0)
+            return request_snapshot(self.socket_path, timeout=2.0)
         except (ControlUnavailable, ControlError):
             return None
 
-    def control(self, op: str, **fields: Any) -> dict[str, Any]:
-        return request(self.socket_path, op, timeout=5.0, **fields)
+    def wire_snapshot(self) -> dict[str, Any] | None:
+        """The snapshot's JSON as the service sent it, for a test of the wire itself."""
+        try:
+            return request(self.socket_path, SnapshotRequest(), timeout=2.0)
+        except (ControlUnavailable, ControlError):
+            return None
+
+    def control(self, message: Request) -> dict[str, Any]:
+        return request(self.socket_path, message, timeout=5.0)
 
     def send(self, path: Path, source: str = "127.0.0.1") -> None:
         self.send_raw(encode_proc(path), source)

@@ -26,7 +26,7 @@ from dataman.core.config import load_config
 from dataman.ipc.control import PROTOCOL_VERSION
 from dataman.ipc.protocol_events import FrameRefused
 from dataman.ipc.protocol_snapshot import FrameEntry
-from dataman.service.records import FrameState
+from dataman.ipc.states import FrameState
 from tests import protocol_fixtures as pf
 from tests.conftest import _processes_of, write_config
 from tests.service_harness import ServiceProcess, free_udp_port, shm_segments, wait_until

@@ -43,12 +43,12 @@ snapshot["service"].update(pid=os.getpid(), started_at=now)
 if snapshot.get("last"):
     snapshot["last"]["delivered_at"] = now - 14
 
-async def answer(op, fields):
-    if op == "snapshot":
+async def answer(request):
+    if request.op == "snapshot":
         return snapshot
-    if op == "health" and answers_health:
+    if request.op == "health" and answers_health:
         return health_reply(Snapshot.from_dict(snapshot), time.time())
-    raise ControlError(f"unknown op {op!r}")
+    raise ControlError(f"unknown op {request.op.value!r}")
 
 async def main():
     server = ControlServer(state_dir / "dataman.sock", answer)

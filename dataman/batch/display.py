@@ -45,7 +45,7 @@ def frame_lines(outcome: Outcome) -> list[str]:
     target = outcome.delivered or f"{outcome.processed} (not delivered)"
     flag = f" ({len(outcome.warnings)} warnings)" if outcome.warnings else ""
     timings = format_step_timings(outcome.timings, total=True)
-    verdict = f"  quality {outcome.quality}" if outcome.quality else ""
+    verdict = f"  quality {outcome.verdict}" if outcome.verdict else ""
     lines = [f"{_WORDS[outcome.status]} {outcome.name} -> {target}  {timings}{flag}{verdict}"]
     lines += [f"       warning: {warning}" for warning in outcome.warnings]
     lines += [f"       quality: {finding}" for finding in outcome.findings]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from dataman.batch.display import Display, open_display, show_summary
 from dataman.batch.runners import DaskRunner, LocalRunner, Report, RunEnd, StopFlag
@@ -23,6 +23,7 @@ from dataman.batch.task import DONE, FAILED, REDONE, REFUSED, SKIPPED, FrameJob,
 from dataman.batch.walk import select_frames
 from dataman.core import reprocessed
 from dataman.core.config import Config
+from dataman.core.facts import columns
 from dataman.core.names import without_name
 from dataman.core.timings import format_step_timings
 
@@ -124,11 +125,23 @@ def _record(state_dir: Path, outcome: Outcome) -> None:
               "processed_path": outcome.processed, "delivered_path": outcome.delivered,
               "uniqname": outcome.uniqname, "timings": outcome.timings,
               "warnings": len(outcome.warnings),
-              "reason": outcome.reason or None, **outcome.facts}
+              "reason": outcome.reason or None, **_facts(outcome)}
     try:
         reprocessed.append(state_dir, record)
     except OSError as error:  # the frame is done: the report misses it, the run goes on
         log.warning("%s: not recorded for the night report: %s", outcome.name, error)
+
+
+def _facts(outcome: Outcome) -> dict[str, Any]:
+    """What a processed frame is and its quality, named as the journal's columns are (the
+    report reads both alike); nothing for a frame that failed."""
+    if outcome.facts is None:
+        return {}
+    quality = outcome.quality
+    return {**columns(outcome.facts), "instrument": outcome.instrument,
+            "qc_status": str(quality.status) if quality is not None else None,
+            "qc_flags": quality.flags if quality is not None else None,
+            "qc": quality.to_dict() if quality is not None else None}
 
 
 def _log(outcome: Outcome, deliver: bool) -> None:

@@ -22,14 +22,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from dataman.core.config import Config, load_config, with_synced_writes
 from dataman.core.earlier import EarlierOutputs, earlier_outputs
 from dataman.core.errors import DataManError
+from dataman.core.facts import FrameFacts
 from dataman.core.names import RAW_NAME
 from dataman.core.pipeline import Buffers, process_frame
-from dataman.core.quality import BiasTrend
+from dataman.core.quality import BiasTrend, QualityReport
 from dataman.ipc.slots import FrameBudget
 
 RAW_FORM = "<chan>.<YYYYMMDD>.<NNNN>.fits, e.g. mods1b.20251230.0012.fits"
@@ -69,18 +69,33 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time in the worker, skip checks included
-    #: The quality verdict (``OK``, ``WARN IM2:noise``, ...), one line per finding, and the
-    #: night log's line for a flagged frame (empty when nothing was flagged).
-    quality: str = ""
-    findings: list[str] = field(default_factory=list)
-    quality_log: str = ""
-    #: For the night report (``dataman.core.reprocessed``): what the frame is, when it
-    #: was exposed, how cold the CCD was, and the quality report's values.
-    facts: dict[str, Any] = field(default_factory=dict)
+    #: What a processed frame is and what its checks found (None: not processed, or the
+    #: checks are off), for the run's log and the night report (``core.reprocessed``).
+    instrument: str | None = None
+    facts: FrameFacts | None = None
+    quality: QualityReport | None = None
 
     @property
     def name(self) -> str:
         return Path(self.path).name
+
+    @property
+    def verdict(self) -> str:
+        """The quality verdict (``OK``, ``WARN IM2:noise``, ...); empty when not checked."""
+        quality = self.quality
+        return f"{quality.status} {quality.flags}".strip() if quality is not None else ""
+
+    @property
+    def findings(self) -> list[str]:
+        """One line per failed check."""
+        quality = self.quality
+        return [f"{f.flag}: {f.reason}" for f in quality.findings] if quality is not None else []
+
+    @property
+    def quality_log(self) -> str:
+        """The night log's line for a flagged frame (empty when nothing was flagged)."""
+        quality = self.quality
+        return quality.summary() if quality is not None and quality.findings else ""
 
 
 class _WorkerState(threading.local):
@@ -154,22 +169,10 @@ def _run(job: FrameJob) -> Outcome:
         return Outcome(job.path, FAILED, _reason(error))
     except Exception as error:  # a bug must cost one frame, not the whole run
         return Outcome(job.path, FAILED, f"internal error: {error!r}")
-    quality = result.quality
     return Outcome(job.path, REDONE if earlier.uniqname else DONE, "", result.uniqname,
                    _text(result.processed), _text(result.delivered), dict(result.timings),
-                   list(result.warnings),
-                   quality=f"{quality.status} {quality.flags}".strip() if quality else "",
-                   findings=[f"{f.flag}: {f.reason}" for f in quality.findings]
-                   if quality else [],
-                   quality_log=quality.summary() if quality and quality.findings else "",
-                   facts={"roi": result.roi, "binning": result.binning,
-                          "imagetyp": result.imagetyp, "exptime": result.exptime,
-                          "object_name": result.object_name, "date_obs": result.date_obs,
-                          "ccd_temp": result.ccd_temp, "base_temp": result.base_temp,
-                          "instrument": result.instrument,
-                          "qc_status": str(quality.status) if quality else None,
-                          "qc_flags": quality.flags if quality else None,
-                          "qc": quality.to_dict() if quality else None})
+                   list(result.warnings), instrument=result.instrument, facts=result.facts,
+                   quality=result.quality)
 
 
 def _already_done(earlier: EarlierOutputs, *, deliver: bool) -> str:

@@ -45,7 +45,9 @@ from dataman.ipc.control import (
     request_snapshot,
 )
 from dataman.ipc.protocol import ProtocolError
+from dataman.ipc.protocol_requests import StopRequest
 from dataman.ipc.protocol_snapshot import Snapshot
+from dataman.ipc.states import ServiceState, WorkerState
 from dataman.sim.camera import SendFailed, simulate_camera
 from dataman.sim.frames import FrameSpec
 
@@ -202,9 +204,9 @@ class ServiceChild:
             try:
                 snapshot = request_snapshot(socket_path, timeout=1.0, client="demo")
                 workers, service = snapshot.workers, snapshot.service
-                if service.state != "starting" and \
+                if service.state != ServiceState.STARTING and \
                         len(workers) >= service.workers_expected and all(
-                        worker.state in ("idle", "busy") for worker in workers):
+                        worker.state in (WorkerState.IDLE, WorkerState.BUSY) for worker in workers):
                     return snapshot
                 why = "workers still starting"
             except (ProtocolVersionError, ProtocolError) as error:
@@ -221,7 +223,7 @@ class ServiceChild:
         """Ask the service to stop (control socket, else SIGTERM), wait; its exit status."""
         if self.process.poll() is None:
             try:
-                request(config.server.control_socket, "stop", timeout=5.0)
+                request(config.server.control_socket, StopRequest(), timeout=5.0)
             except (ControlUnavailable, ControlError):
                 self.process.terminate()
             try:

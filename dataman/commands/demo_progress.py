@@ -33,13 +33,14 @@ from dataman.ipc.protocol_events import (
     WorkersChanged,
 )
 from dataman.ipc.protocol_snapshot import FrameEntry, LogEntry, WorkerEntry
+from dataman.ipc.states import Result, WorkerState
 
 #: Results that end a frame; ``waiting`` (processed, delivery pending) does not.
-FINAL = frozenset({"ok", "warning", "failed"})
-DELIVERED = frozenset({"ok", "warning"})
+FINAL = frozenset({Result.OK, Result.WARNING, Result.FAILED})
+DELIVERED = frozenset({Result.OK, Result.WARNING})
 #: What a refused frame (a ``refused`` event: it gets no ``frame`` event) is shown as.
 REFUSED = FrameEntry(name="", instrument="", roi="", binning="", timings={}, latency=None,
-                     processed=None, delivered=None, result="failed", reason=None,
+                     processed=None, delivered=None, result=Result.FAILED, reason=None,
                      warnings=(), finished_at=0.0)
 
 
@@ -59,7 +60,7 @@ class Tally:
         name = item.name
         if name not in self.names or name in self.outcomes:
             return None
-        if item.result == "waiting":
+        if item.result == Result.WAITING:
             self.waiting[name] = item.reason or "delivery pending"
             return None
         if item.result not in FINAL:
@@ -78,7 +79,7 @@ class Tally:
 
     def note_workers(self, workers: tuple[WorkerEntry, ...]) -> None:
         self.steps = {w.frame: w.step or "starting" for w in workers
-                      if w.state == "busy" and w.frame}
+                      if w.state == WorkerState.BUSY and w.frame}
 
     def is_ours(self, message: str) -> bool:
         return message.partition(": ")[0] in self.names
@@ -89,7 +90,7 @@ class Tally:
 
     @property
     def failed(self) -> list[FrameEntry]:
-        return [item for item in self.outcomes.values() if item.result == "failed"]
+        return [item for item in self.outcomes.values() if item.result == Result.FAILED]
 
     @property
     def latencies(self) -> list[float]:
@@ -111,7 +112,7 @@ class Tally:
 def frame_line(item: FrameEntry, tally: Tally) -> str:
     """``[2/6] ok       mods1r.20251230.0001.fits  full 1x1  latency 0.62 s  read 13ms ...``"""
     count = f"[{len(tally.outcomes)}/{len(tally.names)}]"
-    if item.result == "failed":
+    if item.result == Result.FAILED:
         return f"{count} FAILED   {item.name}: {item.reason or 'no reason given'}"
     mode = f"{item.roi or '?'} {item.binning or '?'}"  # binning reads "2x2"
     latency = item.latency

@@ -31,6 +31,7 @@ from dataman.ipc.control import (
     request_snapshot,
 )
 from dataman.ipc.protocol import ProtocolError
+from dataman.ipc.protocol_requests import HealthRequest
 from dataman.service import lock
 
 #: How long the service gets to answer, seconds: the rest of the second is for
@@ -84,7 +85,8 @@ def _ask_line(socket_path: Path) -> tuple[tuple[int, str] | None, str | None, bo
     """(level, line) as the service makes them, or None, why there is none, and whether
     the service is one that answers only the snapshot (it refused the request)."""
     try:
-        reply = request(socket_path, "health", timeout=SOCKET_TIMEOUT, client="dataman health")
+        reply = request(socket_path, HealthRequest(), timeout=SOCKET_TIMEOUT,
+                        client="dataman health")
     except ControlUnavailable as error:
         return None, f"control socket not answering ({error})", False
     except ProtocolVersionError as error:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
@@ -27,6 +27,7 @@ from dataman.core.dates import fix_date_time
 from dataman.core.detsec import fix_detsec
 from dataman.core.earlier import uniqname_in
 from dataman.core.errors import DeliveryFailed, FrameTooLarge
+from dataman.core.facts import FrameFacts
 from dataman.core.frame import RawFrame, read_frame
 from dataman.core.geometry import roi_mode_of
 from dataman.core.holds import hold_point
@@ -57,8 +58,6 @@ class FrameResult:
 
     name: str
     instrument: str | None = None
-    roi: str = ""
-    binning: str = ""
     uniqname: str | None = None
     processed: Path | None = None
     delivered: Path | None = None
@@ -66,19 +65,9 @@ class FrameResult:
     size: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: What the frame is (after the fixes): IMAGETYP, EXPTIME, OBJECT.
-    imagetyp: str = ""
-    exptime: float | None = None
-    object_name: str = ""
-    #: The setup the night's checklist groups by: GRATNAME, FILTNAME, MASKNAME.
-    grating: str = ""
-    filter_name: str = ""
-    mask: str = ""
-    #: When the exposure started (DATE-OBS, with UTC-OBS) and the CCD and base
-    #: temperatures (CCDTEMP, BASETEMP, degC), for the console and the night report.
-    date_obs: str = ""
-    ccd_temp: float | None = None
-    base_temp: float | None = None
+    #: What the frame is (its readout, type, setup, exposure start, temperatures), for the
+    #: console, the journal and the night report.
+    facts: FrameFacts = field(default_factory=FrameFacts)
     #: The quality checks' findings; None when ``[quality] checks`` is off.
     quality: QualityReport | None = None
     #: The night's bias trend after this frame: pass it to the next frame's ``prepare``.
@@ -176,8 +165,9 @@ def _prepare(frame: RawFrame, config: Config, result: FrameResult, buffers: Buff
         readout, instrument, warnings = fix_headers(frame, config)
     result.warnings += warnings
     result.instrument = instrument
-    result.roi = roi_mode_of(2 * readout.width, 2 * readout.height) or str(readout.window)
-    result.binning = f"{readout.xbin}x{readout.ybin}"
+    result.facts = FrameFacts(
+        roi=roi_mode_of(2 * readout.width, 2 * readout.height) or str(readout.window),
+        binning=f"{readout.xbin}x{readout.ybin}")
     prepared = PreparedFrame(frame, readout, instrument)
     if config.processing.make_otm:
         with timed(result, "otm"):
@@ -185,28 +175,32 @@ def _prepare(frame: RawFrame, config: Config, result: FrameResult, buffers: Buff
                 frame, readout, col_skip=config.processing.bias_col_skip,
                 row_skip=config.processing.bias_row_skip,
                 out=merged_buffer(buffers, readout))
-    describe(frame.primary, result)
+    result.facts = describe(frame.primary, result.facts)
     if config.quality.checks:
         with timed(result, "checks"):
             prepared.quality, result.trend = assess(
                 frame.primary, frame.amps, readout.columns, prepared.stats,
-                instrument=instrument, binning=result.binning, night=night_of(frame.name) or "",
+                instrument=instrument, binning=result.facts.binning,
+                night=night_of(frame.name) or "",
                 settings=config.quality, trend=trend)
         result.quality = prepared.quality
     return prepared
 
 
-def describe(primary: fits.Header, result: FrameResult) -> None:
-    """What the frame is, for the journal and the night report."""
-    result.imagetyp = (text_value(primary, "IMAGETYP") or "").upper()
-    result.exptime = parse_float(primary.get("EXPTIME"))
-    result.object_name = text_value(primary, "OBJECT") or ""
-    result.grating = text_value(primary, "GRATNAME") or ""
-    result.filter_name = text_value(primary, "FILTNAME") or ""
-    result.mask = text_value(primary, "MASKNAME") or ""
-    result.date_obs = exposure_start(primary)
-    result.ccd_temp = temperature(primary, "CCDTEMP")
-    result.base_temp = temperature(primary, "BASETEMP")
+def describe(primary: fits.Header, readout: FrameFacts) -> FrameFacts:
+    """What the frame is, for the console, the journal and the night report; ``readout``
+    has its readout window and binning, known before."""
+    return replace(
+        readout,
+        imagetyp=(text_value(primary, "IMAGETYP") or "").upper(),
+        exptime=parse_float(primary.get("EXPTIME")),
+        object_name=text_value(primary, "OBJECT") or "",
+        grating=text_value(primary, "GRATNAME") or "",
+        filter_name=text_value(primary, "FILTNAME") or "",
+        mask=text_value(primary, "MASKNAME") or "",
+        date_obs=exposure_start(primary),
+        ccd_temp=temperature(primary, "CCDTEMP"),
+        base_temp=temperature(primary, "BASETEMP"))
 
 
 def exposure_start(primary: fits.Header) -> str:

@@ -29,6 +29,7 @@ from dataman.ipc.control import (
     unavailable_reason,
 )
 from dataman.ipc.protocol_events import Event, UnknownEvent, decode_event
+from dataman.ipc.protocol_requests import Request, SnapshotRequest, SubscribeRequest
 from dataman.ipc.protocol_snapshot import Snapshot
 
 #: Most events a ControlConnection holds for a reader that falls behind (the service
@@ -143,19 +144,21 @@ class ControlConnection:
             raise ControlUnavailable(unavailable_reason(error, path, timeout)) from None
         return cls(reader, writer, client=client)
 
-    async def request(self, op: str, /, *, timeout: float = 5.0, **fields: Any) -> dict[str, Any]:
-        """The ``result`` of ``op``; ControlError if refused, ControlUnavailable if no reply."""
+    async def request(self, message: Request, /, *, timeout: float = 5.0) -> dict[str, Any]:
+        """The ``result`` of the request; ControlError if refused, ControlUnavailable if no
+        reply."""
         if self._closed_because is not None:
             raise ControlUnavailable(self._closed_because)
         ident = next(self._ids)
         future = self._pending[ident] = asyncio.get_running_loop().create_future()
         try:
-            self._writer.write(encode({"id": ident, "op": op, **fields}))
+            self._writer.write(encode({"id": ident, **message.message()}))
             async with asyncio.timeout(timeout):
                 await self._writer.drain()
                 return reply_result(await future)
         except TimeoutError:
-            raise ControlUnavailable(f"no reply to {op!r} within {timeout:g} s") from None
+            raise ControlUnavailable(f"no reply to {message.op.value!r} within {timeout:g} s"
+                                     ) from None
         except OSError as error:
             raise ControlUnavailable(f"connection lost: {error}") from None
         finally:
@@ -163,11 +166,11 @@ class ControlConnection:
 
     async def subscribe(self) -> Snapshot:
         """The snapshot; from then on every event arrives through ``next_event``."""
-        return Snapshot.from_dict(await self.request("subscribe"), where="snapshot")
+        return Snapshot.from_dict(await self.request(SubscribeRequest()), where="snapshot")
 
     async def snapshot(self) -> Snapshot:
         """The snapshot now (ProtocolError names a field that does not fit)."""
-        return Snapshot.from_dict(await self.request("snapshot"), where="snapshot")
+        return Snapshot.from_dict(await self.request(SnapshotRequest()), where="snapshot")
 
     async def next_event(self) -> Event:
         """The next event, decoded; kinds this side does not know are skipped (a newer

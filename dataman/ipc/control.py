@@ -4,7 +4,8 @@ A Unix stream socket (``[server] controlSocket``, relative to stateDir, mode
 0660) carrying JSON lines: one UTF-8 JSON object per line, ``\\n``-terminated.
 Every message has ``"v": 1`` (``PROTOCOL_VERSION``).
 
-Requests (client → service), at most ``MAX_REQUEST`` bytes per line::
+Requests (client → service), at most ``MAX_REQUEST`` bytes per line, one class
+per op in :mod:`dataman.ipc.protocol_requests`::
 
     {"v": 1, "id": 7, "op": "snapshot"}
     {"v": 1, "id": 12, "op": "health"}            reply = {"level": 0, "line": "dataMan OK ..."}
@@ -51,8 +52,9 @@ Clients: :func:`request` (one synchronous request, bounded in time, for
 which holds at most ``EVENT_LIMIT`` events its reader has not
 taken and reports any it had to drop with a ``dropped`` event of its own.
 Messages are built and parsed only by :func:`encode` and :func:`decode`; the
-snapshot and the events inside them are classes (:mod:`dataman.ipc.protocol`,
-``protocol_snapshot``, ``protocol_events``) that encode and decode themselves.
+requests, the snapshot and the events inside them are classes
+(:mod:`dataman.ipc.protocol`, ``protocol_requests``, ``protocol_snapshot``,
+``protocol_events``) that encode and decode themselves.
 A client that receives a message of another version raises
 :class:`ProtocolVersionError`, whose text says which side to upgrade.
 """
@@ -67,20 +69,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataman.core.errors import DataManError
+from dataman.ipc.states import EventKind
 
 if TYPE_CHECKING:
+    from dataman.ipc.protocol_requests import Request
     from dataman.ipc.protocol_snapshot import Snapshot
 
 PROTOCOL_VERSION = 1
 MAX_REQUEST = 64 * 1024
 #: Longest message a client accepts (a full snapshot is a few hundred kB at most).
 MAX_MESSAGE = 16 * 1024 * 1024
-#: ``health`` came within protocol 1: a service from before it answers "unknown op".
-OPS = frozenset({"snapshot", "health", "subscribe", "pause", "resume", "stop", "retry",
-                 "process"})
-REPLACEABLE = frozenset({"service", "counts", "queue", "workers", "transfers", "health",
-                         "setups"})
-APPENDED = frozenset({"frame", "log", "refused"})
+#: Event kinds whose newer event makes an older one worthless (a whole snapshot section),
+#: and those that each count.
+REPLACEABLE = frozenset({EventKind.SERVICE, EventKind.COUNTS, EventKind.QUEUE,
+                         EventKind.WORKERS, EventKind.TRANSFERS, EventKind.HEALTH,
+                         EventKind.SETUPS})
+APPENDED = frozenset({EventKind.FRAME, EventKind.LOG, EventKind.REFUSED})
 
 class ControlError(DataManError):
     """A request the service refuses; the message is the ``error`` of the reply."""
@@ -146,8 +150,8 @@ def check_version(message: dict[str, Any]) -> dict[str, Any]:
 
 
 
-def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "client",
-            **fields: Any) -> dict[str, Any]:
+def request(path: Path, message: Request, /, *, timeout: float = 1.0,
+            client: str = "client") -> dict[str, Any]:
     """Send one request and return its ``result``, all within ``timeout`` seconds.
 
     For ``dataman health`` and scripts: a hung service must cost a bounded wait,
@@ -159,11 +163,11 @@ def request(path: Path, op: str, /, *, timeout: float = 1.0, client: str = "clie
             sock.settimeout(timeout)
             sock.connect(os.fspath(path))
             sock.settimeout(_left(deadline, timeout))
-            sock.sendall(encode({"id": 1, "op": op, **fields}))
+            sock.sendall(encode({"id": 1, **message.message()}))
             while True:
-                message = decode(_read_line(sock, deadline, timeout), client=client)
-                if message.get("type") == "reply" and message.get("id") == 1:
-                    return reply_result(message)
+                answer = decode(_read_line(sock, deadline, timeout), client=client)
+                if answer.get("type") == "reply" and answer.get("id") == 1:
+                    return reply_result(answer)
         except OSError as error:
             raise ControlUnavailable(unavailable_reason(error, path, timeout)) from None
 
@@ -173,7 +177,9 @@ def request_snapshot(path: Path, *, timeout: float = 1.0, client: str = "client"
 
     The classes are imported only once there is a reply to decode: a ``dataman health``
     on a hung service does not pay for building them."""
-    result = request(path, "snapshot", timeout=timeout, client=client)
+    from dataman.ipc.protocol_requests import SnapshotRequest
+
+    result = request(path, SnapshotRequest(), timeout=timeout, client=client)
     from dataman.ipc.protocol_snapshot import Snapshot
 
     return Snapshot.from_dict(result, where="snapshot")

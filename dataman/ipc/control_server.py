@@ -34,15 +34,20 @@ from typing import Any
 from dataman.ipc.control import (
     APPENDED,
     MAX_REQUEST,
-    OPS,
     REPLACEABLE,
     ControlError,
     check_version,
     encode,
     parse,
 )
-from dataman.ipc.protocol import Wire
+from dataman.ipc.protocol import ProtocolError, Wire
 from dataman.ipc.protocol_events import Event
+from dataman.ipc.protocol_requests import (
+    Request,
+    SnapshotRequest,
+    SubscribeRequest,
+    decode_request,
+)
 
 SOCKET_MODE = 0o660
 #: A client whose socket accepts nothing for this long is disconnected, seconds.
@@ -53,9 +58,10 @@ CLOSE_FLUSH = 0.5
 
 log = logging.getLogger("dataman")
 
-#: ``handler(op, fields)`` returns the ``result`` (a protocol object such as the
+#: ``handler(request)`` returns the ``result`` (a protocol object such as the
 #: Snapshot, encoded here, or a plain dict); a ControlError becomes an error reply.
-Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | Wire]]
+#: It is given every request but ``subscribe``, which is answered with the snapshot.
+Handler = Callable[[Request], Awaitable[dict[str, Any] | Wire]]
 
 
 def _reply(ident: Any, result: dict[str, Any] | Wire | None = None,
@@ -274,36 +280,27 @@ class ControlServer:
 
     async def _answer(self, line: bytes, outbox: _Outbox) -> None:
         ident: Any = None
-        op: str | None = None
+        request: Request | None = None
         try:
             message = parse(line)
             ident = message.get("id")
-            op = _check_request(check_version(message))
-            reply = _reply(ident, await self._call(op, message))
-        except ControlError as error:
-            op, reply = None, _reply(ident, error=str(error))
+            request = decode_request(check_version(message))
+            reply = _reply(ident, await self._call(request))
+        except (ControlError, ProtocolError) as error:
+            request, reply = None, _reply(ident, error=str(error))
         except Exception as error:
             text = f"internal error: {type(error).__name__}: {error}"
-            log.warning("control socket: %s (op %r)", text, op)
-            op, reply = None, _reply(ident, error=text)
+            log.warning("control socket: %s (op %r)", text,
+                        request.op.value if request is not None else None)
+            request, reply = None, _reply(ident, error=text)
         outbox.send(reply)
-        if op == "subscribe":
+        if isinstance(request, SubscribeRequest):
             outbox.subscribed = True  # no await since the snapshot was made: no event is lost
 
-    async def _call(self, op: str, message: dict[str, Any]) -> dict[str, Any] | Wire:
-        if op == "subscribe":
-            return await self._handler("snapshot", {})
-        return await self._handler(op, {key: value for key, value in message.items()
-                                        if key not in ("v", "id", "op")})
-
-
-def _check_request(message: dict[str, Any]) -> str:
-    op = message.get("op")
-    if op is None:
-        raise ControlError("missing 'op'")
-    if not isinstance(op, str) or op not in OPS:
-        raise ControlError(f"unknown op {op!r}")
-    return op
+    async def _call(self, request: Request) -> dict[str, Any] | Wire:
+        if isinstance(request, SubscribeRequest):
+            return await self._handler(SnapshotRequest())
+        return await self._handler(request)
 
 
 def _bind(path: Path) -> socket.socket:

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from dataman.core.errors import DataManError
+from dataman.core.facts import FrameFacts
 from dataman.core.quality.report import QualityReport
+from dataman.ipc.protocol import ProtocolError, from_json
 
 JOBS_VERSION = 1
 MAX_LINE = 64 * 1024
@@ -24,6 +27,25 @@ MAX_LINE = 64 * 1024
 
 class MessageError(DataManError):
     """A line that is not a valid job message (bad JSON, version, type or fields)."""
+
+
+class JobKind(StrEnum):
+    """What a worker is asked to do: the ``type`` of the two job messages, and the kind
+    of job a busy worker holds (:class:`dataman.service.pool.Assignment`)."""
+
+    JOB = "job"  # process a raw frame
+    DELIVER = "deliver"  # copy a frame processed earlier to repoDir
+
+
+class Cause(StrEnum):
+    """Why a job failed (:class:`JobFailed`), which decides what becomes of its frame."""
+
+    MISSING = "missing"  # the raw file is not there (yet): wait and retry
+    INCOMPLETE = "incomplete"  # the raw file is still being written: wait and retry
+    STALLED = "stalled"  # a full or failing disk: the frame keeps its place, retried
+    BAD = "bad"  # the frame itself
+    OUTPUT = "output"  # its output could not be written
+    INTERNAL = "internal"  # a bug
 
 
 @dataclass(frozen=True)
@@ -38,7 +60,7 @@ class Job(Message):
     """Process one raw frame in ``slot``; ``deliver`` False keeps it for in-order delivery;
     ``catch_up`` runs it at a lower CPU and I/O priority than a live request's frame."""
 
-    kind: ClassVar[str] = "job"
+    kind: ClassVar[str] = JobKind.JOB
     frame_id: int
     path: str
     slot: dict[str, Any]
@@ -52,7 +74,7 @@ class Job(Message):
 class DeliverJob(Message):
     """Copy an already processed file to repoDir (the staging disk was down)."""
 
-    kind: ClassVar[str] = "deliver"
+    kind: ClassVar[str] = JobKind.DELIVER
     frame_id: int
     processed: str
     raw_name: str
@@ -96,7 +118,11 @@ class UniqnameReserved(Message):
 
 @dataclass(frozen=True)
 class JobDone(Message):
-    """The frame is processed; ``delivered`` is None when delivery failed or was deferred."""
+    """The frame is processed; ``delivered`` is None when delivery failed or was deferred.
+
+    A delivery job's answer (:class:`DeliverJob`) carries no facts nor quality: the
+    journal has them from when the frame was processed.
+    """
 
     kind: ClassVar[str] = "done"
     frame_id: int
@@ -105,37 +131,24 @@ class JobDone(Message):
     delivered: str | None = None
     delivery_error: str | None = None
     instrument: str | None = None
-    roi: str = ""
-    binning: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: What the frame is, for the journal and the night report (IMAGETYP, EXPTIME, OBJECT).
-    imagetyp: str = ""
-    exptime: float | None = None
-    object_name: str = ""
+    #: What the frame is, for the journal, the console and the night report.
+    facts: FrameFacts = field(default_factory=FrameFacts)
     #: The quality checks' findings and values; None when the checks are off.
     quality: QualityReport | None = None
     #: Bytes of the processed file (and its copy); None when not known.
     output_size: int | None = None
-    #: The setup (GRATNAME, FILTNAME, MASKNAME), for the night's checklist.
-    grating: str = ""
-    filter_name: str = ""
-    mask: str = ""
-    #: The exposure start (DATE-OBS, with UTC-OBS), CCDTEMP and BASETEMP (degC).
-    date_obs: str = ""
-    ccd_temp: float | None = None
-    base_temp: float | None = None
 
 
 @dataclass(frozen=True)
 class JobFailed(Message):
-    """``cause``: missing / incomplete (wait and retry), stalled (a full or failing disk:
-    wait and retry), bad (the frame), output, internal."""
+    """The frame was not processed, ``reason`` says why in words and ``cause`` as a kind."""
 
     kind: ClassVar[str] = "failed"
     frame_id: int
     reason: str
-    cause: str
+    cause: Cause
     timings: dict[str, float] = field(default_factory=dict)
     #: The traceback of an internal error (a bug), kept in the journal to find it.
     detail: str = ""
@@ -181,8 +194,13 @@ def decode(line: bytes) -> Message:
     if not set(body) <= names:
         raise MessageError(f"{cls.kind}: unexpected fields {sorted(set(body) - names)}")
     try:
-        if cls is JobDone and body.get("quality") is not None:
-            body["quality"] = QualityReport.from_dict(body["quality"])
+        if cls is JobDone:
+            if body.get("quality") is not None:
+                body["quality"] = QualityReport.from_dict(body["quality"])
+            if "facts" in body:
+                body["facts"] = from_json(FrameFacts, body["facts"], "done.facts")
+        elif cls is JobFailed and "cause" in body:
+            body["cause"] = from_json(Cause, body["cause"], "failed.cause")
         return cls(**body)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, ProtocolError) as error:
         raise MessageError(f"{cls.kind}: {error}") from error

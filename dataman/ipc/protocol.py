@@ -17,7 +17,10 @@ version, which a client reports as such
 
 Mapping JSON to fields follows the type hints: ``int``, ``float`` (an integer is
 accepted), ``str``, ``bool``, ``X | None``, ``tuple[X, ...]`` (a JSON array),
-``dict[str, X]`` (an object) and nested :class:`Wire` classes.
+``dict[str, X]`` (an object), a :class:`~enum.StrEnum` (its value, a string: one
+the enum does not have is an error listing those it has), and nested :class:`Wire`
+classes or plain dataclasses (an object of their fields), such as the frame's
+facts of :mod:`dataman.core.facts`, which the wire's frame entry extends.
 
 >>> from dataclasses import dataclass
 >>> @dataclass(frozen=True)
@@ -30,6 +33,13 @@ Point(x=1.0, label=None)
 Traceback (most recent call last):
 ...
 dataman.ipc.protocol.ProtocolError: point.x: expected float, got str
+>>> from dataman.ipc.states import Result
+>>> from_json(Result, "ok", "frame.result") is Result.OK
+True
+>>> from_json(Result, "lost", "frame.result")
+Traceback (most recent call last):
+...
+dataman.ipc.protocol.ProtocolError: frame.result: 'lost' is not one of ok, warning, waiting, failed
 """
 
 from __future__ import annotations
@@ -38,12 +48,14 @@ import dataclasses
 import types
 import typing
 from collections.abc import Hashable
+from enum import Enum, StrEnum
 from functools import cache
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, TypeVar, get_args, get_origin
 
 from dataman.core.errors import DataManError
 
 W = TypeVar("W", bound="Wire")
+T = TypeVar("T")
 
 
 class ProtocolError(DataManError):
@@ -53,36 +65,56 @@ class ProtocolError(DataManError):
 class Wire:
     """A frozen dataclass that crosses the control socket as a JSON object."""
 
+    #: Fields this class has (from a core type it extends) that are not sent: they keep
+    #: their defaults on the receiving side, and the wire stays as its version has it.
+    not_sent: ClassVar[frozenset[str]] = frozenset()
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of this message (tuples become lists)."""
-        return {f.name: to_json(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        """The JSON object of this message (tuples become lists, enums their values)."""
+        return _fields_to_json(self)
 
     @classmethod
     def from_dict(cls: type[W], data: object, *, where: str = "") -> W:
         """The message in ``data``; ProtocolError if a field is missing or mistyped."""
-        where = where or cls.__name__
-        if not isinstance(data, dict):
-            raise ProtocolError(f"{where}: expected an object, got {_json_name(data)}")
-        values = {}
-        optional = optional_fields(cls)
-        for name, hint in field_hints(cls).items():
-            if name not in data:
-                if name in optional:  # added later: an older sender leaves it out
-                    continue
-                raise ProtocolError(f"{where}.{name}: missing")
-            values[name] = from_json(hint, data[name], f"{where}.{name}")
-        return cls(**values)
+        return _dataclass_from_json(cls, data, where or cls.__name__)
 
 
 def to_json(value: Any) -> Any:
     """``value`` as JSON-ready builtins."""
-    if isinstance(value, Wire):
-        return value.to_dict()
+    if isinstance(value, Wire) or (dataclasses.is_dataclass(value)
+                                   and not isinstance(value, type)):
+        return _fields_to_json(value)
+    if isinstance(value, Enum):
+        return to_json(value.value)
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
     return value
+
+
+def _fields_to_json(value: Any) -> dict[str, Any]:
+    skipped = value.not_sent if isinstance(value, Wire) else frozenset()
+    return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)
+            if f.name not in skipped}
+
+
+def _dataclass_from_json(cls: type[T], data: object, where: str) -> T:
+    """The dataclass ``cls`` (a Wire class or a plain one) from the JSON object ``data``."""
+    if not isinstance(data, dict):
+        raise ProtocolError(f"{where}: expected an object, got {_json_name(data)}")
+    values = {}
+    optional = optional_fields(cls)
+    skipped = cls.not_sent if issubclass(cls, Wire) else frozenset()
+    for name, hint in field_hints(cls).items():
+        if name in skipped:
+            continue
+        if name not in data:
+            if name in optional:  # added later: an older sender leaves it out
+                continue
+            raise ProtocolError(f"{where}.{name}: missing")
+        values[name] = from_json(hint, data[name], f"{where}.{name}")
+    return cls(**values)
 
 
 def from_json(hint: Any, value: object, where: str) -> Any:
@@ -105,9 +137,23 @@ def from_json(hint: Any, value: object, where: str) -> Any:
             raise ProtocolError(f"{where}: expected an object, got {_json_name(value)}")
         item_hint = get_args(hint)[1]
         return {key: from_json(item_hint, item, f"{where}.{key}") for key, item in value.items()}
-    if isinstance(hint, type) and issubclass(hint, Wire):
-        return hint.from_dict(value, where=where)
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return _member(hint, value, where)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass_from_json(hint, value, where)
     return _scalar(hint, value, where)
+
+
+def _member(enum: type[StrEnum], value: object, where: str) -> StrEnum:
+    """The member of ``enum`` whose value is ``value``; a value it does not have is an
+    error naming those it has (a newer sender's word is a new protocol version)."""
+    if not isinstance(value, str):
+        raise ProtocolError(f"{where}: expected str, got {_json_name(value)}")
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise ProtocolError(f"{where}: {value!r} is not one of {allowed}") from None
 
 
 def _scalar(hint: type, value: object, where: str) -> object:

@@ -31,6 +31,7 @@ from dataman.ipc.protocol_snapshot import (
     Transfers,
     WorkerEntry,
 )
+from dataman.ipc.states import EventKind
 
 
 class UnknownEvent(ProtocolError):
@@ -41,7 +42,7 @@ class UnknownEvent(ProtocolError):
 class Event(Wire):
     """An event; ``data()`` is its ``data`` on the wire."""
 
-    kind: ClassVar[str] = ""
+    kind: ClassVar[EventKind]
     #: A newer event of the same kind makes this one worthless.
     replaceable: ClassVar[bool] = False
     #: The data is the one field named like the kind (a section, a frame, a log line),
@@ -53,7 +54,7 @@ class Event(Wire):
 
     @classmethod
     def from_data(cls, data: object) -> Event:
-        where = f"event {cls.kind!r} data"
+        where = f"event {cls.kind.value!r} data"
         if not cls.single:
             return cls.from_dict(data, where=where)
         return cls(from_json(field_hints(cls)[cls.kind], data, where))  # type: ignore[call-arg]
@@ -61,42 +62,42 @@ class Event(Wire):
 
 @dataclass(frozen=True)
 class ServiceChanged(Event):
-    kind: ClassVar[str] = "service"
+    kind: ClassVar[EventKind] = EventKind.SERVICE
     replaceable: ClassVar[bool] = True
     service: ServiceInfo
 
 
 @dataclass(frozen=True)
 class CountsChanged(Event):
-    kind: ClassVar[str] = "counts"
+    kind: ClassVar[EventKind] = EventKind.COUNTS
     replaceable: ClassVar[bool] = True
     counts: Counts
 
 
 @dataclass(frozen=True)
 class QueueChanged(Event):
-    kind: ClassVar[str] = "queue"
+    kind: ClassVar[EventKind] = EventKind.QUEUE
     replaceable: ClassVar[bool] = True
     queue: tuple[QueueEntry, ...]
 
 
 @dataclass(frozen=True)
 class WorkersChanged(Event):
-    kind: ClassVar[str] = "workers"
+    kind: ClassVar[EventKind] = EventKind.WORKERS
     replaceable: ClassVar[bool] = True
     workers: tuple[WorkerEntry, ...]
 
 
 @dataclass(frozen=True)
 class TransfersChanged(Event):
-    kind: ClassVar[str] = "transfers"
+    kind: ClassVar[EventKind] = EventKind.TRANSFERS
     replaceable: ClassVar[bool] = True
     transfers: Transfers
 
 
 @dataclass(frozen=True)
 class HealthChanged(Event):
-    kind: ClassVar[str] = "health"
+    kind: ClassVar[EventKind] = EventKind.HEALTH
     replaceable: ClassVar[bool] = True
     health: HealthInfo
 
@@ -105,7 +106,7 @@ class HealthChanged(Event):
 class SetupsChanged(Event):
     """Tonight's setup checklist, whole (after a frame is processed)."""
 
-    kind: ClassVar[str] = "setups"
+    kind: ClassVar[EventKind] = EventKind.SETUPS
     replaceable: ClassVar[bool] = True
     setups: tuple[SetupEntry, ...]
 
@@ -114,7 +115,7 @@ class SetupsChanged(Event):
 class FrameFinished(Event):
     """A frame finished (delivered, waiting for delivery, or failed): its ``recent`` entry."""
 
-    kind: ClassVar[str] = "frame"
+    kind: ClassVar[EventKind] = EventKind.FRAME
     frame: FrameEntry
 
 
@@ -122,7 +123,7 @@ class FrameFinished(Event):
 class LogAppended(Event):
     """A line of the service's log."""
 
-    kind: ClassVar[str] = "log"
+    kind: ClassVar[EventKind] = EventKind.LOG
     log: LogEntry
 
 
@@ -131,7 +132,7 @@ class FrameRefused(Event):
     """A request for ``name`` that the service will not act on (already known, or the
     journal could not record it): the frame gets no ``frame`` event for it."""
 
-    kind: ClassVar[str] = "refused"
+    kind: ClassVar[EventKind] = EventKind.REFUSED
     single: ClassVar[bool] = False
     name: str
     origin: str
@@ -142,12 +143,12 @@ class FrameRefused(Event):
 class Dropped(Event):
     """``count`` appended events were lost because the subscriber fell behind."""
 
-    kind: ClassVar[str] = "dropped"
+    kind: ClassVar[EventKind] = EventKind.DROPPED
     single: ClassVar[bool] = False
     count: int
 
 
-EVENTS: dict[str, type[Event]] = {cls.kind: cls for cls in (
+EVENTS: dict[EventKind, type[Event]] = {cls.kind: cls for cls in (
     ServiceChanged, CountsChanged, QueueChanged, WorkersChanged, TransfersChanged,
     HealthChanged, SetupsChanged, FrameFinished, LogAppended, FrameRefused, Dropped)}
 
@@ -157,9 +158,10 @@ def decode_event(message: dict[str, Any]) -> Event:
     kind = message.get("event")
     if not isinstance(kind, str):
         raise ProtocolError(f"event message without a kind: {kind!r}")
-    cls = EVENTS.get(kind)
-    if cls is None:
-        raise UnknownEvent(f"unknown event kind {kind!r}")
+    try:
+        cls = EVENTS[EventKind(kind)]
+    except ValueError:
+        raise UnknownEvent(f"unknown event kind {kind!r}") from None
     if "data" not in message:
         raise ProtocolError(f"event {kind!r}: missing data")
     return cls.from_data(message["data"])

@@ -10,8 +10,12 @@ whole (:mod:`dataman.ipc.protocol_events`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
+from dataman.core.facts import FrameFacts
+from dataman.core.quality.report import Status
 from dataman.ipc.protocol import Wire
+from dataman.ipc.states import Result, ServiceState, Source, WorkerState
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class ServiceInfo(Wire):
     damaged journal or UNIQNAME registry set aside tonight.
     """
 
-    state: str
+    state: ServiceState
     pid: int
     started_at: float
     hostid: str
@@ -67,7 +71,7 @@ class QueueEntry(Wire):
 
     name: str
     channel: str
-    source: str
+    source: Source
     requested_at: float
     not_before: float | None
     reason: str | None
@@ -79,7 +83,7 @@ class WorkerEntry(Wire):
 
     index: int
     pid: int
-    state: str
+    state: WorkerState
     frame: str | None
     step: str | None
     step_started: float | None
@@ -97,45 +101,45 @@ class QualityFinding(Wire):
     reason: str
 
 
-@dataclass(frozen=True)
-class FrameEntry(Wire):
+@dataclass(frozen=True, kw_only=True)
+class FrameEntry(FrameFacts, Wire):
     """A finished frame, one per frame name (its latest outcome): ``result`` ok, warning,
     waiting (processed, delivery pending) or failed; ``timings`` seconds per step.
+
+    What the frame is, its facts (:class:`dataman.core.facts.FrameFacts`, the fields it
+    extends, flat on the wire): ``roi``, ``binning`` and (added within protocol 1, with
+    defaults) ``imagetyp``, ``exptime`` (s), ``object_name``, and the ``ccd_temp`` and
+    ``base_temp`` (degC) of its header; empty or None for a frame that failed before
+    they were read. Its setup and exposure start are not sent (:attr:`not_sent`).
 
     The quality checks' verdict (added within protocol 1, so each has a default):
     ``qc_status`` OK, WARN or BAD (None: not checked, a failed frame or checks off),
     ``qc_flags`` as in the MERGED header's ``QCFLAGS``, ``qc_findings`` one
     per failed check, and each amplifier's overscan ``qc_bias``
     and ``qc_noise`` in DN and ``qc_saturated`` fraction, by amplifier name (IM1..IM4).
-
-    What the frame is (added within protocol 1, with defaults): ``imagetyp``,
-    ``exptime`` (s), ``object_name``, and the ``ccd_temp`` and ``base_temp`` (degC)
-    of its header; empty or None for a frame that failed before they were read.
     """
+
+    #: Facts the console does not show: off the wire, which stays as protocol 1 has it
+    #: (a fact added to FrameFacts is sent, with its default for an older service).
+    not_sent: ClassVar[frozenset[str]] = frozenset({"grating", "filter_name", "mask",
+                                                    "date_obs"})
 
     name: str
     instrument: str
-    roi: str
-    binning: str
     timings: dict[str, float]
     latency: float | None
     processed: str | None
     delivered: str | None
-    result: str
+    result: Result
     reason: str | None
     warnings: tuple[str, ...]
     finished_at: float
-    qc_status: str | None = None
+    qc_status: Status | None = None
     qc_flags: str = ""
     qc_findings: tuple[QualityFinding, ...] = ()
     qc_bias: dict[str, float] = field(default_factory=dict)
     qc_noise: dict[str, float] = field(default_factory=dict)
     qc_saturated: dict[str, float] = field(default_factory=dict)
-    imagetyp: str = ""
-    exptime: float | None = None
-    object_name: str = ""
-    ccd_temp: float | None = None
-    base_temp: float | None = None
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dataman.ipc.datagram import ProcRequest, QuitRequest, Rejected, SenderPolicy, parse_datagram
+from dataman.ipc.states import Source
 from dataman.service.queue import FrameRequest
-from dataman.service.records import Source
 
 log = logging.getLogger("dataman")
 REJECTIONS_PER_MINUTE = 30  # log lines for rejected datagrams; the rest are counted

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 from dataman.core.names import without_name
 from dataman.core.quality.report import is_image_type_flag
 from dataman.core.timings import duration
+from dataman.ipc.states import Result, WorkerState
 
 VERDICTS = ("OK", "WARNING", "DOWN")
 #: A frame free to run that has waited longer than this, seconds, means the queue backs up.
@@ -151,7 +152,7 @@ def _workers_alive(snapshot: Snapshot) -> tuple[int, int]:
     # A worker counts once it has said hello: one that is still starting (or that
     # keeps failing to start) cannot take a frame yet.
     alive = sum(1 for worker in snapshot.workers
-                if worker.state in ("idle", "busy", "stopping"))
+                if worker.state in (WorkerState.IDLE, WorkerState.BUSY, WorkerState.STOPPING))
     return alive, snapshot.service.workers_expected
 
 
@@ -190,7 +191,7 @@ def _failure_problems(snapshot: Snapshot, now: float) -> list[str]:
     stand side by side meaning different things.
     """
     failed = [item for item in snapshot.recent
-              if item.result == "failed" and now - item.finished_at <= FAILURE_WINDOW]
+              if item.result == Result.FAILED and now - item.finished_at <= FAILURE_WINDOW]
     if not failed:
         return []
     newest = max(failed, key=lambda item: item.finished_at)

@@ -18,9 +18,10 @@ import logging
 from collections.abc import Callable
 
 from dataman.ipc.protocol_events import FrameRefused
+from dataman.ipc.states import FrameState, Source
 from dataman.service.journal import Journal, JournalError
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
-from dataman.service.records import FrameRecord, FrameState, Source
+from dataman.service.records import FrameRecord
 from dataman.service.refusals import Refusals
 from dataman.service.repeats import RepeatedRequests
 from dataman.service.waiting import RawFileWait

@@ -32,27 +32,28 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from dataman.core.facts import FrameFacts
+from dataman.core.quality.report import QualityReport
 from dataman.core.setups import SetupFrame
+from dataman.ipc.states import FrameState, Source
 from dataman.service.records import (
     FILE_NAME,
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
     SETUP_QUERY,
-    FrameFacts,
     FrameRecord,
-    FrameState,
     IllegalTransition,
     JournalError,
     NightSummary,
     Request,
-    Source,
     Transition,
     UnknownFrame,
+    processed_columns,
     setup_frames_of,
 )
 
-__all__ = ["FILE_NAME", "FrameFacts", "FrameRecord", "FrameState", "IllegalTransition", "Journal",
+__all__ = ["FILE_NAME", "FrameRecord", "FrameState", "IllegalTransition", "Journal",
            "JournalError", "NightSummary", "Request", "Source", "Transition", "UnknownFrame"]
 
 Changes = dict[str, Any] | Callable[[FrameRecord], dict[str, Any]]
@@ -167,17 +168,22 @@ class Journal:
 
     def processed(self, frame_id: int, processed_path: str | Path, uniqname: str,
                   timings: dict[str, float], warnings: int, now: float, *,
-                  delivered_path: str | Path | None = None,
-                  facts: FrameFacts | None = None) -> FrameRecord:
+                  delivered_path: str | Path | None = None, facts: FrameFacts | None = None,
+                  quality: QualityReport | None = None,
+                  output_size: int | None = None) -> FrameRecord:
         """Processed, and with ``delivered_path`` also delivered: one transaction, one sync.
 
-        ``facts`` (what the frame is, its quality) are stored with it.
+        ``facts`` (what the frame is), ``quality`` (what the checks found, None when
+        they are off) and ``output_size`` are stored with it, all of them as soon as
+        one is given; with none (a test's frame), their columns stay NULL.
         """
+        given = facts is not None or quality is not None or output_size is not None
+        outcome = processed_columns(facts or FrameFacts(), quality, output_size) if given else {}
         with self._transaction():
             self._apply(self.get(frame_id), Transition.PROCESS, now, lambda record: {
                 "processed_path": str(processed_path), "uniqname": record.uniqname or uniqname,
                 "timings": json.dumps(timings), "warnings": warnings, "processed_at": now,
-                **(facts.columns() if facts is not None else {})})
+                **outcome})
             if delivered_path is not None:
                 self._apply(self.get(frame_id), Transition.DELIVER, now,
                             {"delivered_path": str(delivered_path), "delivered_at": now})

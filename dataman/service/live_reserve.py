@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dataman.service.pool import WorkerHandle, WorkerState
+from dataman.ipc.states import WorkerState
+from dataman.service.pool import WorkerHandle
 
 
 def reserve(configured: int, serving: int) -> int:

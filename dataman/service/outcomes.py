@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dataman.core.names import exposure_order, without_name
 from dataman.core.quality.report import QualityReport
 from dataman.core.timings import format_step_timings
+from dataman.ipc.jobs import Cause, JobKind
 from dataman.ipc.protocol_snapshot import FrameEntry, LastDelivered, QualityFinding
+from dataman.ipc.states import Result
 from dataman.service.journal import IllegalTransition, JournalError
 from dataman.service.queue import QueuedFrame
-from dataman.service.records import FrameFacts
 from dataman.service.stall import ProcessingStall
 
 if TYPE_CHECKING:  # annotations only
@@ -78,17 +80,17 @@ class Outcomes:
 
     def done(self, job: Assignment, done: JobDone, now: float) -> None:
         """A job ended with ``JobDone``: a frame job, or a delivery from the backlog."""
-        (self._delivered_late if job.kind == "deliver" else self._processed)(job, done, now)
+        (self._delivered_late if job.kind == JobKind.DELIVER else self._processed)(job, done, now)
 
     def failed(self, job: Assignment, failed: JobFailed, now: float) -> None:
         """A job failed: a raw file not there or not complete yet waits (or, having
         waited waitForWrite, fails as every raw file that never came), a frame that met
         a full or failing disk keeps its place while processing stalls, others fail."""
-        if failed.cause == "stalled":
+        if failed.cause == Cause.STALLED:
             self._stalled(job, failed, now)
             return
         self.stall.ended(job.frame_id, now, written=False)
-        if failed.cause in ("missing", "incomplete"):
+        if failed.cause in (Cause.MISSING, Cause.INCOMPLETE):
             self.waiting.not_ready(job.frame_id, failed.reason, now)
             self.fail_expired(now)
             self._changed("queue", "counts")
@@ -97,7 +99,7 @@ class Outcomes:
         record = self.journal.failed(job.frame_id, failed.reason, now,
                                      detail=failed.detail or None)
         log.error("%s: failed: %s", record.name, without_name(failed.reason, record.name))
-        self._remember(frame_item(record, None, "failed", timings=failed.timings))
+        self._remember(frame_item(record, None, Result.FAILED, timings=failed.timings))
         self._changed("counts")
 
     def _stalled(self, job: Assignment, failed: JobFailed, now: float) -> None:
@@ -120,7 +122,7 @@ class Outcomes:
         next start, not counted as an attempt.
         """
         self.stall.ended(job.frame_id, now, written=False)
-        if job.kind == "deliver":
+        if job.kind == JobKind.DELIVER:
             self.backlog.failed(job.frame_id, now, reason)
             self.journal.delivery_retry(job.frame_id, reason, now)
             log.error("%s: %s; delivery will be tried again", job.name, reason)
@@ -134,7 +136,7 @@ class Outcomes:
         else:
             record = self.journal.failed(job.frame_id, f"{reason} (second attempt)", now)
             log.error("%s: failed: %s (second attempt)", job.name, reason)
-            self._remember(frame_item(record, None, "failed"))
+            self._remember(frame_item(record, None, Result.FAILED))
         self._changed("queue", "counts", "transfers")
 
     def fail_expired(self, now: float) -> None:
@@ -150,7 +152,7 @@ class Outcomes:
             return
         for record in records:
             log.error("%s: failed: %s", record.name, without_name(record.reason or "", record.name))
-            self._remember(frame_item(record, None, "failed"))
+            self._remember(frame_item(record, None, Result.FAILED))
         self._changed("queue", "counts")
 
     def _processed(self, job: Assignment, done: JobDone, now: float) -> None:
@@ -159,13 +161,14 @@ class Outcomes:
         self.stall.ended(job.frame_id, now, written=True)
         record = self.journal.processed(job.frame_id, done.processed, done.uniqname,
                                         done.timings, len(done.warnings), now,
-                                        delivered_path=done.delivered, facts=facts_of(done))
+                                        delivered_path=done.delivered, facts=done.facts,
+                                        quality=done.quality, output_size=done.output_size)
         self._changed("setups")  # one more frame of its setup tonight
         if done.delivered:
             self._note_delivery(record, done)
             return
         if self.shadow:
-            self._remember(frame_item(record, done, "warning" if done.warnings else "ok"))
+            self._remember(frame_item(record, done, _delivered(done)))
             log.info("%s: processed %s, not delivered (shadow) (%s)", record.name,
                      done.processed, format_step_timings(done.timings))
             self._changed("counts")
@@ -178,7 +181,7 @@ class Outcomes:
             log.info("%s: processed (%s); delivery waits behind %d older frames",
                      record.name, done.processed, len(self.backlog))
         self.backlog.add(job.frame_id, record.name, now, done.delivery_error)
-        self._remember(frame_item(self.journal.get(job.frame_id), done, "waiting"))
+        self._remember(frame_item(self.journal.get(job.frame_id), done, Result.WAITING))
         self._changed("transfers", "counts")
 
     def _delivered_late(self, job: Assignment, done: JobDone, now: float) -> None:
@@ -196,7 +199,7 @@ class Outcomes:
         self._changed("transfers", "counts")
 
     def _note_delivery(self, record: FrameRecord, done: JobDone) -> None:
-        item = frame_item(record, done, "warning" if done.warnings else "ok")
+        item = frame_item(record, done, _delivered(done))
         self.last_delivered = LastDelivered(record.name, latency_of(record),
                                             record.delivered_at)
         if done.instrument and done.delivered and self._is_newest(done.instrument, record.name):
@@ -226,17 +229,9 @@ class Outcomes:
         self._changed("health")
 
 
-def facts_of(done: JobDone) -> FrameFacts:
-    """What the journal keeps of a processed frame besides its state: what it is, its quality."""
-    quality = done.quality
-    return FrameFacts(
-        roi=done.roi, binning=done.binning, imagetyp=done.imagetyp, exptime=done.exptime,
-        object_name=done.object_name, date_obs=done.date_obs, ccd_temp=done.ccd_temp,
-        base_temp=done.base_temp,
-        qc_status=str(quality.status) if quality is not None else None,
-        qc_flags=quality.flags if quality is not None else None,
-        qc=quality.to_dict() if quality is not None else None, output_size=done.output_size,
-        gratname=done.grating, filtname=done.filter_name, maskname=done.mask)
+def _delivered(done: JobDone) -> Result:
+    """A frame that reached the end of its way (delivered, or processed in shadow mode)."""
+    return Result.WARNING if done.warnings else Result.OK
 
 
 def latency_of(record: FrameRecord) -> float | None:
@@ -246,27 +241,28 @@ def latency_of(record: FrameRecord) -> float | None:
     return record.delivered_at - record.requested_at
 
 
-def frame_item(record: FrameRecord, done: JobDone | None, result: str, *,
+def frame_item(record: FrameRecord, done: JobDone | None, result: Result, *,
                timings: dict[str, float] | None = None) -> FrameEntry:
-    """One ``recent`` entry (control protocol): result is ok, warning, waiting or failed."""
+    """One ``recent`` entry (control protocol): the frame's facts as the journal has them,
+    how it ended, its outputs, step times and quality."""
+    # Readout and binning as the worker's answer gives them: none for a failed frame or a
+    # late delivery (whose job reads no header), as the console has always shown them.
+    facts = replace(record.facts, roi=done.facts.roi if done else "",
+                    binning=done.facts.binning if done else "")
     return FrameEntry(
+        **vars(facts),
         name=record.name,
         instrument=(done.instrument if done else None) or record.channel.upper(),
-        roi=done.roi if done else "",
-        binning=done.binning if done else "",
         timings=dict(done.timings if done else timings or record.timings),
         latency=latency_of(record),
         processed=_text(record.processed_path) or (done.processed if done else None),
         delivered=_text(record.delivered_path),
         result=result,
-        reason=record.reason if result in ("failed", "waiting") else None,
+        reason=record.reason if result in (Result.FAILED, Result.WAITING) else None,
         warnings=tuple(done.warnings) if done else (),
         finished_at=record.changed_at,
-        imagetyp=record.imagetyp or "", exptime=record.exptime,
-        object_name=record.object_name or "", ccd_temp=record.ccd_temp,
-        base_temp=record.base_temp,
         # A failed frame has no verdict (the journal may still hold an earlier run's).
-        **quality_fields(None if result == "failed" else quality_of(record, done)),
+        **quality_fields(None if result == Result.FAILED else quality_of(record, done)),
     )
 
 
@@ -286,7 +282,7 @@ def quality_fields(quality: QualityReport | None) -> dict[str, Any]:
     """The ``qc_*`` fields of a ``recent`` entry; none (their defaults) when not checked."""
     if quality is None:
         return {}
-    return {"qc_status": str(quality.status), "qc_flags": quality.flags,
+    return {"qc_status": quality.status, "qc_flags": quality.flags,
             "qc_findings": tuple(QualityFinding(item.flag, item.reason)
                                  for item in quality.findings),
             "qc_bias": {amp.amp: amp.bias for amp in quality.amps},

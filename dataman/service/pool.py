@@ -29,23 +29,16 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
 from dataman.core.errors import DataManError
-from dataman.ipc.jobs import Message, MessageError, Stop, decode, encode
+from dataman.ipc.jobs import JobKind, Message, MessageError, Stop, decode, encode
 from dataman.ipc.slots import SlotRef
+from dataman.ipc.states import WorkerState
 
 log = logging.getLogger("dataman")
-
-
-class WorkerState(StrEnum):
-    STARTING = "starting"
-    IDLE = "idle"
-    BUSY = "busy"
-    STOPPING = "stopping"
-    EXITED = "exited"
 
 
 class WorkerTransition(Enum):
@@ -72,7 +65,7 @@ class Assignment:
     name: str
     slot: SlotRef | None  # returned to the pool when the job ends
     started: float
-    kind: str = "job"  # "job" or "deliver"
+    kind: JobKind = JobKind.JOB
     step: str | None = None
     step_started: float | None = None
 

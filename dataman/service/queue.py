@@ -22,7 +22,8 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dataman.service.records import FrameRecord, Source
+from dataman.ipc.states import Source
+from dataman.service.records import FrameRecord
 
 
 @dataclass(frozen=True)

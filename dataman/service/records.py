@@ -10,12 +10,15 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from dataman.core.errors import DataManError
+from dataman.core.facts import FrameFacts, columns, from_columns
+from dataman.core.quality.report import QualityReport
 from dataman.core.setups import Setup, SetupFrame
+from dataman.ipc.states import FrameState, Source
 
 FILE_NAME = "journal.sqlite3"
 SCHEMA_VERSION = 6  # PRAGMA user_version; bump it with a step in ``MIGRATIONS``
@@ -98,14 +101,6 @@ class UnknownFrame(DataManError):
     """No frame with that id or name is in the journal."""
 
 
-class FrameState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    PROCESSED = "processed"  # written to procDir, awaiting delivery
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
 class Transition(Enum):
     """Every legal change of state, named; the value is (from, to)."""
 
@@ -124,21 +119,6 @@ class Transition(Enum):
     def __init__(self, source: FrameState, target: FrameState, *_: str) -> None:
         self.source = source
         self.target = target
-
-
-class Source(StrEnum):
-    """Who asked for the frame; live requests run before the raw-folder scan's finds."""
-
-    DATAGRAM = "datagram"
-    SCAN = "scan"
-    CONSOLE = "console"
-    #: Never in the journal: a frame ``dataman process`` did (``core.reprocessed``), as
-    #: the night report reads it.
-    BATCH = "batch"
-
-    @property
-    def priority(self) -> int:
-        return 1 if self is Source.SCAN else 0
 
 
 @dataclass(frozen=True)
@@ -182,7 +162,8 @@ class FrameRecord:
     timings: dict[str, float]
     warnings: int
     reason: str | None
-    # Schema version 2: set when the frame is processed (FrameFacts).
+    # Schema version 2: set when the frame is processed (core.facts.FrameFacts, by
+    # column name: ``facts``, and the quality).
     roi: str | None = None
     binning: str | None = None
     imagetyp: str | None = None
@@ -193,7 +174,7 @@ class FrameRecord:
     qc: dict[str, Any] | None = None
     detail: str | None = None
     output_size: int | None = None
-    # Schema version 5: the setup (FrameFacts).
+    # Schema version 5: the setup.
     gratname: str | None = None
     filtname: str | None = None
     maskname: str | None = None
@@ -201,6 +182,11 @@ class FrameRecord:
     date_obs: str | None = None
     ccd_temp: float | None = None
     base_temp: float | None = None
+
+    @property
+    def facts(self) -> FrameFacts:
+        """What the frame is, as its columns say (defaults where they are NULL)."""
+        return from_columns(vars(self))
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> FrameRecord:
@@ -213,36 +199,15 @@ class FrameRecord:
             "qc": json.loads(values["qc"]) if values.get("qc") else None})
 
 
-@dataclass(frozen=True)
-class FrameFacts:
-    """What a worker found out about a processed frame, stored in the version-2 columns."""
-
-    roi: str = ""
-    binning: str = ""
-    imagetyp: str = ""
-    exptime: float | None = None
-    object_name: str = ""
-    qc_status: str | None = None  # None: the checks are off
-    qc_flags: str | None = None
-    qc: dict[str, Any] | None = None
-    output_size: int | None = None  # bytes written (version 4); None: not known
-    #: The setup: GRATNAME, FILTNAME, MASKNAME (schema version 5).
-    gratname: str = ""
-    filtname: str = ""
-    maskname: str = ""
-    date_obs: str = ""  # schema version 6
-    ccd_temp: float | None = None
-    base_temp: float | None = None
-
-    def columns(self) -> dict[str, Any]:
-        return {"roi": self.roi, "binning": self.binning, "imagetyp": self.imagetyp,
-                "exptime": self.exptime, "object_name": self.object_name,
-                "qc_status": self.qc_status, "qc_flags": self.qc_flags,
-                "qc": json.dumps(self.qc) if self.qc is not None else None,
-                "output_size": self.output_size,
-                "gratname": self.gratname, "filtname": self.filtname,
-                "maskname": self.maskname, "date_obs": self.date_obs,
-                "ccd_temp": self.ccd_temp, "base_temp": self.base_temp}
+def processed_columns(facts: FrameFacts, quality: QualityReport | None,
+                      output_size: int | None) -> dict[str, Any]:
+    """The columns a processed frame fills: what it is (its facts, by column name), what
+    the checks found (NULL when they are off) and the bytes written (version 4)."""
+    return {**columns(facts),
+            "qc_status": str(quality.status) if quality is not None else None,
+            "qc_flags": quality.flags if quality is not None else None,
+            "qc": json.dumps(quality.to_dict()) if quality is not None else None,
+            "output_size": output_size}
 
 
 #: The setup checklist's view of a night's processed frames (journal.setup_frames).

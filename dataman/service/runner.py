@@ -108,7 +108,7 @@ class Service:
         self.notifier = notifier
         self.policy = SenderPolicy.from_config(config.server.allowed_senders)
         self.control = ControlServer(config.server.control_socket,
-                                     lambda op, fields: self.requests(op, fields))
+                                     lambda request: self.requests(request))
         self.gauges, self.log_ring = Gauges(), LogRing()
         self.stop_reason: str | None = None
         self.stop_event = asyncio.Event()

@@ -17,9 +17,9 @@ from pathlib import Path
 from dataman.core.config import Config
 from dataman.core.earlier import EarlierOutputs, earlier_outputs
 from dataman.core.identity import UniqnameRegistry
+from dataman.ipc.states import Source
 from dataman.service.journal import Journal, JournalError
 from dataman.service.queue import FrameRequest
-from dataman.service.records import Source
 from dataman.service.scan import nights_to_scan, raw_frames
 
 log = logging.getLogger("dataman")

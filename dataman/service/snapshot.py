@@ -45,8 +45,8 @@ from dataman.ipc.protocol_snapshot import (
     Transfers,
     WorkerEntry,
 )
+from dataman.ipc.states import FrameState
 from dataman.service.health import assess
-from dataman.service.records import FrameState
 from dataman.service.standing import standing_problems
 from dataman.service.summary import night_window
 
@@ -156,7 +156,7 @@ def _service(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> 
     hostid = config.server.hostid or default_hostid()
     cpu, rss = gauges.total()
     return ServiceInfo(
-        state=str(sup.state), pid=os.getpid(), started_at=sup.started_at, hostid=hostid,
+        state=sup.state, pid=os.getpid(), started_at=sup.started_at, hostid=hostid,
         config=str(config.source), version=__version__,
         log_file=str(night_log_path(config.paths.log_dir, hostid, sup.night.date)),
         workers_expected=config.workers.count, cpu_percent=cpu, rss=rss,
@@ -175,7 +175,7 @@ def _counts(sup: Supervisor, gauges: Gauges, log_ring: LogRing, now: float) -> C
 
 def _queue(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
            now: float) -> tuple[QueueEntry, ...]:
-    return tuple(QueueEntry(name=f.name, channel=f.channel, source=str(f.source),
+    return tuple(QueueEntry(name=f.name, channel=f.channel, source=f.source,
                             requested_at=f.requested_at,
                             not_before=f.not_before if f.not_before > now else None,
                             reason=f.reason)
@@ -189,7 +189,7 @@ def _workers(sup: Supervisor, gauges: Gauges, log_ring: LogRing,
         job = worker.assignment
         cpu, rss = gauges.usage.get(worker.pid, (None, None))
         items.append(WorkerEntry(
-            index=worker.index, pid=worker.pid, state=str(worker.state),
+            index=worker.index, pid=worker.pid, state=worker.state,
             frame=job.name if job else None, step=job.step if job else None,
             step_started=job.step_started if job else None,
             job_started=job.started if job else None, frames_done=worker.frames_done,

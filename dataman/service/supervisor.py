@@ -38,7 +38,6 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from enum import StrEnum
 from pathlib import Path
 
 from dataman.core.config import Config
@@ -47,6 +46,7 @@ from dataman.ipc.jobs import (
     Job,
     JobDone,
     JobFailed,
+    JobKind,
     LogLine,
     Message,
     StepStarted,
@@ -55,6 +55,7 @@ from dataman.ipc.jobs import (
 from dataman.ipc.protocol_events import FrameRefused
 from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import SlotPool
+from dataman.ipc.states import ServiceState, Source
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.intake import Intake
 from dataman.service.journal import IllegalTransition, Journal, JournalError
@@ -70,7 +71,6 @@ from dataman.service.pool import (
     describe_exit,
 )
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
-from dataman.service.records import Source
 from dataman.service.stall import ProcessingStall
 from dataman.service.standing import night_notes
 from dataman.service.summary import ObservingNight
@@ -88,15 +88,6 @@ PRESENCE_BUDGET = 0.02
 #: Longest pause (s) of a stop's wait for frames in progress between two looks at them
 #: (a worker's message or exit ends it sooner).
 STOP_POLL = 0.2
-
-
-class ServiceState(StrEnum):
-    """What the console header shows; only RUNNING dispatches new jobs."""
-
-    STARTING = "starting"
-    RUNNING = "running"
-    PAUSED = "paused"  # requests are journaled and queued, no new job starts
-    STOPPING = "stopping"
 
 
 def _ignore(*args: object) -> None:
@@ -288,8 +279,9 @@ class Supervisor:
         self.backlog.begin(frame_id)
         worker.send(DeliverJob(record.id, str(record.processed_path), record.name,
                                record.uniqname or record.name, record.channel.upper()))
-        self.pool.assign(worker, Assignment(record.id, record.name, None, now, kind="deliver",
-                                            step="deliver", step_started=now))
+        self.pool.assign(worker, Assignment(record.id, record.name, None, now,
+                                            kind=JobKind.DELIVER, step="deliver",
+                                            step_started=now))
         self.changed("workers")
 
     # --- worker messages ----------------------------------------------------------------

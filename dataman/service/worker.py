@@ -44,6 +44,7 @@ from dataman.core.publish import describe_os_error
 from dataman.core.quality import BiasTrend
 from dataman.ipc.datagram import resolves_outside
 from dataman.ipc.jobs import (
+    Cause,
     DeliverJob,
     Hello,
     Job,
@@ -112,7 +113,7 @@ def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
     path = Path(job.path)
     outside = resolves_outside(path, config.paths.data_dir)
     if outside is not None:  # a symlink made after the request was accepted
-        return JobFailed(job.frame_id, outside, "bad", {})
+        return JobFailed(job.frame_id, outside, Cause.BAD, {})
     try:
         size = path.stat().st_size
         with slots.use(SlotRef.from_dict(job.slot)) as buffers:
@@ -128,28 +129,28 @@ def _run_job(job: Job, config: Config, channel: Channel, slots: SlotMappings,
                 del prepared  # its arrays view the slot; they must go before detaching
     except FileNotFoundError as error:
         return JobFailed(job.frame_id, f"{path.name}: not found ({error.filename})",
-                         "missing", result.timings)
+                         Cause.MISSING, result.timings)
     except FrameIncomplete as error:
-        return JobFailed(job.frame_id, str(error), "incomplete", result.timings)
+        return JobFailed(job.frame_id, str(error), Cause.INCOMPLETE, result.timings)
     except DeliveryFailed as error:
         if result.processed is None:
-            cause = "stalled" if passing_disk_error(error) else "output"
+            cause = Cause.STALLED if passing_disk_error(error) else Cause.OUTPUT
             return JobFailed(job.frame_id, f"{path.name}: cannot write: {error}", cause,
                              result.timings)
         return _done(job.frame_id, result, str(error))
     except DataManError as error:
-        return JobFailed(job.frame_id, str(error), "bad", result.timings)
+        return JobFailed(job.frame_id, str(error), Cause.BAD, result.timings)
     except Exception as error:  # a bug must cost one frame, not the worker
         disk = passing_disk_error(error)
         if disk is not None:  # a full, stale or failing disk (procDir, stateDir, dataDir)
             return JobFailed(job.frame_id, f"{path.name}: cannot write: "
-                             f"{describe_os_error(disk)}", "stalled", result.timings)
+                             f"{describe_os_error(disk)}", Cause.STALLED, result.timings)
         # The traceback, to find the bug: to the supervisor's log at DEBUG (sent as is,
         # whatever this process's own logging level).
         details = traceback.format_exc().rstrip()
         channel.send(LogLine(logging.DEBUG, f"{path.name}: internal error in worker pid "
                              f"{os.getpid()}:\n{details}"))
-        return JobFailed(job.frame_id, f"{path.name}: internal error: {error!r}", "internal",
+        return JobFailed(job.frame_id, f"{path.name}: internal error: {error!r}", Cause.INTERNAL,
                          result.timings, detail=details[-16000:])
     _log_warnings(result)
     return _done(job.frame_id, result, None)
@@ -172,11 +173,8 @@ def _done(frame_id: int, result: FrameResult, delivery_error: str | None) -> Job
     return JobDone(
         frame_id, str(result.processed), result.uniqname or "",
         str(result.delivered) if result.delivered else None, delivery_error,
-        result.instrument, result.roi, result.binning, dict(result.timings),
-        list(result.warnings), result.imagetyp, result.exptime, result.object_name,
-        result.quality, output_size=result.size, grating=result.grating,
-        filter_name=result.filter_name, mask=result.mask, date_obs=result.date_obs,
-        ccd_temp=result.ccd_temp, base_temp=result.base_temp)
+        result.instrument, dict(result.timings), list(result.warnings), result.facts,
+        result.quality, output_size=result.size)
 
 
 def _observer(frame_id: int, channel: Channel):

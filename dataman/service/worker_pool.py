@@ -38,7 +38,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from dataman.core.errors import DataManError
-from dataman.ipc.jobs import Hello, Message
+from dataman.ipc.jobs import Hello, JobKind, Message
 from dataman.service.pool import (
     Assignment,
     MessageHandler,
@@ -223,7 +223,7 @@ class WorkerPool:
         job, worker.assignment = worker.assignment, None
         if worker.state is WorkerState.BUSY:
             worker.move(WorkerTransition.FINISH)
-        worker.frames_done += job is not None and job.kind == "job"
+        worker.frames_done += job is not None and job.kind is JobKind.JOB
         limit = self.recycle_after
         idle = worker.state is WorkerState.IDLE and self._open()
         if idle and worker.successor_launched and (successor := self._ready_successor(worker)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -22,7 +22,17 @@ from textual.worker import Worker, WorkerState
 
 from dataman.ipc.control import ControlError, ControlUnavailable
 from dataman.ipc.protocol_events import LogAppended
+from dataman.ipc.protocol_requests import (
+    Op,
+    PauseRequest,
+    ProcessRequest,
+    Request,
+    ResumeRequest,
+    RetryRequest,
+    StopRequest,
+)
 from dataman.ipc.protocol_snapshot import LogEntry
+from dataman.ipc.states import Result, ServiceState
 from dataman.tui.connection import ServiceLink, send_request
 from dataman.tui.model import ServiceView
 from dataman.tui.options import build_parser, socket_from_args
@@ -32,8 +42,8 @@ from dataman.tui.screens.process_file import ProcessFileScreen
 from dataman.tui.screens.waiting import WaitingScreen
 
 REDRAW_DELAY = 0.1
-DONE = {"pause": "intake paused", "resume": "intake resumed", "stop": "service stopping",
-        "retry": "queued again", "process": "queued"}
+DONE = {Op.PAUSE: "intake paused", Op.RESUME: "intake resumed", Op.STOP: "service stopping",
+        Op.RETRY: "queued again", Op.PROCESS: "queued"}
 
 
 class DatamanConsole(App[None]):
@@ -139,25 +149,25 @@ class DatamanConsole(App[None]):
         return True
 
     def action_toggle_pause(self) -> None:
-        self.send("resume" if self.view.state == "paused" else "pause")
+        self.send(ResumeRequest() if self.view.state == ServiceState.PAUSED else PauseRequest())
 
     def action_retry(self) -> None:
         frame = self.dashboard.selected
-        if frame is None or frame.result != "failed":
+        if frame is None or frame.result != Result.FAILED:
             self.notify("Select a failed frame in Recent frames first.", severity="warning")
             return
-        self.send("retry", name=frame.name)
+        self.send(RetryRequest(frame.name))
 
     def action_process_file(self) -> None:
         def chosen(path: str | None) -> None:
             if path:
-                self.send("process", path=path)
+                self.send(ProcessRequest(path))
         self.push_screen(ProcessFileScreen(), chosen)
 
     def action_stop_service(self) -> None:
         def answered(stop: bool | None) -> None:
             if stop:
-                self.send("stop")
+                self.send(StopRequest())
         self.push_screen(ConfirmScreen(
             "Stop the dataMan service?",
             "Frames being processed finish; queued frames stay in the journal and are "
@@ -168,16 +178,16 @@ class DatamanConsole(App[None]):
         self.notify(f"Log: {self.dashboard.next_log_level()} and above", timeout=2)
 
     @work(name="control-request", group="control-request", exit_on_error=False)
-    async def send(self, op: str, **fields: Any) -> None:
+    async def send(self, request: Request) -> None:
         """One request to the service; the outcome is a notification."""
         try:
-            await send_request(self.socket, op, **fields)
+            await send_request(self.socket, request)
         except (ControlError, ControlUnavailable, OSError, TimeoutError) as error:
-            self.notify(f"{op}: {error}", title="Request refused", severity="error",
+            self.notify(f"{request.op.value}: {error}", title="Request refused", severity="error",
                         markup=False)
             return
-        target = fields.get("name") or fields.get("path") or ""
-        self.notify(f"{target} {DONE.get(op, 'done')}".strip(), timeout=3, markup=False)
+        self.notify(f"{request.subject} {DONE.get(request.op, 'done')}".strip(), timeout=3,
+                    markup=False)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -191,9 +201,9 @@ class DatamanConsole(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Pause intake", "Stop dispatching frames (they keep queueing)",
-                            lambda: self.send("pause"))
+                            lambda: self.send(PauseRequest()))
         yield SystemCommand("Resume intake", "Dispatch queued frames again",
-                            lambda: self.send("resume"))
+                            lambda: self.send(ResumeRequest()))
         yield SystemCommand("Retry frame", "Process the selected failed frame again",
                             self.action_retry)
         yield SystemCommand("Process file", "Queue a raw frame by name", self.action_process_file)

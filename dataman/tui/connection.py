@@ -25,6 +25,7 @@ from dataman.ipc.connection import ControlConnection
 from dataman.ipc.control import ControlError, ControlUnavailable
 from dataman.ipc.protocol import ProtocolError
 from dataman.ipc.protocol_events import Event as ProtocolEvent
+from dataman.ipc.protocol_requests import Request
 from dataman.ipc.protocol_snapshot import Snapshot
 
 FIRST_BACKOFF = 0.25
@@ -97,11 +98,11 @@ class ServiceLink:
             await connection.close()
 
 
-async def send_request(socket: Path, op: str, /, **fields: Any) -> dict[str, Any]:
+async def send_request(socket: Path, request: Request, /) -> dict[str, Any]:
     """One request on its own connection; the ``result`` or :class:`ControlError`."""
     connection = await ControlConnection.open(socket, timeout=CONNECT_TIMEOUT, client="console")
     try:
-        return await connection.request(op, timeout=REQUEST_TIMEOUT, **fields)
+        return await connection.request(request, timeout=REQUEST_TIMEOUT)
     finally:
         await connection.close()
 

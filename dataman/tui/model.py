@@ -31,6 +31,7 @@ from dataman.ipc.protocol_snapshot import (
     Transfers,
     WorkerEntry,
 )
+from dataman.ipc.states import Result
 
 #: Snapshot sections that a replaceable event of the same name replaces whole.
 REPLACEABLE = frozenset(kind for kind, cls in EVENTS.items() if cls.replaceable)
@@ -101,7 +102,7 @@ class ServiceView:
         """Newest first; a frame seen again (waiting, then delivered) moves to the top."""
         self.recent = [frame, *(item for item in self.recent if item.name != frame.name)]
         del self.recent[MAX_RECENT:]
-        if frame.result in ("ok", "warning") and frame.delivered:
+        if frame.result in (Result.OK, Result.WARNING) and frame.delivered:
             self.last = LastDelivered(frame.name, frame.latency, frame.finished_at)
 
     @property
@@ -138,7 +139,7 @@ class ServiceView:
     def latencies(self, limit: int = 60) -> list[float]:
         """Latencies of the latest processed frames (not failed), oldest first."""
         values = [frame.latency for frame in self.recent[:limit]
-                  if frame.result != "failed" and frame.latency is not None]
+                  if frame.result != Result.FAILED and frame.latency is not None]
         return values[::-1]
 
     def frame(self, name: str | None) -> FrameEntry | None:

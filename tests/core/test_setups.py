@@ -55,5 +55,6 @@ def test_setups_without_science_are_not_listed():
 def test_the_worker_reads_the_setup_keywords_of_a_simulated_frame(config: Config):
     result = process_frame(make_frame(config, instrument="MODS2R", kind="comp", roi="1kx1k",
                                       binning=2, primary={"MASKNAME": "LS5x60x0.6"}), config)
-    assert (result.grating, result.filter_name, result.mask, result.binning, result.roi) == (
+    facts = result.facts
+    assert (facts.grating, facts.filter_name, facts.mask, facts.binning, facts.roi) == (
         "G670L", "GG495", "LS5x60x0.6", "2x2", "1kx1k")

@@ -26,20 +26,28 @@ from dataman.ipc.control import (
     request,
 )
 from dataman.ipc.control_server import ControlServer
+from dataman.ipc.protocol_requests import (
+    PauseRequest,
+    Request,
+    RetryRequest,
+    SnapshotRequest,
+    StopRequest,
+    SubscribeRequest,
+)
 
 SNAPSHOT = {"service": {"state": "running", "pid": 4242},
             "counts": {"queued": 0, "running": 0, "processed": 3, "delivered": 3, "failed": 0}}
 PAD = "x" * 10_000  # big events fill the socket buffers of a client that does not read
 
 
-async def handler(op: str, fields: dict[str, Any]) -> dict[str, Any]:
-    if op == "snapshot":
+async def handler(request: Request) -> dict[str, Any]:
+    if isinstance(request, SnapshotRequest):
         return SNAPSHOT
-    if op == "retry":
-        return {"retried": fields}
-    if op == "pause":
+    if isinstance(request, RetryRequest):
+        return {"retried": request.name}
+    if isinstance(request, PauseRequest):
         raise ControlError("already paused")
-    if op == "stop":
+    if isinstance(request, StopRequest):
         raise RuntimeError("boom")
     return {}
 
@@ -139,18 +147,18 @@ def test_decode_says_what_is_wrong(line: bytes, error: str):
 def test_request_returns_the_result_and_passes_the_fields(sock_path: Path):
     async def scenario():
         async with serving(sock_path):
-            snapshot = await asyncio.to_thread(request, sock_path, "snapshot")
-            retried = await asyncio.to_thread(request, sock_path, "retry", name="a.fits")
+            snapshot = await asyncio.to_thread(request, sock_path, SnapshotRequest())
+            retried = await asyncio.to_thread(request, sock_path, RetryRequest("a.fits"))
             return snapshot, retried
 
-    assert asyncio.run(scenario()) == (SNAPSHOT, {"retried": {"name": "a.fits"}})
+    assert asyncio.run(scenario()) == (SNAPSHOT, {"retried": "a.fits"})
 
 
 def test_a_refused_request_raises_control_error_with_the_handlers_words(sock_path: Path):
     async def scenario():
         async with serving(sock_path):
             with pytest.raises(ControlError, match=r"^already paused$"):
-                await asyncio.to_thread(request, sock_path, "pause")
+                await asyncio.to_thread(request, sock_path, PauseRequest())
 
     asyncio.run(scenario())
 
@@ -166,8 +174,8 @@ def test_a_handler_crash_is_an_internal_error_reply_and_one_warning_line(sock_pa
             async with asyncio.timeout(5):
                 connection = await ControlConnection.open(sock_path)
                 with pytest.raises(ControlError, match=r"^internal error: RuntimeError: boom$"):
-                    await connection.request("stop")
-                assert await connection.request("snapshot") == SNAPSHOT  # still serving
+                    await connection.request(StopRequest())
+                assert await connection.request(SnapshotRequest()) == SNAPSHOT  # still serving
                 await connection.close()
 
     try:
@@ -188,6 +196,10 @@ def test_a_handler_crash_is_an_internal_error_reply_and_one_warning_line(sock_pa
      {"id": 3, "error": "unsupported protocol version 9 (this side speaks 1)"}),
     (b'{"v": 1, "id": 4}\n', {"id": 4, "error": "missing 'op'"}),
     (b'{"v": 1, "id": 5, "op": "frobnicate"}\n', {"id": 5, "error": "unknown op 'frobnicate'"}),
+    (b'{"v": 1, "id": 7, "op": "retry"}\n', {"id": 7, "error": "retry.name: missing"}),
+    (b'{"v": 1, "id": 8, "op": "process", "path": 5}\n',
+     {"id": 8, "error": "process.path: expected str, got int"}),
+    (b'{"v": 1, "id": 9, "op": 12}\n', {"id": 9, "error": "unknown op 12"}),
     (b'{"v": 1, "id": 6, "op": "\xe9"}\n', {"id": None,
                                             "error": "not UTF-8 (invalid byte at offset 25)"}),
 ])
@@ -213,7 +225,7 @@ def test_an_over_long_request_is_refused_and_the_connection_closed(sock_path: Pa
             return decode(first), decode(second), end
 
     first, second, end = asyncio.run(scenario())
-    assert first["ok"] and first["result"]["retried"]["name"].startswith("xxx")
+    assert first["ok"] and first["result"]["retried"].startswith("xxx")
     assert second == {"v": 1, "type": "reply", "id": None, "ok": False,
                       "error": f"request longer than {MAX_REQUEST} bytes; "
                                "closing the connection"}
@@ -224,7 +236,7 @@ def test_subscribe_replies_the_snapshot_then_events_follow_in_order(sock_path: P
     async def scenario():
         async with serving(sock_path) as server:
             connection = await ControlConnection.open(sock_path)
-            assert await connection.request("subscribe") == SNAPSHOT
+            assert await connection.request(SubscribeRequest()) == SNAPSHOT
             assert server.subscriber_count == 1
             server.publish("counts", {"queued": 1}, now=1767064366.5)
             server.publish("frame", {"name": "a.fits"}, now=1767064367.0)
@@ -245,10 +257,10 @@ def test_two_subscribers_and_a_plain_client_are_served_together(sock_path: Path)
         async with serving(sock_path) as server:
             consoles = [await ControlConnection.open(sock_path) for _ in range(2)]
             for console in consoles:
-                await console.request("subscribe")
+                await console.request(SubscribeRequest())
             assert server.subscriber_count == 2
             server.publish("log", {"message": "hello"})
-            health = await asyncio.to_thread(request, sock_path, "snapshot")
+            health = await asyncio.to_thread(request, sock_path, SnapshotRequest())
             async with asyncio.timeout(5):
                 received = [(await console.next_message())["data"] for console in consoles]
             for console in consoles:
@@ -307,7 +319,7 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
         async with serving(sock_path) as server:
             stuck = await StuckClient.subscribe(sock_path)
             console = await ControlConnection.open(sock_path)
-            await console.request("subscribe")
+            await console.request(SubscribeRequest())
             # publish is synchronous: were it to wait for the stuck client, this loop
             # would never end (the suite's timeout); the stuck client never reads.
             for n in range(1000):  # 10 MB in total
@@ -315,7 +327,7 @@ def test_a_client_that_never_reads_blocks_neither_publish_nor_other_clients(sock
                 server.publish("workers", {"n": n, "pad": PAD})
                 if n % 10 == 0:
                     await asyncio.sleep(0)
-            reply = await asyncio.to_thread(request, sock_path, "snapshot")
+            reply = await asyncio.to_thread(request, sock_path, SnapshotRequest())
             frames = []
             async with asyncio.timeout(10):
                 while len(frames) < 1000:
@@ -352,14 +364,14 @@ def test_next_event_raises_when_the_service_goes_away(sock_path: Path):
         server = ControlServer(sock_path, handler)
         await server.start()
         connection = await ControlConnection.open(sock_path)
-        await connection.request("subscribe")
+        await connection.request(SubscribeRequest())
         await server.close()
         async with asyncio.timeout(5):
             for _ in range(2):  # and keeps raising
                 with pytest.raises(ControlUnavailable, match="closed"):
                     await connection.next_message()
         with pytest.raises(ControlUnavailable):
-            await connection.request("snapshot")
+            await connection.request(SnapshotRequest())
         await connection.close()
 
     asyncio.run(scenario())
@@ -421,16 +433,16 @@ def test_a_stale_socket_file_is_replaced_and_close_removes_it(sock_path: Path):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as old:
         old.bind(os.fspath(sock_path))  # a killed service leaves this behind
     with pytest.raises(ControlUnavailable, match=r"^connection refused on "):
-        request(sock_path, "snapshot")
+        request(sock_path, SnapshotRequest())
 
     async def scenario():
         async with serving(sock_path):
-            return await asyncio.to_thread(request, sock_path, "snapshot")
+            return await asyncio.to_thread(request, sock_path, SnapshotRequest())
 
     assert asyncio.run(scenario()) == SNAPSHOT
     assert not sock_path.exists()
     with pytest.raises(ControlUnavailable, match=r"^no socket file "):
-        request(sock_path, "snapshot")
+        request(sock_path, SnapshotRequest())
 
 
 def test_a_file_that_is_not_a_socket_is_left_alone(sock_path: Path):
@@ -446,7 +458,7 @@ def test_request_to_a_silent_service_gives_up_after_the_timeout(sock_path: Path)
         silent.listen()  # the kernel accepts the connection; nobody ever answers
         begun = time.monotonic()
         with pytest.raises(ControlUnavailable, match=r"^no reply within 0.3 s$"):
-            request(sock_path, "snapshot", timeout=0.3)
+            request(sock_path, SnapshotRequest(), timeout=0.3)
         assert time.monotonic() - begun >= 0.3  # it waited its whole timeout
 
 
@@ -463,7 +475,7 @@ def test_request_to_a_service_that_hangs_up_says_so(sock_path: Path):
             closer = asyncio.create_task(hang_up())
             with pytest.raises(ControlUnavailable,
                                match=r"^connection closed by the service before its reply$"):
-                await asyncio.to_thread(request, sock_path, "snapshot", timeout=5)
+                await asyncio.to_thread(request, sock_path, SnapshotRequest(), timeout=5)
             await closer
 
         asyncio.run(scenario())
@@ -482,14 +494,14 @@ def test_request_to_a_service_whose_backlog_is_full_fails_at_once(sock_path: Pat
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as first:
             first.connect(os.fspath(sock_path))
             with pytest.raises(ControlUnavailable, match=r": connection backlog full, "):
-                request(sock_path, "snapshot", timeout=5)
+                request(sock_path, SnapshotRequest(), timeout=5)
 
 
 def test_the_reply_to_stop_arrives_although_the_server_closes_at_once(sock_path: Path):
     async def scenario():
         server: ControlServer
 
-        async def stop_at_once(op: str, fields: dict[str, Any]) -> dict[str, Any]:
+        async def stop_at_once(request: Request) -> dict[str, Any]:
             closing.append(asyncio.create_task(server.close()))
             return {"state": "stopping"}
 
@@ -497,7 +509,7 @@ def test_the_reply_to_stop_arrives_although_the_server_closes_at_once(sock_path:
         server = ControlServer(sock_path, stop_at_once)
         await server.start()
         connection = await ControlConnection.open(sock_path)
-        reply = await connection.request("stop")
+        reply = await connection.request(StopRequest())
         await asyncio.gather(*closing)
         await connection.close()
         return reply

@@ -31,6 +31,7 @@ from dataman.ipc.protocol_events import (
     WorkersChanged,
     decode_event,
 )
+from dataman.ipc.protocol_requests import Request
 from dataman.ipc.protocol_snapshot import (
     Counts,
     FrameEntry,
@@ -263,7 +264,7 @@ PUBLISHED = [event for event in EVENT_SAMPLES if not isinstance(event, Dropped)]
 
 def test_a_server_encodes_what_the_service_builds(short_dir: Path):
     """The reply to subscribe and published events reach a client as equal objects."""
-    async def handler(op: str, fields: dict[str, Any]) -> Snapshot:
+    async def handler(request: Request) -> Snapshot:
         return BUSY
 
     async def scenario() -> tuple[Snapshot, list[Event]]:

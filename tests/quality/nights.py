@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from dataman.core.config import Config
+from dataman.core.facts import FrameFacts
 from dataman.core.quality import AmpQuality, Finding, QualityReport
 from dataman.core.quality.thumbnail import thumbnail_path, thumbnail_png
-from dataman.service.journal import FrameFacts, Journal
+from dataman.service.journal import Journal
 from dataman.sim.frames import DEFAULT_BIAS
 
 NIGHT = "20251230"
@@ -57,10 +58,10 @@ def fill_night(config: Config, count: int, *, cadence: float = 60.0, failed: int
                          for amp, quadrant in QUADRANTS.items())
             report = QualityReport(flagged.findings if flagged else (), amps)
             facts = FrameFacts("full", "1x1", KINDS[index % 4], 0.0 if index % 4 == 0 else 300.0,
-                               "NGC 1976", str(report.status), report.flags, report.to_dict())
+                               "NGC 1976")
             journal.processed(frame_id, f"/proc/{NIGHT}/{name}", name, {"read": 0.1}, 0,
                               at + 0.6 + 0.1 * (index % 3), delivered_path=f"/newdata/{name}",
-                              facts=facts)
+                              facts=facts, quality=report)
             if thumbnails:
                 path = thumbnail_path(config.paths.state_dir, NIGHT, name)
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from dataman.core.config import load_config
 from dataman.core.errors import ConfigError
+from dataman.core.facts import FrameFacts
 from dataman.core.quality import AmpQuality, BiasTrend, Finding, QualityReport, Status
 from dataman.core.quality.headers import header_findings
 from dataman.core.quality.pixels import measure, saturated_fraction
@@ -97,8 +98,9 @@ def test_the_report_round_trips_through_plain_values_and_rejects_others():
 def test_job_done_carries_the_quality_and_the_frame_description():
     report = QualityReport((Finding("IM3:sat", "IM3 5.00% of pixels at 65535"),),
                            (AmpQuality("IM3", 1, 1467.0, 3.5, 0.05),))
-    done = JobDone(7, "/proc/a.fits", "u.fits", imagetyp="FLAT", exptime=8.0,
-                   object_name="Slit flat", quality=report)
+    done = JobDone(7, "/proc/a.fits", "u.fits", facts=FrameFacts(
+        "1kx1k", "2x2", "FLAT", 8.0, "Slit flat", "G400L", "Clear", "LS5x60x1.0",
+        "2025-12-31T03:12:40.5", -110.5, -80.25), quality=report)
     line = encode(done)
     assert decode(line) == done
     assert len(line) < 1024

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from dataman.core.config import Config
-from dataman.service.journal import FrameFacts, Journal
+from dataman.core.facts import FrameFacts
+from dataman.core.quality import Finding, QualityReport
+from dataman.service.journal import Journal
 from dataman.service.report import write_report
 from tests.quality.test_report import browse, screenshot
 
@@ -51,11 +53,12 @@ def fill(config: Config) -> None:
                                        when).id
             journal.start(frame_id, pid=100, now=when + 0.01)
             grating, filter_name = SETUP[channel]
-            facts = FrameFacts("full", "1x1", imagetyp, 300.0, "NGC 1976",
-                               "WARN" if flags else "OK", flags, None, gratname=grating,
-                               filtname=filter_name, maskname=mask)
+            facts = FrameFacts("full", "1x1", imagetyp, 300.0, "NGC 1976", grating=grating,
+                               filter_name=filter_name, mask=mask)
+            quality = QualityReport(tuple(Finding(flag, "no arc lines: the lamps did not fire")
+                                          for flag in flags.split()))
             journal.processed(frame_id, f"/proc/{name}", name, {}, 0, when + 0.5,
-                              delivered_path=f"/newdata/{name}", facts=facts)
+                              delivered_path=f"/newdata/{name}", facts=facts, quality=quality)
 
 
 def setup_rows(html: str) -> list[str]:

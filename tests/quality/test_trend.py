@@ -11,8 +11,9 @@ import pytest
 
 from dataman.core import reprocessed
 from dataman.core.config import Config
+from dataman.core.facts import FrameFacts, columns
 from dataman.core.quality import AmpQuality, QualityReport
-from dataman.service.journal import FrameFacts, Journal
+from dataman.service.journal import Journal
 from dataman.service.summary import night_window
 from tests.quality.test_report import Page, browse, png_of, run_dataman, screenshot
 
@@ -25,13 +26,12 @@ NIGHTS = {"20251224": (3.5, -120.0), "20251225": (3.7, -119.5), "20251227": (3.9
 SPREAD = (-0.1, 0.0, 0.0, 0.1, 5.0)
 
 
-def facts(noise: float, temp: float) -> FrameFacts:
+def outcome(noise: float, temp: float) -> tuple[FrameFacts, QualityReport]:
     amps = tuple(AmpQuality(amp, quadrant, 1000.0 + 10 * quadrant, 3.0 if amp != "IM3" else
                             noise, 0.0) for quadrant, amp in enumerate(
                                 ("IM1", "IM2", "IM3", "IM4"), start=1))
     report = QualityReport((), amps)
-    return FrameFacts("full", "1x1", "OBJECT", 300.0, "M42 [OIII]", "OK", "", report.to_dict(),
-                      ccd_temp=temp)
+    return FrameFacts("full", "1x1", "OBJECT", 300.0, "M42 [OIII]", ccd_temp=temp), report
 
 
 def fill(config: Config) -> None:
@@ -45,15 +45,16 @@ def fill(config: Config) -> None:
                 at = start + 8 * 3600 + 60 * index
                 frame_id = journal.request(name, f"/d/{name}", "mods1b", "datagram", at).id
                 journal.start(frame_id, pid=1, now=at + 0.1)
+                facts, report = outcome(noise + offset, temp + offset)
                 journal.processed(frame_id, f"/p/{name}", name, {}, 0, at + 0.5,
-                                  delivered_path=f"/n/{name}",
-                                  facts=facts(noise + offset, temp + offset))
+                                  delivered_path=f"/n/{name}", facts=facts, quality=report)
     noise, temp = NIGHTS["20251228"]
     for index, offset in enumerate(SPREAD):
-        values = facts(noise + offset, temp + offset)
+        facts, report = outcome(noise + offset, temp + offset)
         reprocessed.append(config.paths.state_dir, {
             "name": f"mods1b.20251228.{index + 1:04d}.fits", "state": "delivered",
-            "processed_at": 1.0e9, **values.columns(), "qc": values.qc})
+            "processed_at": 1.0e9, **columns(facts), "qc_status": "OK", "qc_flags": "",
+            "qc": report.to_dict()})
 
 
 def rows(html: str) -> dict[str, list[str]]:

@@ -61,8 +61,9 @@ def send_held_at_step(service: ServiceProcess, raw: Path, step: str,
     service.send(raw)
     pid = service.wait_held(raw.name, step, timeout)
     for _ in range(2):  # the second snapshot is answered after the worker's last messages
-        snapshot = service.snapshot() or {}
-    steps = [w["step"] for w in snapshot.get("workers", []) if w["pid"] == pid]
+        snapshot = service.snapshot()
+    workers = snapshot.workers if snapshot else ()
+    steps = [w.step for w in workers if w.pid == pid]
     return pid, steps[0] if steps else None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from astropy.io import fits
 
+from dataman.ipc.protocol_requests import HealthRequest
 from dataman.service.scan import nights_to_scan
 from tests.service_harness import ServiceProcess, frames
 
@@ -44,7 +45,7 @@ def second_night(service: ServiceProcess, campaign, names: list[str]) -> str:
     """Start again; once every frame is delivered, the health line."""
     service.start()
     campaign.settle(service, names)
-    return str(service.control("health")["line"])
+    return str(service.control(HealthRequest())["line"])
 
 
 def test_a_damaged_journal_is_set_aside_and_tonight_is_recovered(service_factory, campaign):

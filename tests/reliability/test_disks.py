@@ -50,7 +50,7 @@ def test_the_staging_disk_unusable_for_a_while(service_factory, mounts, campaign
     for raw in raws:
         service.send(raw)
     service.wait_states(names, "processed")
-    reason = service.snapshot()["transfers"]["repo_reason"]
+    reason = service.snapshot().transfers.repo_reason
     repair()
     campaign.settle(service, names)
     tally = campaign.count(service, names)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dataman.ipc.protocol_requests import HealthRequest
 from dataman.service.scan import nights_to_scan
 from tests.reliability.test_disks import fill
 from tests.service_harness import ServiceProcess, frames, wait_until
@@ -21,7 +22,7 @@ BURST = 6
 
 
 def health_line(service: ServiceProcess) -> str:
-    return str(service.control("health")["line"])
+    return str(service.control(HealthRequest())["line"])
 
 
 def delivered_once(service: ServiceProcess, names: list[str]) -> bool:

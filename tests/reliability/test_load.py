@@ -65,8 +65,8 @@ def test_200_frames_requested_within_one_second(service_factory, campaign):
 
     def settled() -> bool:
         nonlocal peak_queue, peak_rss
-        snapshot = service.snapshot() or {}
-        peak_queue = max(peak_queue, snapshot.get("counts", {}).get("queued", 0))
+        snapshot = service.snapshot()
+        peak_queue = max(peak_queue, snapshot.counts.queued if snapshot else 0)
         peak_rss = max(peak_rss, supervisor.memory_info().rss)
         states = service.states()
         return all(states.get(name) in ("delivered", "failed") for name in names)

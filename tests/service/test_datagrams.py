@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from dataman.ipc.datagram import SenderPolicy
+from dataman.ipc.states import Source
 from dataman.service.datagrams import REJECTIONS_PER_MINUTE, DatagramIntake, RejectionLog
 from dataman.service.queue import FrameRequest
-from dataman.service.records import Source
 
 NAME = "mods1b.20251230.0031.fits"
 AZCAM = ("127.0.0.1", 40000)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from dataman.ipc.states import Source
 from dataman.service.intake import Intake
 from dataman.service.journal import Journal
 from dataman.service.queue import FrameQueue, FrameRequest
-from dataman.service.records import Source
 from dataman.service.waiting import RawFileWait
 
 NOW = 1767064366.0

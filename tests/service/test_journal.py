@@ -5,6 +5,7 @@ Time is injected (``now``) everywhere; the one real process is the SIGKILL test.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from dataman.core.facts import FrameFacts, columns
+from dataman.core.quality import Finding, QualityReport
 from dataman.core.setups import Setup, SetupFrame
+from dataman.ipc.states import FrameState
 from dataman.service.journal import (
     FILE_NAME,
-    FrameFacts,
-    FrameState,
     IllegalTransition,
     Journal,
     JournalError,
@@ -29,9 +31,16 @@ from dataman.service.journal import (
     Transition,
     UnknownFrame,
 )
-from dataman.service.records import SCHEMA_VERSION
+from dataman.service.records import SCHEMA_VERSION, FrameRecord
 
 QUEUED, RUNNING, PROCESSED, DELIVERED, FAILED = FrameState
+
+
+def report_of(verdict: str | None) -> QualityReport | None:
+    """A quality report with that verdict (None: the checks are off)."""
+    findings = {"BAD": (Finding("IM2:dead", "IM2 data constant at 1012 DN"),),
+                "WARN": (Finding("IM3:noise", "IM3 read noise 10.5 DN above 8"),), "OK": ()}
+    return None if verdict is None else QualityReport(findings[verdict])
 
 
 def raw(number: int, channel: str = "mods1b") -> str:
@@ -281,8 +290,8 @@ def test_flagged_counts_processed_frames_per_quality_verdict(journal: Journal) -
         if number == 7:  # a failure: not counted
             journal.failed(frame_id, "BadFrame: not FITS", 111.0)
             continue
-        journal.processed(frame_id, "/proc/p", "u", {}, 0, 111.0,
-                          facts=FrameFacts(qc_status=verdict))
+        journal.processed(frame_id, "/proc/p", "u", {}, 0, 111.0, facts=FrameFacts(),
+                          quality=report_of(verdict))
     assert journal.flagged(100.0, 200.0) == {"BAD": 1, "WARN": 2}
     assert journal.flagged(300.0, 400.0) == {"BAD": 0, "WARN": 0}
 
@@ -411,10 +420,10 @@ def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_pat
             None, None, None, None)
         ask(journal, 2)
         journal.start(2, pid=1, now=101.0)
-        facts = FrameFacts("full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
-                           {"findings": [["IM2:dead", "IM2 data constant"]], "amps": []})
+        facts = FrameFacts("full", "1x1", "FLAT", 8.0, "Slit flat")
+        quality = QualityReport((Finding("IM2:dead", "IM2 data constant"),))
         record = journal.processed(2, "/proc/" + raw(2), "u.fits", {}, 0, now=102.0,
-                                   facts=facts)
+                                   facts=facts, quality=quality)
         assert (record.roi, record.binning, record.imagetyp, record.exptime,
                 record.object_name, record.qc_status, record.qc_flags, record.qc) == (
             "full", "1x1", "FLAT", 8.0, "Slit flat", "BAD", "IM2:dead",
@@ -422,8 +431,8 @@ def test_a_journal_of_schema_1_is_upgraded_in_place_and_keeps_its_frames(tmp_pat
         ask(journal, 3)
         journal.start(3, pid=1, now=103.0)
         record = journal.processed(3, "/proc/" + raw(3), "v.fits", {}, 0, now=104.0, facts=(
-            FrameFacts("full", "1x1", "OBJECT", 300.0, "M42", "OK", "", None,
-                       date_obs="2025-12-31T03:12:40.5", ccd_temp=-110.5, base_temp=-80.25)))
+            FrameFacts("full", "1x1", "OBJECT", 300.0, "M42", date_obs="2025-12-31T03:12:40.5",
+                       ccd_temp=-110.5, base_temp=-80.25)))
         assert (record.date_obs, record.ccd_temp, record.base_temp) == (
             "2025-12-31T03:12:40.5", -110.5, -80.25)
     with sqlite3.connect(old / FILE_NAME) as db:
@@ -451,10 +460,12 @@ def test_the_setup_of_a_processed_frame_is_kept_for_the_night_checklist(journal:
                                           (3, "FLAT", "LS5x60x0.6", "")):
         ask(journal, number)
         journal.start(number, pid=1, now=101.0)
-        facts = FrameFacts("1kx1k", "2x2", imagetyp, 300.0, "NGC 1976", "OK", flags, None,
-                           gratname="G400L", filtname="Clear", maskname=mask)
+        facts = FrameFacts("1kx1k", "2x2", imagetyp, 300.0, "NGC 1976", grating="G400L",
+                           filter_name="Clear", mask=mask)
+        quality = QualityReport(tuple(Finding(flag, "the lamps did not fire")
+                                      for flag in flags.split()))
         journal.processed(number, "/proc/" + raw(number), "u.fits", {}, 0, now=102.0,
-                          facts=facts)
+                          facts=facts, quality=quality)
     ask(journal, 4)  # queued: not in the checklist
     record = journal.get(3)
     assert (record.gratname, record.filtname, record.maskname) == (
@@ -464,3 +475,17 @@ def test_the_setup_of_a_processed_frame_is_kept_for_the_night_checklist(journal:
         SetupFrame(wide, "OBJECT", ""), SetupFrame(wide, "COMP", "COMP:lines"),
         SetupFrame(Setup("MODS1B", "G400L", "Clear", "LS5x60x0.6", "2x2", "1kx1k"), "FLAT",
                    "")]
+
+
+def test_every_fact_of_a_frame_has_its_journal_column_and_record_field(journal: Journal):
+    """A fact added to core/facts.py needs its column (a schema version) and nothing else:
+    the journal writes and reads every field of FrameFacts by its column name."""
+    names = {"roi", "binning", "imagetyp", "exptime", "object_name", "gratname", "filtname",
+             "maskname", "date_obs", "ccd_temp", "base_temp"}  # as the schema names them
+    db = sqlite3.connect(journal.path)
+    try:
+        table = {row[1] for row in db.execute("PRAGMA table_info(frames)")}
+    finally:
+        db.close()
+    assert set(columns(FrameFacts())) == names and names <= table
+    assert names <= {f.name for f in dataclasses.fields(FrameRecord)}

@@ -19,10 +19,10 @@ from pathlib import Path
 from dataman.core.config import Config
 from dataman.ipc.jobs import Hello, Job, decode
 from dataman.ipc.slots import FrameBudget, SlotPool
+from dataman.ipc.states import ServiceState, Source, WorkerState
 from dataman.service.journal import FILE_NAME, Journal
-from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle, WorkerState
-from dataman.service.records import Source
-from dataman.service.supervisor import ServiceState, Supervisor
+from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle
+from dataman.service.supervisor import Supervisor
 
 NAME = "mods1b.20251230.0001.fits"
 

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from dataman.core.quality.report import AmpQuality, Finding, QualityReport
-from dataman.ipc.jobs import JobDone, JobFailed
+from dataman.ipc.jobs import Cause, JobDone, JobFailed, JobKind
 from dataman.ipc.protocol_snapshot import FrameEntry, QualityFinding
+from dataman.ipc.states import FrameState
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
 from dataman.service.pool import Assignment
 from dataman.service.queue import FrameQueue
-from dataman.service.records import FrameState
 from dataman.service.waiting import RawFileWait
 
 NOW = 1767064366.0
@@ -62,7 +62,7 @@ def names_and_results(recorder: Recorder) -> list[tuple[str, str]]:
 
 def test_a_frame_failed_then_retried_is_listed_once_as_it_ended_last(recorder):
     job = recorder.start("mods1b.20251230.0007.fits", NOW)
-    recorder.outcomes.failed(job, JobFailed(job.frame_id, "BadHeader: no DATE-OBS", "bad"),
+    recorder.outcomes.failed(job, JobFailed(job.frame_id, "BadHeader: no DATE-OBS", Cause.BAD),
                              NOW + 1)
     other = recorder.start("mods1b.20251230.0008.fits", NOW + 2)
     recorder.outcomes.done(other, recorder.done(other.name, NOW + 3), NOW + 3)
@@ -87,7 +87,7 @@ def test_a_frame_that_waited_for_the_staging_disk_is_listed_once_when_delivered(
                       delivery_error="repoDir /newdata: not mounted", instrument="MODS1B")
     recorder.outcomes.done(job, waiting, NOW + 1)
     assert names_and_results(recorder) == [(name, "waiting")]
-    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind="deliver")
+    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind=JobKind.DELIVER)
     recorder.outcomes.done(delivery, recorder.done(name, NOW + 31), NOW + 31)
     assert names_and_results(recorder) == [(name, "ok")]
 
@@ -117,7 +117,7 @@ def _job_in_state(recorder: Recorder, name: str, setup: str) -> Assignment:
     elif setup == "delivery":
         recorder.journal.processed(job.frame_id, f"/proc/20251230/{name}", name, {}, 0, NOW + 1)
         recorder.outcomes.backlog.add(job.frame_id, name, NOW + 1, "repoDir missing")
-        job = Assignment(job.frame_id, name, None, NOW + 2, kind="deliver")
+        job = Assignment(job.frame_id, name, None, NOW + 2, kind=JobKind.DELIVER)
     return job
 
 
@@ -198,7 +198,7 @@ def test_a_frame_delivered_late_keeps_the_verdict_the_journal_holds(recorder):
                                         delivery_error="repoDir /newdata: not mounted",
                                         instrument="MODS1B", quality=DEAD_IM2), NOW + 1)
     assert recorder.outcomes.recent[0].qc_status == "BAD"
-    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind="deliver")
+    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind=JobKind.DELIVER)
     recorder.outcomes.done(delivery, recorder.done(name, NOW + 31), NOW + 31)
     (item,) = recorder.outcomes.recent
     assert (item.result, item.qc_status, item.qc_flags) == ("ok", "BAD", "IM2:dead hdr:DATE-OBS")
@@ -210,7 +210,7 @@ def test_an_unchecked_or_failed_frame_has_no_verdict(recorder):
     job = recorder.start(name, NOW)
     recorder.outcomes.done(job, recorder.done(name, NOW + 1), NOW + 1)  # checks off
     job = recorder.start("mods1b.20251230.0023.fits", NOW + 2)
-    recorder.outcomes.failed(job, JobFailed(job.frame_id, "BadHeader: no DATE-OBS", "bad"),
+    recorder.outcomes.failed(job, JobFailed(job.frame_id, "BadHeader: no DATE-OBS", Cause.BAD),
                              NOW + 3)
     assert [(item.qc_status, item.qc_flags, item.qc_bias) for item in
             recorder.outcomes.recent] == [(None, "", {}), (None, "", {})]

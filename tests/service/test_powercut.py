@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dataman.service.journal import FrameFacts, Journal
+from dataman.service.journal import Journal
 from dataman.service.powercut import CLEAN_STOP, record_clean_stop, stopped_cleanly
 
 
@@ -14,7 +14,7 @@ def processed(journal: Journal, number: int, at: float, *, deliver: bool = True)
     journal.start(record.id, pid=4242, now=at - 0.5)
     journal.processed(record.id, f"/proc/20251230/{name}", name, {}, 0, at,
                       delivered_path=f"/newdata/{name}" if deliver else None,
-                      facts=FrameFacts(output_size=1000 + number))
+                      output_size=1000 + number)
 
 
 def test_the_frames_processed_in_the_window_before_the_last_change_are_checked(tmp_path: Path):

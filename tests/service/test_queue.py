@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from dataman.ipc.states import Source
 from dataman.service.journal import Journal
 from dataman.service.queue import FrameQueue, QueuedFrame
-from dataman.service.records import Source
 from dataman.service.repeats import RepeatedRequests
 from dataman.service.waiting import RawFileWait
 

@@ -10,8 +10,9 @@ import pytest
 from dataman.core.nightlog import observing_date
 from dataman.ipc.jobs import Job, JobDone, MessageError, decode, encode
 from dataman.ipc.slots import FrameBudget, SlotRef
+from dataman.ipc.states import WorkerState
 from dataman.service.backlog import DeliveryBacklog
-from dataman.service.pool import IllegalWorkerTransition, WorkerHandle, WorkerState
+from dataman.service.pool import IllegalWorkerTransition, WorkerHandle
 from dataman.service.pool import WorkerTransition as T
 from dataman.service.records import NightSummary
 from dataman.service.scan import nights_to_scan, raw_frames

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from dataman.ipc.protocol_requests import PauseRequest
 from tests.service_harness import dataman_shm, frames, wait_until
 
 pytestmark = pytest.mark.slow
@@ -107,7 +108,7 @@ def test_after_kill_9_of_the_supervisor_a_restart_clears_lock_and_slots_and_fini
     service = service_factory().start()
     slots = service.slots()
     assert len(slots) == service.config.workers.slots
-    service.control("pause")
+    service.control(PauseRequest())
     raws = frames(service, 3)
     for raw in raws:
         service.send(raw)
@@ -124,7 +125,7 @@ def test_after_kill_9_of_the_supervisor_a_restart_clears_lock_and_slots_and_fini
 
 def test_frames_left_queued_by_a_quit_are_processed_after_the_restart(service_factory):
     service = service_factory().start()
-    service.control("pause")
+    service.control(PauseRequest())
     raws = frames(service, 3)
     for raw in raws:
         service.send(raw)
@@ -138,7 +139,7 @@ def test_frames_left_queued_by_a_quit_are_processed_after_the_restart(service_fa
 def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(service_factory):
     service = service_factory(workers={"count": 1}).start()
     raw = frames(service, 1)[0]
-    first_pid = service.snapshot()["workers"][0]["pid"]
+    first_pid = service.snapshot().workers[0].pid
     service.hold(raw.name, "otm")
     service.send(raw)
     assert service.wait_held(raw.name, "otm") == first_pid
@@ -146,7 +147,7 @@ def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(servic
     service.wait_states([raw.name])
     assert service.record(raw.name)["attempts"] == 1
     assert f"{raw.name}: worker 0 (pid {first_pid}) killed by SIGKILL" in service.log_text()
-    assert service.snapshot()["workers"][0]["pid"] != first_pid
+    assert service.snapshot().workers[0].pid != first_pid
     assert [p.name for p in service.config.paths.repo_dir.glob("*.fits")] == [raw.name]
     assert service.stop() == 0
 
@@ -176,7 +177,7 @@ def test_a_frame_whose_worker_dies_twice_fails_with_the_reason(service_factory):
 def test_a_job_over_its_time_limit_is_killed_and_retried(service_factory):
     service = service_factory(workers={"count": 1, "jobTimeout": 2}).start()
     raw = frames(service, 1)[0]
-    worker = service.snapshot()["workers"][0]["pid"]
+    worker = service.snapshot().workers[0].pid
     os.kill(worker, signal.SIGSTOP)  # a hung worker
     service.send(raw)
     service.wait_states([raw.name], timeout=30)
@@ -185,7 +186,7 @@ def test_a_job_over_its_time_limit_is_killed_and_retried(service_factory):
 
 def test_workers_are_recycled_after_recycle_after_frames(service_factory):
     service = service_factory(workers={"count": 1, "recycleAfter": 2}).start()
-    first_pid = service.snapshot()["workers"][0]["pid"]
+    first_pid = service.snapshot().workers[0].pid
     raws = frames(service, 5)
     for raw in raws:
         service.send(raw)
@@ -197,7 +198,7 @@ def test_workers_are_recycled_after_recycle_after_frames(service_factory):
     successor = int(match[1])
     assert f"worker 0 (pid {first_pid}): 2 frames done; starting its successor" in \
         service.log_text()
-    wait_until(lambda: [w["pid"] for w in service.snapshot()["workers"]] == [successor], 30,
+    wait_until(lambda: [w.pid for w in service.snapshot().workers] == [successor], 30,
                what="only the successor left")
     after = frames(service, 1, start=6)[0]
     service.send(after)
@@ -228,7 +229,7 @@ def test_a_stop_lets_the_frame_in_progress_finish(service_factory):
 def test_a_stop_timeout_keeps_the_unfinished_frame_for_the_next_start(service_factory):
     service = service_factory(workers={"count": 1}, service={"stopTimeout": 0}).start()
     raw = frames(service, 1)[0]
-    worker = service.snapshot()["workers"][0]["pid"]
+    worker = service.snapshot().workers[0].pid
     os.kill(worker, signal.SIGSTOP)  # the frame cannot finish in time
     service.send(raw)
     wait_until(lambda: service.states().get(raw.name) == "running", 10, what="running")

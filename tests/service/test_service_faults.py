@@ -15,6 +15,7 @@ import pytest
 
 from dataman.core.nightlog import observing_date
 from dataman.ipc.control import request
+from dataman.ipc.protocol_requests import PauseRequest, ResumeRequest, RetryRequest
 from tests.reliability.mounts import Mounts
 from tests.service_harness import frames, wait_until
 
@@ -33,8 +34,8 @@ def test_frames_wait_while_the_staging_disk_is_missing_and_go_in_order_when_it_r
     service.wait_states([raw.name for raw in raws], "processed")
     assert all((service.config.paths.proc_dir / "20251230" / r.name).is_file() for r in raws)
     snapshot = service.snapshot()
-    assert snapshot["transfers"]["awaiting_delivery"] == [raw.name for raw in raws]
-    assert snapshot["transfers"]["repo_reachable"] is False
+    assert snapshot.transfers.awaiting_delivery == tuple(raw.name for raw in raws)
+    assert snapshot.transfers.repo_reachable is False
     hidden.rename(repo)
     service.wait_states([raw.name for raw in raws])
     records = [service.record(raw.name) for raw in raws]
@@ -91,7 +92,7 @@ def test_a_raw_file_that_appears_after_its_datagram_is_processed(service_factory
 def test_a_frame_whose_start_the_locked_journal_refuses_is_delivered_once_it_is_free(
         service_factory):
     service = service_factory().start()
-    service.control("pause")
+    service.control(PauseRequest())
     raw = frames(service, 1)[0]
     service.send(raw)
     wait_until(lambda: service.states().get(raw.name) == "queued", 10, what="request journaled")
@@ -100,14 +101,14 @@ def test_a_frame_whose_start_the_locked_journal_refuses_is_delivered_once_it_is_
     with closing(sqlite3.connect(journal, isolation_level=None)) as locker:
         locker.execute("BEGIN EXCLUSIVE")  # another program holds the journal's write lock
         # the start waits sqlite's 5 s for the lock before it is refused
-        assert request(service.socket_path, "resume", timeout=20) == {"state": "running"}
+        assert request(service.socket_path, ResumeRequest(), timeout=20) == {"state": "running"}
         wait_until(lambda: refused in service.log_text(), 10, what="refusal logged")
         assert service.states()[raw.name] == "queued"
         locker.execute("ROLLBACK")
     service.wait_states([raw.name], timeout=30)
     assert service.record(raw.name)["attempts"] == 0
     snapshot = service.snapshot()
-    assert snapshot is not None and all(w["state"] == "idle" for w in snapshot["workers"])
+    assert snapshot is not None and all(w.state == "idle" for w in snapshot.workers)
     assert service.stop() == 0
 
 
@@ -195,7 +196,7 @@ def test_a_scan_does_not_queue_a_frame_dataman_process_delivered(service_factory
 
 def recent_outcomes(service) -> list[tuple[str, str]]:
     """(name, result) of the snapshot's ``recent`` list, newest first."""
-    return [(item["name"], item["result"]) for item in service.snapshot()["recent"]]
+    return [(item.name, item.result) for item in service.snapshot().recent]
 
 
 def test_a_frame_with_two_outcomes_is_listed_once_in_the_snapshot(service_factory):
@@ -209,7 +210,7 @@ def test_a_frame_with_two_outcomes_is_listed_once_in_the_snapshot(service_factor
     service.wait_states([broken.name], "failed")
     assert recent_outcomes(service) == [(broken.name, "failed")]
     broken.write_bytes(whole)  # the observer fixed it and asks again
-    service.control("retry", name=broken.name)
+    service.control(RetryRequest(broken.name))
     service.wait_states([broken.name])
     wait_until(lambda: recent_outcomes(service) == [(broken.name, "ok")], 10,
                what="the retried frame's outcome")

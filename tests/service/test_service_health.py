@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dataman.ipc.protocol_requests import PauseRequest, ResumeRequest
 from tests.service_harness import dataman_health, frames, wait_until
 
 pytestmark = pytest.mark.slow
@@ -31,10 +32,10 @@ def test_health_reports_ok_warning_and_down_as_the_service_changes(service_facto
                         rf"workers 2/2 queue 0 done 1 failed 0 last {raw.name} [\d.]+s \d+s ago",
                         line), line
 
-    service.control("pause")
+    service.control(PauseRequest())
     status, line, _ = health(service)
     assert (status, "paused" in line) == (1, True), line
-    service.control("resume")
+    service.control(ResumeRequest())
 
     repo = service.config.paths.repo_dir
     repo.rename(repo.with_name("away"))
@@ -66,13 +67,13 @@ def test_health_answers_when_the_service_hangs(service_factory):
 
 def test_health_warns_while_a_killed_worker_has_no_working_replacement(service_factory):
     service = service_factory().start()
-    killed = service.snapshot()["workers"][0]["pid"]
+    killed = service.snapshot().workers[0].pid
     service.hold("worker", "hello")  # the replacement holds itself before its hello
     os.kill(killed, signal.SIGKILL)
     replacement = service.wait_held("worker", "hello")
     try:
-        assert [w["state"] for w in service.snapshot()["workers"]
-                if w["pid"] == replacement] == ["starting"]
+        assert [w.state for w in service.snapshot().workers
+                if w.pid == replacement] == ["starting"]
         status, line, _ = health(service)
         assert status == 1 and "workers 1/2" in line and "workers missing" in line, line
     finally:

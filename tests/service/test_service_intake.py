@@ -17,6 +17,7 @@ import pytest
 
 from dataman.ipc.control import ControlError, decode, encode
 from dataman.ipc.protocol_events import FrameRefused, decode_event
+from dataman.ipc.protocol_requests import PauseRequest, ProcessRequest, ResumeRequest
 from dataman.service.runner import TICK
 from tests.service_harness import frames, wait_until
 
@@ -59,16 +60,16 @@ def test_bad_datagrams_are_logged_dropped_and_the_service_goes_on(service_factor
 def test_the_console_process_request_obeys_the_same_rules(service_factory):
     service = service_factory().start()
     with pytest.raises(ControlError, match="not a raw frame name"):
-        service.control("process", path="/etc/passwd")
+        service.control(ProcessRequest("/etc/passwd"))
     raw = frames(service, 1)[0]
-    assert service.control("process", path=str(raw)) == {"name": raw.name}
+    assert service.control(ProcessRequest(str(raw))) == {"name": raw.name}
     service.wait_states([raw.name])
     assert service.record(raw.name)["source"] == "console"
 
 
 def test_pause_keeps_requests_queued_and_resume_runs_them(service_factory):
     service = service_factory().start()
-    assert service.control("pause") == {"state": "paused"}
+    assert service.control(PauseRequest()) == {"state": "paused"}
     raw = frames(service, 1)[0]
     service.send(raw)
     wait_until(lambda: service.states().get(raw.name) == "queued", 10, what="queued")
@@ -79,12 +80,12 @@ def test_pause_keeps_requests_queued_and_resume_runs_them(service_factory):
         two_ticks_passed = time.time() > requested_at + 2 * TICK  # before the round trip
         snapshot = service.snapshot()
         assert snapshot is not None, "the service stopped answering"
-        assert [frame["name"] for frame in snapshot["queue"]] == [raw.name]
-        assert {worker["state"] for worker in snapshot["workers"]} == {"idle"}
+        assert [frame.name for frame in snapshot.queue] == [raw.name]
+        assert {worker.state for worker in snapshot.workers} == {"idle"}
         return two_ticks_passed
     wait_until(two_ticks_without_a_start, 10, what="two ticks of the paused service")
     assert service.states()[raw.name] == "queued"
-    assert service.control("resume") == {"state": "running"}
+    assert service.control(ResumeRequest()) == {"state": "running"}
     service.wait_states([raw.name])
 
 

@@ -24,15 +24,15 @@ def test_a_setup_without_arcs_is_flagged_in_the_snapshot(service_factory):
 
     def setups():
         snapshot = service.snapshot()
-        done = snapshot and snapshot["counts"]["delivered"] == len(night)
-        return done and snapshot["setups"]
+        done = snapshot and snapshot.counts.delivered == len(night)
+        return done and snapshot.setups
 
     entries = wait_until(setups, timeout=90, what="every frame delivered")
-    assert [entry["line"] for entry in entries] == [  # what to act on first
+    assert [entry.line for entry in entries] == [  # what to act on first
         "MODS1B G400L Clear / LS5x60x1.0 / 2x2 1kx1k: 2 OBJECT, 1 BIAS, 1 FLAT, 0 COMP: "
         "no arcs yet",
         "MODS1B G400L Clear / LS5x60x0.6 / 2x2 1kx1k: 1 OBJECT, 1 BIAS, 1 FLAT, 1 COMP: complete"]
-    assert entries[0]["missing"] == ["arcs"]
-    flags = {item["name"]: item["qc_flags"] for item in service.snapshot()["recent"]}
+    assert entries[0].missing == ("arcs",)
+    flags = {item.name: item.qc_flags for item in service.snapshot().recent}
     assert flags[night[4].name] == "COMP:lines"
     assert service.stop() == 0

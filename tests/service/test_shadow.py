@@ -13,6 +13,7 @@ import pytest
 from configobj import ConfigObj
 
 from dataman.core.nightlog import observing_date
+from dataman.ipc.protocol_requests import StopRequest
 from tests.compare_fixtures import NEW_OBJECT, STEP, copy_tree, inject_differences, section
 from tests.service_harness import dataman_health, frames
 
@@ -76,7 +77,7 @@ def test_a_shadow_service_processes_what_the_scan_finds_and_touches_nothing_in_r
     assert f"{late[0].name}: processed {paths.proc_dir / tonight / late[0].name}, " \
            "not delivered (shadow)" in log
 
-    service.control("stop")
+    service.control(StopRequest())
     assert service.process.wait(30) == 0
     assert listing(paths.repo_dir) == before
 
@@ -104,11 +105,11 @@ def test_a_shadow_service_started_again_does_not_deliver_what_it_processed(servi
     raw = frames(service, 1, night=tonight)[0]
     service.start()
     service.wait_states([raw.name], "processed")
-    service.control("stop")
+    service.control(StopRequest())
     assert service.process.wait(30) == 0
     service.start()  # the journal holds a processed frame: in shadow mode, that is the end
     assert service.states() == {raw.name: "processed"}
-    service.control("stop")
+    service.control(StopRequest())
     assert service.process.wait(30) == 0
     assert not repo.exists()
 

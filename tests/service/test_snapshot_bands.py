@@ -35,6 +35,6 @@ def test_a_check_switched_off_has_no_band_and_all_off_none_at_all(tmp_path):
 
 def test_the_running_service_sends_them(service_factory):
     service = service_factory().start()
-    assert service.snapshot()["quality_bands"]["MODS1B"] == {
-        "bias_min": 200.0, "bias_max": 5000.0, "noise_min": 0.5, "noise_max": 8.0}
+    assert service.snapshot().quality_bands["MODS1B"] == QualityBand(
+        bias_min=200.0, bias_max=5000.0, noise_min=0.5, noise_max=8.0)
     assert service.stop() == 0

@@ -9,8 +9,8 @@ from pathlib import Path
 from dataman.core.diskfaults import passing_disk_error
 from dataman.core.errors import DeliveryFailed
 from dataman.ipc.jobs import JobFailed
+from dataman.ipc.states import FrameState
 from dataman.service.journal import Journal
-from dataman.service.records import FrameState
 from dataman.service.stall import ProcessingStall
 from tests.service.test_outcomes import NOW, Recorder
 from tests.service.test_supervisor import NAMES, Bench, run

@@ -36,10 +36,10 @@ from dataman.ipc.jobs import (
 )
 from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import FrameBudget, SlotPool
+from dataman.ipc.states import FrameState, ServiceState, Source, WorkerState
 from dataman.service.journal import Journal
-from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle, WorkerState, reap
-from dataman.service.records import FrameState, Source
-from dataman.service.supervisor import ServiceState, Supervisor
+from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle, reap
+from dataman.service.supervisor import Supervisor
 from tests.conftest import write_config
 
 START = 1767064366.0  # 2025-12-30 03:12:46 UTC, inside night 20251230

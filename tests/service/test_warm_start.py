@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dataman.ipc.protocol_requests import HealthRequest
 from tests.service_harness import frames, slot_residency, wait_until
 
 pytestmark = pytest.mark.slow
@@ -37,32 +38,33 @@ def test_the_command_port_opens_only_once_every_worker_is_warm(service_factory):
                what="the UDP port", interval=0.002)
     snapshot = service.snapshot()
     assert snapshot is not None
-    assert snapshot["service"]["state"] == "running"
-    assert [worker["state"] for worker in snapshot["workers"]] == ["idle", "idle"]
+    assert snapshot.service.state == "running"
+    assert [worker.state for worker in snapshot.workers] == ["idle", "idle"]
     lines = service.log_text().splitlines()
     started = next(i for i, line in enumerate(lines) if "dataMan started" in line)
     ready = {(m[1], int(m[2])) for m in map(READY.search, lines[:started]) if m}
-    assert ready == {(str(w["index"]), w["pid"]) for w in snapshot["workers"]}
+    assert ready == {(str(w.index), w.pid) for w in snapshot.workers}
 
 
 def test_each_worker_has_every_slot_mapped_in_full_before_it_is_ready(service_factory):
     service = service_factory(workers={"count": 2, "slots": 3}).start()
     slots = service.slots()
     assert len(slots) == 3
-    for worker in service.snapshot()["workers"]:
-        assert slot_residency(worker["pid"]) == dict.fromkeys(slots, MAPPED)
+    for worker in service.snapshot().workers:
+        assert slot_residency(worker.pid) == dict.fromkeys(slots, MAPPED)
     for slot in slots:  # every page allocated by the owner at creation (tmpfs blocks)
         assert os.stat(f"/dev/shm/{slot}").st_blocks * 512 >= MAPPED
 
 
 def test_a_replacement_worker_is_warm_before_it_takes_a_frame(service_factory):
     service = service_factory(workers={"count": 1, "slots": 1}).start()
-    old = service.snapshot()["workers"][0]["pid"]
+    old = service.snapshot().workers[0].pid
     os.kill(old, signal.SIGKILL)
 
     def replacement() -> int | None:
-        workers = (service.snapshot() or {}).get("workers", [])
-        fresh = [w["pid"] for w in workers if w["state"] == "idle" and w["pid"] != old]
+        snapshot = service.snapshot()
+        workers = snapshot.workers if snapshot else ()
+        fresh = [w.pid for w in workers if w.state == "idle" and w.pid != old]
         return fresh[0] if fresh else None
     new = wait_until(replacement, 60, what="a replacement worker", interval=0.005)
     assert slot_residency(new) == dict.fromkeys(service.slots(), MAPPED)
@@ -101,8 +103,8 @@ def test_the_supervisor_loads_neither_astropy_nor_numpy(service_factory):
     service.send(raw)
     service.wait_states([raw.name])
     assert service.snapshot() is not None
-    assert service.control("health")["line"].startswith("dataMan OK")
+    assert service.control(HealthRequest())["line"].startswith("dataMan OK")
     supervisor = service.process.pid
-    worker = service.snapshot()["workers"][0]["pid"]
+    worker = service.snapshot().workers[0].pid
     assert heavy_libraries_loaded(worker) == {"astropy", "numpy"}  # the probe sees them
     assert heavy_libraries_loaded(supervisor) == set()

@@ -25,6 +25,7 @@ from typing import Any
 
 from dataman.ipc.control_server import ControlServer
 from dataman.ipc.protocol_events import Event
+from dataman.ipc.protocol_requests import Request, SnapshotRequest
 from dataman.ipc.protocol_snapshot import (
     Counts,
     FrameEntry,
@@ -39,12 +40,13 @@ from dataman.ipc.protocol_snapshot import (
     Transfers,
     WorkerEntry,
 )
+from dataman.ipc.states import Result, ServiceState, Source, WorkerState
 
 #: 2025-12-30 03:12:46 UTC, the frozen "now" of the fixed-state tests.
 NOW = 1767064366.0
 
 
-def frame(number: int, *, result: str = "ok", roi: str = "full", binning: str = "1x1",
+def frame(number: int, *, result: Result = Result.OK, roi: str = "full", binning: str = "1x1",
           instrument: str = "MODS1B", finished: float = 0.0, **extra: Any) -> FrameEntry:
     name = f"{instrument.lower()}.20251230.{number:04d}.fits"
     timings = {"read": 0.21, "fixes": 0.02, "otm": 0.11, "checks": 0.04, "write": 0.09,
@@ -78,39 +80,41 @@ def busy_snapshot() -> Snapshot:
                                 ("IM3:noise", "IM3 read noise 9.80 DN outside 2.00..8.00")),
                       noise={"IM1": 3.0, "IM2": 0.0, "IM3": 9.8, "IM4": 3.1}),
               checked(frame(142, instrument="MODS1R", roi="3kx3k", finished=40, latency=0.47,
-                            result="waiting", delivered=None, reason="repoDir unreachable"),
+                            result=Result.WAITING, delivered=None, reason="repoDir unreachable"),
                       1),
-              frame(141, result="failed", finished=95, latency=0.08, delivered=None,
+              frame(141, result=Result.FAILED, finished=95, latency=0.08, delivered=None,
                     processed=None, reason="FrameIncomplete: IM3 has 1544 of 3088 rows",
                     timings={"read": 0.08}),
               checked(frame(140, instrument="MODS1R", roi="1kx1k", binning="2x2",
-                            finished=160, latency=0.35, result="warning",
+                            finished=160, latency=0.35, result=Result.WARNING,
                             warnings=("CCD temperature missing",)), 3, status="WARN",
                       findings=(("IM1:sat", "IM1 5.20% of pixels at 65535, above 1.00%"),)),
               *(checked(frame(139 - index, finished=200 + 60 * index,
                               latency=0.4 + 0.03 * index), 4 + index)
                 for index in range(8)))
     return Snapshot(
-        service=ServiceInfo(state="running", pid=4242, started_at=NOW - 3 * 3600 - 725,
+        service=ServiceInfo(state=ServiceState.RUNNING, pid=4242, started_at=NOW - 3 * 3600 - 725,
                             hostid="mods1", config="/etc/dataman/dataman.ini",
                             version="0.1.0", log_file="/var/log/dataman/mods1dm.20251230.txt",
                             workers_expected=3, cpu_percent=None, rss=None),
         counts=Counts(queued=2, running=2, processed=1, delivered=140, failed=1,
                       queue_total=2, bad=1, warn=1),
         queue=(QueueEntry(name="mods1b.20251230.0145.fits", channel="mods1b",
-                          source="datagram", requested_at=NOW - 4.2, not_before=None,
+                          source=Source.DATAGRAM, requested_at=NOW - 4.2, not_before=None,
                           reason=None),
-               QueueEntry(name="mods1r.20251230.0143.fits", channel="mods1r", source="scan",
+               QueueEntry(name="mods1r.20251230.0143.fits", channel="mods1r", source=Source.SCAN,
                           requested_at=NOW - 75, not_before=NOW + 20,
                           reason="mods1r.20251230.0143.fits: still growing while it was read")),
         workers=(
-            WorkerEntry(index=0, pid=4250, state="busy", frame="mods1b.20251230.0144.fits",
-                        step="otm", step_started=NOW - 0.4, job_started=NOW - 0.7,
+            WorkerEntry(index=0, pid=4250, state=WorkerState.BUSY,
+                        frame="mods1b.20251230.0144.fits", step="otm", step_started=NOW - 0.4,
+                        job_started=NOW - 0.7,
                         frames_done=72, cpu_percent=98.0, rss=412_000_000),
-            WorkerEntry(index=1, pid=4251, state="busy", frame="mods1r.20251230.0142.fits",
-                        step="deliver", step_started=NOW - 12.5, job_started=NOW - 13.0,
+            WorkerEntry(index=1, pid=4251, state=WorkerState.BUSY,
+                        frame="mods1r.20251230.0142.fits", step="deliver", step_started=NOW - 12.5,
+                        job_started=NOW - 13.0,
                         frames_done=70, cpu_percent=1.0, rss=398_000_000),
-            WorkerEntry(index=2, pid=4252, state="idle", frame=None, step=None,
+            WorkerEntry(index=2, pid=4252, state=WorkerState.IDLE, frame=None, step=None,
                         step_started=None, job_started=None, frames_done=1,
                         cpu_percent=0.0, rss=120_000_000)),
         recent=recent,
@@ -153,8 +157,8 @@ def quiet_snapshot() -> Snapshot:
         transfers=replace(busy.transfers, repo_reachable=True, repo_reason=None,
                           repo_free=850_000_000_000, awaiting_delivery=(), next_retry_at=None,
                           last={}),
-        workers=tuple(replace(worker, state="idle", frame=None, step=None, step_started=None,
-                              frames_done=0) for worker in busy.workers))
+        workers=tuple(replace(worker, state=WorkerState.IDLE, frame=None, step=None,
+                              step_started=None, frames_done=0) for worker in busy.workers))
 
 
 class CannedService:
@@ -199,8 +203,8 @@ class CannedService:
     def _run(self, coroutine) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
-    async def _handle(self, op: str, fields: dict[str, Any]) -> dict[str, Any] | Snapshot:
-        if op == "snapshot":
+    async def _handle(self, request: Request) -> dict[str, Any] | Snapshot:
+        if isinstance(request, SnapshotRequest):
             return self.snapshot
-        self.requests.append((op, fields))
+        self.requests.append((request.op, request.to_dict()))  # as the wire had them
         return {}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
+from dataman.ipc.protocol_requests import PauseRequest, ResumeRequest, RetryRequest
 from dataman.ipc.protocol_snapshot import Snapshot
 from dataman.tui.app import DatamanConsole
 from dataman.tui.screens.confirm import ConfirmScreen
@@ -179,9 +180,9 @@ def test_consoles_started_after_a_failure_a_retry_and_a_delivery_outage_live(ser
     service.wait_states([broken.name], "failed")
     console_lives(1)
     broken.write_bytes(whole)
-    service.control("retry", name=broken.name)
+    service.control(RetryRequest(broken.name))
     service.wait_states([broken.name])
-    wait_until(lambda: service.snapshot()["recent"][0]["result"] == "ok", 10,
+    wait_until(lambda: service.snapshot().recent[0].result == "ok", 10,
                what="the retried frame in the snapshot")
     console_lives(1)  # failed, then delivered: one row
 
@@ -193,7 +194,7 @@ def test_consoles_started_after_a_failure_a_retry_and_a_delivery_outage_live(ser
     console_lives(2)
     hidden.rename(repo)
     service.wait_states([late.name])
-    wait_until(lambda: service.snapshot()["recent"][0]["result"] == "ok", 10,
+    wait_until(lambda: service.snapshot().recent[0].result == "ok", 10,
                what="the late frame delivered in the snapshot")
     console_lives(2)  # waited for the staging disk, then delivered: one row
     assert service.stop() == 0
@@ -207,10 +208,11 @@ def test_the_canned_snapshots_are_shaped_as_the_service_sends_them(service_facto
     delivered = frames(service, 1)[0]
     service.send(delivered)
     service.wait_states([delivered.name])
-    service.control("pause")
+    service.control(PauseRequest())
     queued = frames(service, 1, start=2)[0]
     service.send(queued)
-    wire = wait_until(lambda: (snap := service.snapshot()) and snap["queue"] and snap, 10,
+    # The JSON itself, to compare its fields with the canned one's.
+    wire = wait_until(lambda: (snap := service.wire_snapshot()) and snap["queue"] and snap, 10,
                       what="a queued frame")
     real = Snapshot.from_dict(wire, where="snapshot")
     assert real.queue and real.recent and real.workers and real.log and real.last
@@ -227,5 +229,5 @@ def test_the_canned_snapshots_are_shaped_as_the_service_sends_them(service_facto
         assert min(worker.index for worker in snapshot.workers) == 0
         assert all(item.instrument == item.name.split(".")[0].upper()
                    for item in snapshot.recent)
-    service.control("resume")
+    service.control(ResumeRequest())
     assert service.stop() == 0

@@ -121,7 +121,7 @@ def test_console_in_tmux_shows_frames_obeys_keys_and_quits_leaving_the_service(
 
         terminal.keys("q")
         wait_until(lambda: not terminal.alive, 10, what="the console to quit")
-        assert service.snapshot()["service"]["state"] == "running"
+        assert service.snapshot().service.state == "running"
     finally:
         terminal.close()
     assert service.stop() == 0

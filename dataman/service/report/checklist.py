@@ -10,7 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from dataman.core.setups import SetupStatus, checklist
-from dataman.service.records import FrameState, setup_frames_of
+from dataman.ipc.states import FrameState
+from dataman.service.records import setup_frames_of
 from dataman.service.report.frames import NightFrame
 
 STYLE = """<style>

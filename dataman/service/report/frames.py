@@ -19,7 +19,8 @@ from typing import Any
 from dataman.core import reprocessed
 from dataman.core.names import night_of, without_name
 from dataman.core.quality import AmpQuality, QualityReport
-from dataman.service.records import FILE_NAME, FrameRecord, FrameState, JournalError, Source
+from dataman.ipc.states import FrameState, Source
+from dataman.service.records import FILE_NAME, FrameRecord, JournalError
 
 
 @dataclass(frozen=True)

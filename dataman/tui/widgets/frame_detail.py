@@ -17,13 +17,14 @@ from textual.widgets import Static
 from dataman.core.names import without_name
 from dataman.core.timings import STEPS
 from dataman.ipc.protocol_snapshot import FrameEntry
+from dataman.ipc.states import Result
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds
 from dataman.tui.markup import lines, markup
 
 T = TypeVar("T")
 #: Results that mean "delivered": the verdict stands alone.
-DELIVERED = ("ok", "warning")
+DELIVERED = (Result.OK, Result.WARNING)
 
 
 def step_cells(timings: dict[str, float], width: int) -> list[tuple[str, int]]:
@@ -51,11 +52,11 @@ def verdict(frame: FrameEntry) -> tuple[str, str]:
     """The one word an observer reads first, and its theme colour: FAILED, else the
     quality verdict, else (not checked) OK for a frame processed (the result, such as
     ``waiting``, stands beside it)."""
-    if frame.result == "failed":
+    if frame.result == Result.FAILED:
         return "FAILED", "text-error"
     if frame.qc_status:
         return frame.qc_status, palette.QUALITY.get(frame.qc_status, "text-warning")
-    if frame.result in (*DELIVERED, "waiting"):
+    if frame.result in (*DELIVERED, Result.WAITING):
         return "OK", palette.RESULT["ok"]
     return frame.result.upper(), "text-warning"
 

@@ -13,6 +13,7 @@ from textual.widgets.data_table import RowKey
 
 from dataman.core.names import without_name
 from dataman.ipc.protocol_snapshot import QueueEntry
+from dataman.ipc.states import ServiceState
 from dataman.tui.format import duration, short_name, since
 from dataman.tui.model import ServiceView
 from dataman.tui.widgets.live_table import LiveTable
@@ -80,7 +81,7 @@ class QueueTable(LiveTable):
     def show(self, view: ServiceView, now: float) -> None:
         """Rebuild the rows from the queue (it changed)."""
         self._view, self._now = view, now
-        self._paused = view.state == "paused"
+        self._paused = view.state == ServiceState.PAUSED
         self.clear()
         self._shown = []
         for position, item in enumerate(view.queue, start=1):

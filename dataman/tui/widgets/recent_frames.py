@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 
 from dataman.core.timings import STEPS
 from dataman.ipc.protocol_snapshot import FrameEntry
+from dataman.ipc.states import Result
 from dataman.tui import palette
 from dataman.tui.format import clock, seconds, short_name
 from dataman.tui.model import ServiceView
@@ -164,7 +165,7 @@ def title(view: ServiceView, frames: list[FrameEntry]) -> str:
         worker.frame for worker in view.workers if worker.frame}
     counts = {"BAD": 0, "WARN": 0, "failed": 0}
     for item in frames:
-        if item.result == "failed":
+        if item.result == Result.FAILED:
             counts["failed"] += item.name not in again
         elif item.qc_status in counts:
             counts[item.qc_status] += 1

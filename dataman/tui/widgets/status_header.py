@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from dataman.ipc.states import ServiceState
 from dataman.tui import palette
 from dataman.tui.format import duration, since, size
 from dataman.tui.markup import lines as join_lines
@@ -91,7 +92,7 @@ class StatusHeader(Static):
         """The queue and transfers panels in one line, for a terminal too narrow for them."""
         parts = []
         if view.queue:
-            paused = " [$text-warning]paused[/]" if view.state == "paused" else ""
+            paused = " [$text-warning]paused[/]" if view.state == ServiceState.PAUSED else ""
             parts.append(f"queue {view.queue_total:,}{paused}: oldest "
                          f"{since(view.queue[0].requested_at, now)}")
         transfers = view.transfers

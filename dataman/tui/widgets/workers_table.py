@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets.data_table import RowKey
 
 from dataman.ipc.protocol_snapshot import WorkerEntry
+from dataman.ipc.states import WorkerState
 from dataman.tui import palette
 from dataman.tui.format import short_name, since, size
 from dataman.tui.model import ServiceView
@@ -57,7 +58,7 @@ class WorkersTable(LiveTable):
         variables = self.app.theme_variables
         for worker in view.workers:
             state = worker.state
-            busy = state == "busy"
+            busy = state == WorkerState.BUSY
             cpu = worker.cpu_percent
             cells = {
                 "#": str(worker.index), "pid": str(worker.pid or "-"),
