@@ -41,6 +41,24 @@ def write_config(folder: Path, **sections: dict[str, object]) -> Path:
     return path
 
 
+#: Run first: the longest test (about a minute alone), so it never starts last.
+FIRST = "tests/night/"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first, the night replay before them, the rest in their order.
+
+    With ``-n 2`` (``scripts/test``) the workers take tests in this order, so the
+    long ones run side by side early and the many short ones fill in at the end,
+    instead of one worker finishing a minute-long test alone while the other waits.
+    """
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid.startswith(FIRST):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+    items.sort(key=rank)  # stable: within a rank, the collection order
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     return load_config(write_config(tmp_path))

@@ -51,7 +51,9 @@ def test_a_shadow_service_processes_what_the_scan_finds_and_touches_nothing_in_r
     switches = shadow_switches()
     assert switches == {"server": {"port": "0"},
                         "service": {"deliver": "False", "scanInterval": "10"}}
-    service = service_factory(**switches)
+    # The shipped interval, 10 s, would be most of this test's time: a scan a second.
+    service = service_factory(server=switches["server"],
+                              service=switches["service"] | {"scanInterval": "1"})
     paths = service.config.paths
     before = the_old_ones_repo(paths.repo_dir)
     tonight = observing_date(datetime.now(UTC), service.config.site.utc_offset)
@@ -72,7 +74,7 @@ def test_a_shadow_service_processes_what_the_scan_finds_and_touches_nothing_in_r
     assert run.stdout.startswith("dataMan OK SHADOW (no delivery, no UDP) pid ")
     assert " done 3 failed 0" in run.stdout
     log = service.log_text()
-    assert "no UDP port, frames found by the scan every 10 s" in log
+    assert "no UDP port, frames found by the scan every 1 s" in log
     assert "SHADOW: nothing is delivered to repoDir" in log
     assert f"{late[0].name}: processed {paths.proc_dir / tonight / late[0].name}, " \
            "not delivered (shadow)" in log
