@@ -108,8 +108,9 @@ class ServiceProcess:
         self.folder = Path(tempfile.mkdtemp(prefix="dm", dir="/tmp"))
         server = {"hostid": "mods1", "port": free_udp_port()} | sections.pop("server", {})
         service = {"scanInterval": 0} | sections.pop("service", {})
-        # Slots for the frames tests send (6 MiB, not 147): a test of full frames says "full".
-        workers = {"slotSize": "1kx1k"} | sections.pop("workers", {})
+        # One worker, with a slot for the frames tests send (6 MiB, not 147): a test of two
+        # frames side by side asks for two, a test of full frames for "full" slots.
+        workers = {"count": 1, "slotSize": "1kx1k"} | sections.pop("workers", {})
         self.config_path = write_config(self.folder, server=server, service=service,
                                         workers=workers, **sections)
         self.config: Config = load_config(self.config_path)

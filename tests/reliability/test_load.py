@@ -55,7 +55,7 @@ def flood(service, payloads, seconds: float = 1.0) -> float:
 
 
 def test_200_frames_requested_within_one_second(service_factory, campaign):
-    service = service_factory().start()
+    service = service_factory(workers={"count": 2}).start()  # the deployed pool
     raws = frames(service, 100) + frames(service, 100, instrument="MODS1R")
     names = [raw.name for raw in raws]
     supervisor = psutil.Process(service.process.pid)

@@ -22,7 +22,7 @@ EXPECTED = "after restart every frame delivered exactly once, no UNIQNAME copy"
 
 
 def test_kill_9_of_the_supervisor_with_frames_queued_and_in_flight(service_factory, campaign):
-    service = service_factory().start()
+    service = service_factory(workers={"count": 2}).start()
     raws = frames(service, 6)
     for raw in raws[:2]:  # one in each of the two workers, held in its OTM
         service.hold(raw.name, "otm")

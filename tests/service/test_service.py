@@ -71,7 +71,7 @@ def test_a_frame_s_quality_reaches_the_journal_the_night_log_and_the_thumbnails(
 
 
 def test_a_burst_of_50_datagrams_delivers_each_frame_exactly_once(service_factory):
-    service = service_factory().start()
+    service = service_factory(workers={"count": 2}).start()  # two frames at once, as at night
     raws = frames(service, 25) + frames(service, 25, instrument="MODS1R")
     for raw in raws:
         service.send(raw)

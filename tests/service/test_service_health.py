@@ -22,7 +22,7 @@ def health(service) -> tuple[int, str, float]:
 
 
 def test_health_reports_ok_warning_and_down_as_the_service_changes(service_factory):
-    service = service_factory(service={"deliveryRetryMax": 1}).start()
+    service = service_factory(workers={"count": 2}, service={"deliveryRetryMax": 1}).start()
     raw = frames(service, 1)[0]
     service.send(raw)
     service.wait_states([raw.name])
@@ -54,7 +54,7 @@ def test_health_reports_ok_warning_and_down_as_the_service_changes(service_facto
 
 
 def test_health_answers_when_the_service_hangs(service_factory):
-    service = service_factory().start()
+    service = service_factory(workers={"count": 2}).start()
     os.kill(service.process.pid, signal.SIGSTOP)
     try:
         status, line, _ = health(service)
@@ -66,7 +66,7 @@ def test_health_answers_when_the_service_hangs(service_factory):
 
 
 def test_health_warns_while_a_killed_worker_has_no_working_replacement(service_factory):
-    service = service_factory().start()
+    service = service_factory(workers={"count": 2}).start()
     killed = service.snapshot().workers[0].pid
     service.hold("worker", "hello")  # the replacement holds itself before its hello
     os.kill(killed, signal.SIGKILL)
