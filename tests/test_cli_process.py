@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import psutil
+import pytest
 from astropy.io import fits
 
 from dataman.service.lock import InstanceLock
@@ -54,6 +55,7 @@ def _repo_state(config):
             for p in config.paths.repo_dir.iterdir()}
 
 
+@pytest.mark.slow  # runs of the command, a process each
 def test_a_delivered_frame_is_skipped_and_forced_it_replaces_its_own_outputs(config):
     frame = make_frame(config, roi="1kx1k", binning=2, number=5)
     first = run_dataman("process", frame, "-c", config.source)
@@ -115,6 +117,7 @@ sys.exit(status)
 """
 
 
+@pytest.mark.slow  # runs of the command, a process each
 def test_beside_the_running_service_process_says_so_and_runs_one_idle_job(config):
     frames = [make_frame(config, roi="1kx1k", binning=2, number=number) for number in (1, 2)]
     lock = InstanceLock.acquire(config.paths.state_dir)  # this test is the running service

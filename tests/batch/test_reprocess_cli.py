@@ -161,6 +161,7 @@ def test_night_selects_frames_and_says_what_it_passed_over(config):
     assert "not a night YYYYMMDD: '2025-12-31'" in bad.stderr
 
 
+@pytest.mark.slow
 def test_no_deliver_writes_procdir_only_and_a_later_run_delivers_the_same_file(config):
     frame = make_frame(config, roi="1kx1k", binning=2, number=4)
     local = run_dataman("process", "--no-deliver", frame, "-c", config.source)

@@ -29,7 +29,9 @@ def plain_merge(raw_path, col_skip=2, row_skip=2):
     return np.vstack([top, bottom]).astype(np.float32), bias
 
 
-CASES = [("full", 1, "MODS1B"), ("full", 2, "MODS2R"), ("4kx3k", 1, "MODS2B"),
+FULL = pytest.mark.slow  # a full frame's plain computation takes seconds
+CASES = [pytest.param("full", 1, "MODS1B", marks=FULL),
+         pytest.param("full", 2, "MODS2R", marks=FULL), ("4kx3k", 1, "MODS2B"),
          ("3kx3k", 2, "MODS1R"), ("1kx1k", 1, "MODS2R"), ("1kx1k", 2, "MODS1B"),
          ("4kx3k", 2, "MODS1B"), ("3kx3k", 1, "MODS2B")]
 
@@ -48,7 +50,8 @@ def test_merged_equals_plain_computation_exactly(config, roi, binning, instrumen
             assert header[f"Q{quadrant}BIAS"] == bias[source]
 
 
-@pytest.mark.parametrize(("roi", "binning"), [("full", 1), ("1kx1k", 2), ("4kx3k", 1)])
+@pytest.mark.parametrize(("roi", "binning"), [pytest.param("full", 1, marks=FULL), ("1kx1k", 2),
+                                              ("4kx3k", 1)])
 def test_merged_pixels_show_the_detector_mirrored_top_to_bottom(config, roi, binning):
     """MERGED row 1 is the top detector row of the window, column 1 its left column."""
     raw = make_frame(config, roi=roi, binning=binning, pattern="ramp", read_noise=3.5)

@@ -55,6 +55,7 @@ def test_a_failed_exposure_gets_exactly_its_flag(config: Config, kind, fault, fl
     assert flags(spec, config.quality) == flag
 
 
+@pytest.mark.slow  # 400 frames: the fault tests above prove each flag in the fast tier
 @pytest.mark.parametrize("kind", ["bias", "flat", "comp", "object"])
 def test_a_hundred_clean_frames_of_each_type_raise_no_flag(config: Config, kind):
     plan = zip(range(100), itertools.cycle(INSTRUMENTS), itertools.cycle(READOUTS))

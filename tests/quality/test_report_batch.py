@@ -42,6 +42,7 @@ def cells(html: str, name: str) -> list[str]:
     return re.findall(r"<td[^>]*>(.*?)</td>", row)
 
 
+@pytest.mark.slow  # two commands run as processes
 def test_a_night_made_only_with_dataman_process_is_reported(config: Config):
     paths = reprocessed_night(config)
     assert len(reprocessed.read(config.paths.state_dir, NIGHT)) == 4
