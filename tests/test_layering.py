@@ -120,7 +120,7 @@ def test_the_check_sees_an_upward_import(source: str, expected: list[str]):
     ("core", "dataman.ipc.slots"),
     ("core", "dataman.service.journal"),
     ("core", "dataman.sim.frames"),
-    ("ipc", "dataman.service.pool"),
+    ("ipc", "dataman.service.worker_process"),
     ("ipc", "dataman.sim.camera"),
     ("sim", "dataman.commands.send"),
     ("service", "dataman.tui.format"),

@@ -31,7 +31,7 @@ class MessageError(DataManError):
 
 class JobKind(StrEnum):
     """What a worker is asked to do: the ``type`` of the two job messages, and the kind
-    of job a busy worker holds (:class:`dataman.service.pool.Assignment`)."""
+    of job a busy worker holds (:class:`dataman.service.worker_process.Assignment`)."""
 
     JOB = "job"  # process a raw frame
     DELIVER = "deliver"  # copy a frame processed earlier to repoDir

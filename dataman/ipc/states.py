@@ -27,7 +27,7 @@ class ServiceState(StrEnum):
 
 
 class WorkerState(StrEnum):
-    """A worker process's life (:mod:`dataman.service.pool` moves it along its edges)."""
+    """A worker process's life (:mod:`dataman.service.worker_process` moves it along its edges)."""
 
     STARTING = "starting"
     IDLE = "idle"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dataman.ipc.states import WorkerState
-from dataman.service.pool import WorkerHandle
+from dataman.service.worker_process import WorkerHandle
 
 
 def reserve(configured: int, serving: int) -> int:

@@ -42,10 +42,10 @@ if TYPE_CHECKING:  # annotations only
     from dataman.ipc.jobs import JobDone, JobFailed
     from dataman.service.backlog import DeliveryBacklog
     from dataman.service.journal import Journal
-    from dataman.service.pool import Assignment
     from dataman.service.queue import FrameQueue
     from dataman.service.records import FrameRecord
     from dataman.service.waiting import RawFileWait
+    from dataman.service.worker_process import Assignment
 
 log = logging.getLogger("dataman")
 #: Finished frames kept for the console's ``recent`` list.

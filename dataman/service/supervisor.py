@@ -63,13 +63,6 @@ from dataman.service.leftovers import sweep, sweep_installation
 from dataman.service.live_reserve import catch_up_may_start
 from dataman.service.night_report import NightReports
 from dataman.service.outcomes import Outcomes
-from dataman.service.pool import (
-    Assignment,
-    ProcessLauncher,
-    WorkerHandle,
-    WorkerLauncher,
-    describe_exit,
-)
 from dataman.service.queue import FrameQueue, FrameRequest, QueuedFrame
 from dataman.service.stall import ProcessingStall
 from dataman.service.standing import night_notes
@@ -77,6 +70,13 @@ from dataman.service.summary import ObservingNight
 from dataman.service.thumbnail_retention import prune_thumbnails
 from dataman.service.waiting import RawFileWait
 from dataman.service.worker_pool import WorkerPool
+from dataman.service.worker_process import (
+    Assignment,
+    ProcessLauncher,
+    WorkerHandle,
+    WorkerLauncher,
+    describe_exit,
+)
 
 log = logging.getLogger("dataman")
 #: Longest pause (s) between tries to start a frame while the journal refuses to record

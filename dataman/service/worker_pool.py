@@ -10,7 +10,7 @@ a pause doubling up to :data:`RESPAWN_DELAY_MAX` while workers die before
 their hello, so a worker that cannot start does not spin) and stops them all.
 
 Every change of a worker's state goes through a named transition of
-:class:`~dataman.service.pool.WorkerTransition`; the pool as a whole has its
+:class:`~dataman.service.worker_process.WorkerTransition`; the pool as a whole has its
 own machine, as process-control tools (Supervisor, circus) give a process
 group one::
 
@@ -39,7 +39,7 @@ from typing import Any
 
 from dataman.core.errors import DataManError
 from dataman.ipc.jobs import Hello, JobKind, Message
-from dataman.service.pool import (
+from dataman.service.worker_process import (
     Assignment,
     MessageHandler,
     WorkerHandle,
@@ -49,7 +49,7 @@ from dataman.service.pool import (
     describe_exit,
     stop_worker,
 )
-from dataman.service.pool import kill as kill_process
+from dataman.service.worker_process import kill as kill_process
 
 log = logging.getLogger("dataman")
 #: Longest pause (s) before launching a worker again while workers die before their hello;

@@ -21,8 +21,8 @@ from dataman.ipc.jobs import Hello, Job, decode
 from dataman.ipc.slots import FrameBudget, SlotPool
 from dataman.ipc.states import ServiceState, Source, WorkerState
 from dataman.service.journal import FILE_NAME, Journal
-from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle
 from dataman.service.supervisor import Supervisor
+from dataman.service.worker_process import ExitHandler, MessageHandler, WorkerHandle
 
 NAME = "mods1b.20251230.0001.fits"
 

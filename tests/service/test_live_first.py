@@ -17,8 +17,8 @@ import pytest
 from dataman.ipc.jobs import Job, decode, encode
 from dataman.ipc.states import Source, WorkerState
 from dataman.service.live_reserve import catch_up_may_start, reserve
-from dataman.service.pool import WorkerHandle
 from dataman.service.queue import FrameQueue, QueuedFrame
+from dataman.service.worker_process import WorkerHandle
 from tests.service import test_supervisor as harness
 from tests.service.test_supervisor import START, Bench, run
 

@@ -20,9 +20,9 @@ from dataman.ipc.states import FrameState
 from dataman.service.backlog import DeliveryBacklog
 from dataman.service.journal import Journal
 from dataman.service.outcomes import RECENT_MAX, Outcomes
-from dataman.service.pool import Assignment
 from dataman.service.queue import FrameQueue
 from dataman.service.waiting import RawFileWait
+from dataman.service.worker_process import Assignment
 
 NOW = 1767064366.0
 

@@ -12,11 +12,11 @@ from dataman.ipc.jobs import Job, JobDone, MessageError, decode, encode
 from dataman.ipc.slots import FrameBudget, SlotRef
 from dataman.ipc.states import WorkerState
 from dataman.service.backlog import DeliveryBacklog
-from dataman.service.pool import IllegalWorkerTransition, WorkerHandle
-from dataman.service.pool import WorkerTransition as T
 from dataman.service.records import NightSummary
 from dataman.service.scan import nights_to_scan, raw_frames
 from dataman.service.summary import night_window, summary_lines
+from dataman.service.worker_process import IllegalWorkerTransition, WorkerHandle
+from dataman.service.worker_process import WorkerTransition as T
 
 
 def test_delivery_backlog_tries_the_oldest_with_doubling_pauses_up_to_the_cap():

@@ -5,7 +5,7 @@ each), but no worker process: the supervisor is given a clock the test moves, a
 ``sleep`` that only moves it, and a launcher whose workers live in the test. A
 worker "says" something by the test calling the message handler its launcher was
 given (the worker pool's, as a child's messages go to), and "dies" by its process
-ending, after which the reaper of ``dataman.service.pool`` tells the pool as it
+ending, after which the reaper of ``dataman.service.worker_process`` tells the pool as it
 does for a child. The few end-to-end tests that kill real
 children stay in ``tests/reliability``.
 """
@@ -38,8 +38,8 @@ from dataman.ipc.protocol_snapshot import FrameEntry
 from dataman.ipc.slots import FrameBudget, SlotPool
 from dataman.ipc.states import FrameState, ServiceState, Source, WorkerState
 from dataman.service.journal import Journal
-from dataman.service.pool import ExitHandler, MessageHandler, WorkerHandle, reap
 from dataman.service.supervisor import Supervisor
+from dataman.service.worker_process import ExitHandler, MessageHandler, WorkerHandle, reap
 from tests.conftest import write_config
 
 START = 1767064366.0  # 2025-12-30 03:12:46 UTC, inside night 20251230

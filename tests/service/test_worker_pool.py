@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from dataman.ipc.jobs import Hello, LogLine, Message, Stop
-from dataman.service.pool import (
+from dataman.service.worker_pool import IllegalPoolTransition, PoolState, WorkerPool
+from dataman.service.worker_process import (
     Assignment,
     IllegalWorkerTransition,
     WorkerHandle,
     WorkerState,
 )
-from dataman.service.worker_pool import IllegalPoolTransition, PoolState, WorkerPool
 from tests.service.test_supervisor import START, Bench, FakePipe, run
 
 
