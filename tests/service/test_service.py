@@ -152,38 +152,6 @@ def test_a_worker_killed_mid_frame_is_replaced_and_its_frame_retried_once(servic
     assert service.stop() == 0
 
 
-def test_a_frame_whose_worker_dies_twice_fails_with_the_reason(service_factory):
-    service = service_factory(workers={"count": 1}).start()
-    # Not frame 1: that is the name of the replacement's warm-up frame, which would
-    # claim the second hold before the retry does.
-    raw = frames(service, 1, start=2)[0]
-    service.hold(raw.name, "otm")
-    service.send(raw)
-    killed: list[int] = []
-    for attempt in range(2):
-        pid = service.wait_held(raw.name, "otm")
-        if attempt == 0:
-            service.hold(raw.name, "otm")  # for the retry, asked before it can start
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-    service.wait_states([raw.name], "failed")
-    assert "killed by SIGKILL" in service.record(raw.name)["reason"]
-    assert "second attempt" in service.record(raw.name)["reason"]
-    after = frames(service, 1, start=3)[0]  # the service keeps serving
-    service.send(after)
-    service.wait_states([after.name])
-
-
-def test_a_job_over_its_time_limit_is_killed_and_retried(service_factory):
-    service = service_factory(workers={"count": 1, "jobTimeout": 2}).start()
-    raw = frames(service, 1)[0]
-    worker = service.snapshot().workers[0].pid
-    os.kill(worker, signal.SIGSTOP)  # a hung worker
-    service.send(raw)
-    service.wait_states([raw.name], timeout=30)
-    assert "time limit of 2 s exceeded" in service.log_text()
-
-
 def test_workers_are_recycled_after_recycle_after_frames(service_factory):
     service = service_factory(workers={"count": 1, "recycleAfter": 2}).start()
     first_pid = service.snapshot().workers[0].pid

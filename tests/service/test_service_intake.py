@@ -17,9 +17,8 @@ import pytest
 
 from dataman.ipc.control import ControlError, decode, encode
 from dataman.ipc.protocol_events import FrameRefused, decode_event
-from dataman.ipc.protocol_requests import PauseRequest, ProcessRequest, ResumeRequest
-from dataman.service.runner import TICK
-from tests.service_harness import frames, wait_until
+from dataman.ipc.protocol_requests import ProcessRequest
+from tests.service_harness import frames
 
 pytestmark = pytest.mark.slow
 
@@ -65,28 +64,6 @@ def test_the_console_process_request_obeys_the_same_rules(service_factory):
     assert service.control(ProcessRequest(str(raw))) == {"name": raw.name}
     service.wait_states([raw.name])
     assert service.record(raw.name)["source"] == "console"
-
-
-def test_pause_keeps_requests_queued_and_resume_runs_them(service_factory):
-    service = service_factory().start()
-    assert service.control(PauseRequest()) == {"state": "paused"}
-    raw = frames(service, 1)[0]
-    service.send(raw)
-    wait_until(lambda: service.states().get(raw.name) == "queued", 10, what="queued")
-    requested_at = service.record(raw.name)["requested_at"]
-
-    def two_ticks_without_a_start() -> bool:
-        """Each answer comes from the loop that would start the frame: still queued, all idle."""
-        two_ticks_passed = time.time() > requested_at + 2 * TICK  # before the round trip
-        snapshot = service.snapshot()
-        assert snapshot is not None, "the service stopped answering"
-        assert [frame.name for frame in snapshot.queue] == [raw.name]
-        assert {worker.state for worker in snapshot.workers} == {"idle"}
-        return two_ticks_passed
-    wait_until(two_ticks_without_a_start, 10, what="two ticks of the paused service")
-    assert service.states()[raw.name] == "queued"
-    assert service.control(ResumeRequest()) == {"state": "running"}
-    service.wait_states([raw.name])
 
 
 def test_dataman_send_quit_stops_the_service(service_factory):

@@ -289,6 +289,10 @@ def test_a_frame_whose_worker_dies_is_tried_again_once(bench_of, deaths, expecte
                    if isinstance(job, Job)]
         assert (str(bench.state(NAMES[0])), retries) == expected
         assert bench.sup.slots.free_count == 1  # the dead worker's slot came back
+        if deaths == 2:  # the reason says how the worker ended, in which step, and twice
+            record = bench.sup.journal.is_known(NAMES[0])
+            assert record is not None and record.reason is not None
+            assert record.reason.endswith("killed by SIGKILL during start (second attempt)")
 
     run(scenario())
 
