@@ -304,7 +304,8 @@ def running_service(frames: Frames, workers: int, args: argparse.Namespace,
     """``dataman run`` with ``workers`` workers, started with its first frame measured;
     stopped (cleanly, or the benchmark fails) and removed on leaving."""
     service = ServiceProcess(paths={"dataDir": frames.first.parent.parent},
-                             workers={"count": workers, "slots": workers + args.extra_slots})
+                             workers={"count": workers, "slots": workers + args.extra_slots,
+                                      "slotSize": "full"})
     try:
         start_and_first_frame(service, frames.first, outcome)
         yield service

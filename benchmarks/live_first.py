@@ -170,7 +170,7 @@ def measure(work: Path, live_frames: int, backlog: int, reprocessed: int) -> lis
         path.read_bytes()  # page cache warm, as the raw frames of bench_service
     os.sync()
     service = ServiceProcess(paths={"dataDir": work / "data"},
-                             workers={"count": 2, "slots": 2, "liveReserve": 1},
+                             workers={"count": 2, "slots": 2, "liveReserve": 1, "slotSize": "full"},
                              service={"scanInterval": 1})
     try:
         service.start()

@@ -35,7 +35,7 @@ def main() -> int:
                         help="frames per channel of last night on disk before the start")
     parser.add_argument("--keep", action="store_true", help="keep the service's folder")
     args = parser.parse_args()
-    service = ServiceProcess(workers={"count": 2, "slots": 3},
+    service = ServiceProcess(workers={"count": 2, "slots": 3, "slotSize": "full"},
                              service={"scanInterval": 1, "deliveryRetryMax": 1,
                                       "waitForWrite": 3})
     mounts = Mounts()
