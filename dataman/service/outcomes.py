@@ -245,10 +245,14 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: Result, *,
                timings: dict[str, float] | None = None) -> FrameEntry:
     """One ``recent`` entry (control protocol): the frame's facts as the journal has them,
     how it ended, its outputs, step times and quality."""
-    # Readout and binning as the worker's answer gives them: none for a failed frame or a
-    # late delivery (whose job reads no header), as the console has always shown them.
-    facts = replace(record.facts, roi=done.facts.roi if done else "",
-                    binning=done.facts.binning if done else "")
+    # Readout and binning: the worker's when it read the header, the journal's for a late
+    # delivery (its job reads none), none for a failed frame (the journal may still hold
+    # an earlier run's).
+    failed = result == Result.FAILED
+    facts = replace(record.facts,
+                    roi="" if failed else (done.facts.roi if done else "") or record.facts.roi,
+                    binning="" if failed else ((done.facts.binning if done else "")
+                                               or record.facts.binning))
     return FrameEntry(
         **vars(facts),
         name=record.name,

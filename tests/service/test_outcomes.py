@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dataman.core.facts import FrameFacts
 from dataman.core.quality.report import AmpQuality, Finding, QualityReport
 from dataman.ipc.jobs import Cause, JobDone, JobFailed, JobKind
 from dataman.ipc.protocol_snapshot import FrameEntry, QualityFinding
@@ -90,6 +91,22 @@ def test_a_frame_that_waited_for_the_staging_disk_is_listed_once_when_delivered(
     delivery = Assignment(job.frame_id, name, None, NOW + 30, kind=JobKind.DELIVER)
     recorder.outcomes.done(delivery, recorder.done(name, NOW + 31), NOW + 31)
     assert names_and_results(recorder) == [(name, "ok")]
+
+
+def test_a_frame_delivered_late_shows_the_readout_the_journal_holds(recorder):
+    """The delivery job from the backlog reads no header: readout and binning are the
+    journal's, from the job that processed the frame."""
+    name = "mods1b.20251230.0010.fits"
+    job = recorder.start(name, NOW)
+    waiting = JobDone(job.frame_id, f"/proc/20251230/{name}", name,
+                      delivery_error="repoDir /newdata: not mounted", instrument="MODS1B",
+                      facts=FrameFacts(roi="3kx3k", binning="2x2", imagetyp="OBJECT"))
+    recorder.outcomes.done(job, waiting, NOW + 1)
+    delivery = Assignment(job.frame_id, name, None, NOW + 30, kind=JobKind.DELIVER)
+    recorder.outcomes.done(delivery, recorder.done(name, NOW + 31), NOW + 31)
+    (item,) = recorder.outcomes.recent
+    assert (item.result, item.roi, item.binning, item.imagetyp) == ("ok", "3kx3k", "2x2",
+                                                                     "OBJECT")
 
 
 def test_recent_keeps_the_newest_frames_up_to_its_bound(recorder):
