@@ -170,7 +170,10 @@ class WorkerPool:
                 worker.move(WorkerTransition.RETIRE)
         workers = list(self._workers)
         await asyncio.gather(*(stop_worker(worker, grace) for worker in workers))
-        reapers = [worker.reader_task for worker in workers if worker.reader_task is not None]
+        if self._background:  # launches in flight (each stops its worker: spawn), retirements
+            await asyncio.wait(list(self._background), timeout=RETIRE_GRACE + 5.0)
+        reapers = [worker.reader_task for worker in self._workers + workers
+                   if worker.reader_task is not None]
         if reapers:
             await asyncio.wait(reapers, timeout=5.0)
         self._move(PoolTransition.CLOSE)
@@ -186,6 +189,9 @@ class WorkerPool:
             self._launching.discard(index)
         self._workers.append(worker)
         self.changed()
+        if not self._open():  # a stop began while it was launched: it never serves
+            worker.move(WorkerTransition.RETIRE)
+            await stop_worker(worker, grace=RETIRE_GRACE)
 
     def on_message(self, worker: WorkerHandle, message: Message) -> None:
         """A message from a worker: the hello is the pool's, the rest the supervisor's."""

@@ -169,6 +169,43 @@ def test_a_draining_pool_neither_recycles_nor_replaces_and_stops_every_worker(tm
     run(scenario())
 
 
+def test_a_successor_whose_launch_ends_after_the_stop_is_stopped_too(tmp_path):
+    """A recycle began, and the stop came while the successor's process was starting:
+    the stop waits for that launch, the successor is told to stop at once, and nothing
+    is left running."""
+    pool, bench, heard = pool_of(tmp_path, count=1, recycle_after=1)
+    gate = asyncio.Event()
+
+    async def slow_launch(index, on_message, on_exit):  # the process takes its time
+        await gate.wait()
+        return await bench.launch(index, on_message, on_exit)
+
+    async def scenario() -> None:
+        await pool.start()
+        (first,) = pool.workers
+        hello(bench, first)
+        pool.launch = slow_launch
+        pool.assign(first, frame("a.fits"))
+        pool.finished(first)  # its frame limit: the successor's launch begins
+        await asyncio.sleep(0)
+        stopping = asyncio.create_task(pool.stop(grace=2.0))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert first.state is WorkerState.EXITED and len(bench.launched) == 1
+        assert not stopping.done()  # it waits for the launch in flight
+        gate.set()  # the successor's process starts only now
+        await stopping
+        assert pool.state is PoolState.STOPPED
+        (successor,) = bench.launched[1:]
+        assert [type(message) for message in successor.writer.sent] == [Stop]
+        assert successor.reader_task is not None
+        await successor.reader_task
+        assert successor.state is WorkerState.EXITED and successor.returncode == 0
+        assert pool.workers == () and heard.ready == [first.pid]
+
+    run(scenario())
+
+
 def test_transitions_that_the_machines_do_not_have_raise(tmp_path):
     pool, _, _ = pool_of(tmp_path)
 
