@@ -256,6 +256,12 @@ class Journal:
             "(SELECT MAX(changed_at) FROM frames) - ? ORDER BY id",
             (FrameState.PROCESSED, FrameState.DELIVERED, window))
 
+    def uniqnames_since(self, since: float) -> list[tuple[str, str]]:
+        """(frame, UNIQNAME) of every frame given a name that changed since ``since``."""
+        return [(name, uniqname) for name, uniqname in self._read(
+            "SELECT name, uniqname FROM frames WHERE uniqname IS NOT NULL AND changed_at >= ?"
+            " ORDER BY id", (since,))]
+
     def get(self, frame_id: int) -> FrameRecord:
         records = self._select("WHERE id = ?", (frame_id,))
         if not records:

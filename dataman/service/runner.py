@@ -63,7 +63,7 @@ async def serve(config: Config, notifier: Notifier | None = None) -> None:
         journal, notices = open_journal(state_dir, time.time())
         notices += check_registry(state_dir, nights_to_scan(datetime.now(UTC),
                                                             config.site.utc_offset),
-                                  time.time())
+                                  time.time(), journal)
         try:
             instance = instance_id(state_dir)
             stale = sweep_stale(instance)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dataman.core.identity import FOLDER as REGISTRY
+from dataman.core.identity import UniqnameRegistry
 from dataman.core.names import ANY_NAME
 from dataman.service.journal import FILE_NAME, Journal, JournalError
 
@@ -100,13 +101,41 @@ def _bad_marker(folder: Path) -> str | None:
     return None
 
 
-def check_registry(state_dir: Path, nights: list[str], now: float) -> list[str]:
-    """Set a damaged registry aside (a new one starts empty); the notice, if any."""
+#: A damaged registry's replacement learns the names of the frames the journal saw
+#: change in this many seconds (two days: tonight's and last night's frames).
+RELEARN_WINDOW = 2 * 86400.0
+
+
+def check_registry(state_dir: Path, nights: list[str], now: float,
+                   journal: Journal | None = None) -> list[str]:
+    """Set a damaged registry aside (a new one starts empty); the notice, if any.
+
+    The new registry first learns from ``journal`` the UNIQNAMEs its frames of the
+    last two days were given: a UNIQNAME is the second a frame was processed, so a
+    frame processed right after the restart could otherwise be given the name of
+    one processed in the same second before it. (Frames the journal does not know
+    are learned from their outputs' headers by the scan.)
+    """
     root = Path(state_dir) / REGISTRY
     problem = registry_damage(root, nights)
     if problem is None:
         return []
     aside = set_aside(root, now)
+    learned = relearn_from_journal(state_dir, journal, now) if journal is not None else 0
     log.critical("UNIQNAME registry damaged (%s); set aside as %s, a new one is started: "
-                 "names are learned again from the outputs' headers", problem, aside.name)
+                 "%d names learned again from the journal, the others from the outputs' "
+                 "headers", problem, aside.name, learned)
     return [f"UNIQNAME registry damaged: set aside as {aside}"]
+
+
+def relearn_from_journal(state_dir: Path, journal: Journal, now: float) -> int:
+    """Bind each frame the journal saw lately to its UNIQNAME; how many were bound."""
+    registry = UniqnameRegistry(state_dir)
+    try:
+        pairs = journal.uniqnames_since(now - RELEARN_WINDOW)
+    except JournalError as error:
+        log.error("cannot read the journal's UNIQNAMEs: %s", error)
+        return 0
+    for name, uniqname in pairs:
+        registry.bind(name, uniqname)
+    return len(pairs)

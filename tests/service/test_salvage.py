@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from dataman.core.identity import UniqnameRegistry
 from dataman.service.journal import FILE_NAME, Journal, JournalError
 from dataman.service.salvage import check_registry, open_journal, registry_damage
 
@@ -62,3 +64,26 @@ def test_a_damaged_registry_is_kept_aside_and_a_new_one_starts_empty(tmp_path: P
     assert (aside / "frames" / NIGHT / "mods1b.20261206.0002.fits").read_bytes() == b"garbage"
     assert not (tmp_path / "uniqnames").exists()
     assert check_registry(tmp_path, [NIGHT], AT) == []
+
+
+def test_a_new_registry_learns_the_names_the_journal_gave_lately(tmp_path: Path):
+    """A frame processed right after the restart must not get the name of one processed
+    in the same second before it: the new registry knows the journal's recent names."""
+    marker(tmp_path, NIGHT, "mods1b.20261206.0002.fits", b"garbage")
+    with Journal.open(tmp_path) as journal:
+        for number, (uniqname, when) in enumerate(
+                [("mods1b.20261207.031203.fits", AT - 1), ("mods1b.20261207.031204.fits", AT),
+                 ("mods1b.20251101.020000.fits", AT - 40 * 86400)], start=1):
+            record = journal.request(f"mods1b.20261206.{number:04d}.fits",
+                                     f"/data/mods1b/mods1b.20261206.{number:04d}.fits",
+                                     "mods1b", "datagram", when)
+            journal.start(record.id, pid=4200, now=when)
+            journal.set_uniqname(record.id, uniqname)
+        check_registry(tmp_path, [NIGHT], AT, journal)
+    registry = UniqnameRegistry(tmp_path)
+    assert registry.uniqname_of("mods1b.20261206.0002.fits") == "mods1b.20261207.031204.fits"
+    assert registry.uniqname_of("mods1b.20261206.0003.fits") is None  # 40 days old
+    # A new frame processed in the same second as frame 2 gets the next name.
+    when = datetime.fromtimestamp(AT, UTC)
+    assert registry.assign("mods1b.20261206.0009.fits", "MODS1B", when) == \
+        "mods1b.20261207.031204_2.fits"
