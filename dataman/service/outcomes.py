@@ -245,14 +245,11 @@ def frame_item(record: FrameRecord, done: JobDone | None, result: Result, *,
                timings: dict[str, float] | None = None) -> FrameEntry:
     """One ``recent`` entry (control protocol): the frame's facts as the journal has them,
     how it ended, its outputs, step times and quality."""
-    # Readout and binning: the worker's when it read the header, the journal's for a late
-    # delivery (its job reads none), none for a failed frame (the journal may still hold
-    # an earlier run's).
-    failed = result == Result.FAILED
-    facts = replace(record.facts,
-                    roi="" if failed else (done.facts.roi if done else "") or record.facts.roi,
-                    binning="" if failed else ((done.facts.binning if done else "")
-                                               or record.facts.binning))
+    # The journal's facts (written from the worker's answer, kept through a late delivery,
+    # whose job reads no header); a failed frame shows no readout, as the journal may still
+    # hold an earlier run's.
+    facts = (replace(record.facts, roi="", binning="") if result == Result.FAILED
+             else record.facts)
     return FrameEntry(
         **vars(facts),
         name=record.name,

@@ -157,7 +157,6 @@ def test_a_smaller_window_budget() -> None:
     assert budget.raw_size == 4 * 558_720 == 2_234_880
     assert budget.merged_offset == 2_236_416  # 546 pages
     assert budget.merged_size == 1024 * 1024 * 4
-    assert FrameBudget.of_window("full") == FrameBudget.largest()
 
 
 def test_a_frame_larger_than_the_slot_size_fails_naming_the_key(config: Config,

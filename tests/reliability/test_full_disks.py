@@ -9,6 +9,7 @@ space returns, with no temporary left behind.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -33,17 +34,24 @@ def delivered_once(service: ServiceProcess, names: list[str]) -> bool:
         service.states().get(name) == "delivered" for name in names)
 
 
+def burst_into_a_full_folder(service: ServiceProcess, mounts, folder: Path,
+                             stalled: str) -> tuple[list[str], str]:
+    """``folder`` a 5 MB tmpfs (room for two frames' files of the burst), the burst sent:
+    its frame names, and the health line once it says ``stalled``."""
+    mounts.tmpfs(folder, "5m")
+    raws = frames(service, BURST)
+    for raw in raws:
+        service.send(raw)
+    line = wait_until(lambda: (text := health_line(service)) and stalled in text and text,
+                      60, what=f"health to say {stalled}", interval=0.2)
+    return [raw.name for raw in raws], line
+
+
 def test_a_full_proc_dir_stalls_processing_until_space_returns(service_factory, mounts,
                                                                 campaign):
     service = service_factory(service={"deliveryRetryMax": 1}).start()
-    mounts.tmpfs(service.config.paths.proc_dir, "5m")  # room for two frames of the burst
-    raws = frames(service, BURST)
-    names = [raw.name for raw in raws]
-    for raw in raws:
-        service.send(raw)
-    line = wait_until(lambda: (text := health_line(service)) and
-                      "processing stalled" in text and text, 60,
-                      what="health to say processing stalled", interval=0.2)
+    names, line = burst_into_a_full_folder(service, mounts, service.config.paths.proc_dir,
+                                           "processing stalled")
     states_while_full = service.states()
     mounts.resize(service.config.paths.proc_dir, "64m")
     campaign.settle(service, names)
@@ -65,14 +73,8 @@ def test_a_full_proc_dir_stalls_processing_until_space_returns(service_factory, 
 
 def test_a_full_repo_dir_during_a_burst_waits_and_says_so(service_factory, mounts, campaign):
     service = service_factory(service={"deliveryRetryMax": 1}).start()
-    mounts.tmpfs(service.config.paths.repo_dir, "5m")  # room for two copies of the burst
-    raws = frames(service, BURST)
-    names = [raw.name for raw in raws]
-    for raw in raws:
-        service.send(raw)
-    line = wait_until(lambda: (text := health_line(service)) and
-                      "delivery stalled" in text and text, 60,
-                      what="health to say delivery stalled", interval=0.2)
+    names, line = burst_into_a_full_folder(service, mounts, service.config.paths.repo_dir,
+                                           "delivery stalled")
     mounts.resize(service.config.paths.repo_dir, "64m")
     campaign.settle(service, names)
     tally = campaign.count(service, names)
